@@ -1,0 +1,6 @@
+//! smsgw: an SMS gateway daemon, the successor to gammu-smsd.
+//!
+//! The crate is organised as ../shared/DESIGN.md describes; this foundation holds the
+//! GSM 03.40 / 03.38 PDU codec ([`pdu`]), which every other part builds on.
+
+pub mod pdu;
