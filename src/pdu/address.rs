@@ -292,7 +292,8 @@ impl Address {
                     field,
                     len,
                     max: MAX_DIGITS,
-                    hint: " semi-octets",
+                    unit: "semi-octets",
+                    hint: "",
                 },
             ));
         }
@@ -322,7 +323,8 @@ impl Address {
                     field: FIELD,
                     len,
                     max: MAX_SMSC_OCTETS,
-                    hint: " octets; if this PDU has no SMSC prefix, decode it as a bare TPDU",
+                    unit: "octets",
+                    hint: "; if this PDU has no SMSC prefix, decode it as a bare TPDU",
                 },
             ));
         }

@@ -41,11 +41,12 @@ pub enum PduErrorKind {
         available: usize,
     },
     /// A length field holds a value the format does not allow.
-    #[error("{field} length {len} is out of range (at most {max}){hint}")]
+    #[error("{field} length {len} is out of range (at most {max} {unit}){hint}")]
     BadLength {
         field: &'static str,
         len: usize,
         max: usize,
+        unit: &'static str,
         hint: &'static str,
     },
     /// A semi-octet that is not a digit, `*`, `#`, `a`, `b` or `c`.

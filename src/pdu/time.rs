@@ -195,6 +195,49 @@ impl Validity {
     }
 }
 
+/// Parses a validity as people and Gammu write it: `none` (the SMSC's default), Gammu's
+/// names (`HOUR`, `6HOURS`, `DAY`, `3DAYS`, `WEEK`, `MAX`), or a number with a unit (`30m`,
+/// `2h`, `3d`, `1w`), rounded up to the next relative value.
+impl std::str::FromStr for Validity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Validity, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let minutes: u64 = match t.as_str() {
+            "none" | "default" => return Ok(Validity::None),
+            "max" | "maximum" => return Ok(Validity::Relative(255)),
+            "hour" => 60,
+            "6hours" => 360,
+            "day" => 1440,
+            "3days" => 3 * 1440,
+            "week" => 7 * 1440,
+            _ => {
+                let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+                let (n, unit) = t.split_at(split);
+                let n: u64 = n.parse().map_err(|_| {
+                    format!("invalid validity {s:?}: use none, max, HOUR, DAY, WEEK or a number with m, h, d or w (e.g. 2d)")
+                })?;
+                let per = match unit.trim() {
+                    "m" | "min" | "minute" | "minutes" => 1,
+                    "h" | "hour" | "hours" => 60,
+                    "d" | "day" | "days" => 1440,
+                    "w" | "week" | "weeks" => 7 * 1440,
+                    _ => {
+                        return Err(format!(
+                            "invalid validity unit in {s:?}: use m, h, d or w (e.g. 30m, 2h, 3d, 1w)"
+                        ))
+                    }
+                };
+                if n == 0 {
+                    return Err(format!("invalid validity {s:?}: must be longer than zero"));
+                }
+                n.saturating_mul(per)
+            }
+        };
+        Ok(Validity::relative(Duration::from_secs(minutes.saturating_mul(60))))
+    }
+}
+
 impl fmt::Display for Validity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -273,6 +316,26 @@ mod tests {
         for v in 0..=255u8 {
             assert_eq!(Validity::relative(Validity::relative_duration(v)), Validity::Relative(v));
         }
+    }
+
+    #[test]
+    fn validity_parses_gammu_names_and_durations() {
+        let p = |s: &str| s.parse::<Validity>();
+        assert_eq!(p("HOUR"), Ok(Validity::Relative(11)));
+        assert_eq!(p("6HOURS"), Ok(Validity::Relative(71)));
+        assert_eq!(p("day"), Ok(Validity::Relative(167)));
+        assert_eq!(p("3DAYS"), Ok(Validity::Relative(169)));
+        assert_eq!(p("WEEK"), Ok(Validity::Relative(173)));
+        assert_eq!(p("MAX"), Ok(Validity::Relative(255)));
+        assert_eq!(p("none"), Ok(Validity::None));
+        assert_eq!(p("30m"), Ok(Validity::Relative(5)));
+        assert_eq!(p("2h"), Ok(Validity::Relative(23)));
+        assert_eq!(p("1w"), Ok(Validity::Relative(173)));
+        assert_eq!(p("100w"), Ok(Validity::Relative(255)));
+        assert!(p("0h").is_err());
+        assert!(p("2y").unwrap_err().contains("unit"));
+        assert!(p("soon").unwrap_err().contains("invalid validity"));
+        assert!(p("99999999999999999999d").is_err());
     }
 
     #[test]

@@ -102,20 +102,21 @@ pub(crate) fn decode(r: &mut Reader<'_>, dcs: Dcs, udhi: bool) -> Result<(Option
     } else {
         dcs.alphabet()
     };
-    let bad_len = |max| {
+    let bad_len = |max, unit| {
         PduError::new(
             udl_at,
             PduErrorKind::BadLength {
                 field: "TP-UDL",
                 len: udl,
                 max,
+                unit,
                 hint: "",
             },
         )
     };
     if alphabet == Alphabet::Gsm7 {
         if udl > MAX_UD_SEPTETS {
-            return Err(bad_len(MAX_UD_SEPTETS));
+            return Err(bad_len(MAX_UD_SEPTETS, "septets"));
         }
         let base = r.pos();
         let data = r.take(gsm7::packed_len(udl, 0), "TP-UD")?;
@@ -137,7 +138,7 @@ pub(crate) fn decode(r: &mut Reader<'_>, dcs: Dcs, udhi: bool) -> Result<(Option
         return Ok((udh, UserData::Text(text)));
     }
     if udl > MAX_UD_OCTETS {
-        return Err(bad_len(MAX_UD_OCTETS));
+        return Err(bad_len(MAX_UD_OCTETS, "octets"));
     }
     let base = r.pos();
     let data = r.take(udl, "TP-UD")?;

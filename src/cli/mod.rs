@@ -1,0 +1,31 @@
+//! Subcommands of the `smsgw` binary. Each lives in its own module; this one only declares
+//! the command tree and dispatches.
+
+mod pdu;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// smsgw: an SMS gateway daemon for GSM modems, SMPP, HTTP and mail gateways, and a drop-in
+/// successor to gammu-smsd.
+#[derive(Debug, Parser)]
+#[command(name = "smsgw", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode, encode and measure SMS PDUs (GSM 03.40), offline.
+    #[command(subcommand)]
+    Pdu(pdu::PduCommand),
+}
+
+/// Runs the chosen subcommand; the exit code is the command's own.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Pdu(c) => pdu::run(c),
+    }
+}

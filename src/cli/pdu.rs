@@ -1,0 +1,380 @@
+//! `smsgw pdu decode | encode | count`: the codec for people reading modem logs.
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use smsgw::pdu::{
+    self, Address, Alphabet, ConcatRef, Dcs, DecodeOptions, Deliver, Direction, Encoding,
+    MessageClass, Npi, Pdu, SmscPrefix, StatusReport, Submit, Ton, Udh, UserData, Validity,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum PduCommand {
+    /// Print every field of a PDU, as `AT+CMGR`/`AT+CMGL` show it (SMSC part first).
+    ///
+    /// The type comes from TP-MTI: DELIVER, SUBMIT (a sent message the modem stored) or
+    /// STATUS-REPORT. Exits 1 with the reason and octet when the PDU is malformed.
+    Decode(DecodeArgs),
+    /// Print the hex PDUs a modem is given to send TEXT to NUMBER (one line per part).
+    Encode(EncodeArgs),
+    /// Print how many parts and characters a text needs (like gammu-smsd-inject -autolen).
+    Count(CountArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DirectionArg {
+    /// From TP-MTI alone: 00 DELIVER, 01 SUBMIT, 10 STATUS-REPORT.
+    Infer,
+    /// SMSC to phone: DELIVER, SUBMIT-REPORT, STATUS-REPORT.
+    ScToMs,
+    /// Phone to SMSC: DELIVER-REPORT, SUBMIT, COMMAND.
+    MsToSc,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The PDU in hex (spaces allowed).
+    hex: String,
+    /// The hex is a bare TPDU, without the SMSC part in front.
+    #[arg(long, conflicts_with = "auto_smsc")]
+    tpdu: bool,
+    /// Try with the SMSC part, then without (old phase-1 devices omit it).
+    #[arg(long)]
+    auto_smsc: bool,
+    /// How to read TP-MTI.
+    #[arg(long, value_enum, default_value = "infer")]
+    direction: DirectionArg,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// Recipient: +international or national digits.
+    number: String,
+    /// Message text; read from standard input when left out (one trailing newline dropped).
+    text: Option<String>,
+    /// Use UCS-2 even when the text fits the GSM 7-bit alphabet.
+    #[arg(long, conflicts_with = "binary")]
+    unicode: bool,
+    /// TEXT is hex of 8-bit data, sent with an 8-bit DCS.
+    #[arg(long)]
+    binary: bool,
+    /// Flash message (class 0: shown at once, not stored).
+    #[arg(long, conflicts_with = "class")]
+    flash: bool,
+    /// Message class 0-3.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
+    class: Option<u8>,
+    /// Ask for a status (delivery) report.
+    #[arg(long)]
+    report: bool,
+    /// Validity: none, max, HOUR, 6HOURS, DAY, 3DAYS, WEEK, or e.g. 30m, 2h, 3d, 1w.
+    #[arg(long, default_value = "none")]
+    validity: Validity,
+    /// SMSC number to put in front; without it the PDU starts with 00 (the modem's SMSC).
+    #[arg(long)]
+    smsc: Option<String>,
+    /// Concatenation reference for a multipart message (0-255, or 0-65535 with --sixteen-bit).
+    #[arg(long, default_value_t = 0)]
+    reference: u16,
+    /// Use the 16-bit concatenation reference.
+    #[arg(long)]
+    sixteen_bit: bool,
+    /// Print each part as the AT+CMGS command and PDU a modem is given.
+    #[arg(long)]
+    at: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CountArgs {
+    /// Message text; read from standard input when left out.
+    text: Option<String>,
+    /// Count as UCS-2 even when the text fits the GSM 7-bit alphabet.
+    #[arg(long)]
+    unicode: bool,
+}
+
+pub fn run(cmd: PduCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PduCommand::Decode(a) => decode(&a),
+        PduCommand::Encode(a) => encode(a),
+        PduCommand::Count(a) => count(a),
+    }
+}
+
+fn text_or_stdin(text: Option<String>) -> anyhow::Result<String> {
+    if let Some(t) = text {
+        return Ok(t);
+    }
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the text from standard input")?;
+    if s.ends_with('\n') {
+        s.pop();
+        if s.ends_with('\r') {
+            s.pop();
+        }
+    }
+    Ok(s)
+}
+
+fn fail(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("smsgw: {msg}");
+    Ok(ExitCode::FAILURE)
+}
+
+fn decode(a: &DecodeArgs) -> anyhow::Result<ExitCode> {
+    let compact: String = a.hex.split_whitespace().collect();
+    let bytes = match pdu::from_hex(&compact) {
+        Ok(b) => b,
+        Err(e) => return fail(format_args!("not a hex PDU: {e}")),
+    };
+    let options = DecodeOptions {
+        smsc: if a.tpdu {
+            SmscPrefix::Absent
+        } else if a.auto_smsc {
+            SmscPrefix::Auto
+        } else {
+            SmscPrefix::Present
+        },
+        direction: match a.direction {
+            DirectionArg::Infer => Direction::Infer,
+            DirectionArg::ScToMs => Direction::ScToMs,
+            DirectionArg::MsToSc => Direction::MsToSc,
+        },
+    };
+    match pdu::decode_with(&bytes, options) {
+        Ok(p) => {
+            print!("{}", describe(&p));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let hint = match (&e.kind, options.smsc) {
+                (pdu::PduErrorKind::BadLength { .. }, SmscPrefix::Present) if e.offset == 0 => {
+                    "\nhint: if the PDU has no SMSC part, try --tpdu or --auto-smsc"
+                }
+                _ => "",
+            };
+            fail(format_args!("cannot decode PDU: {e}{hint}"))
+        }
+    }
+}
+
+fn encode(a: EncodeArgs) -> anyhow::Result<ExitCode> {
+    let text = text_or_stdin(a.text)?;
+    let destination = match Address::number(&a.number) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    let smsc = match a.smsc.as_deref().map(Address::number).transpose() {
+        Ok(s) => s,
+        Err(e) => return fail(format_args!("--smsc: {e}")),
+    };
+    let class = if a.flash {
+        Some(MessageClass::Class0)
+    } else {
+        a.class.and_then(MessageClass::from_number)
+    };
+    let mut template = Submit::new(destination, "");
+    template.smsc = smsc;
+    template.dcs = Dcs::new(Alphabet::Gsm7, class);
+    template.validity = a.validity;
+    template.status_report_request = a.report;
+    let reference = if a.sixteen_bit {
+        ConcatRef::Sixteen(a.reference)
+    } else {
+        match u8::try_from(a.reference) {
+            Ok(r) => ConcatRef::Eight(r),
+            Err(_) => return fail("--reference above 255 needs --sixteen-bit"),
+        }
+    };
+    let parts = if a.binary {
+        let compact: String = text.split_whitespace().collect();
+        let data = match pdu::from_hex(&compact) {
+            Ok(d) => d,
+            Err(e) => return fail(format_args!("--binary text is not hex: {e}")),
+        };
+        pdu::split_data(&template, &data, reference)
+    } else {
+        let encoding = if a.unicode {
+            Encoding::Ucs2
+        } else {
+            Encoding::Auto
+        };
+        pdu::split(&template, &text, encoding, reference)
+    };
+    let parts = match parts {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut out = String::new();
+    for part in &parts {
+        let e = match part.encode() {
+            Ok(e) => e,
+            Err(e) => return fail(e),
+        };
+        if a.at {
+            let _ = writeln!(out, "AT+CMGS={}", e.tpdu_len());
+            let _ = writeln!(out, "{}<Ctrl-Z>", e.to_hex());
+        } else {
+            let _ = writeln!(out, "{}", e.to_hex());
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn count(a: CountArgs) -> anyhow::Result<ExitCode> {
+    let text = text_or_stdin(a.text)?;
+    let encoding = if a.unicode {
+        Encoding::Ucs2
+    } else {
+        Encoding::Auto
+    };
+    match pdu::estimate(&text, encoding, ConcatRef::Eight(0)) {
+        Ok(e) => {
+            println!("{e}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// Text with control characters made visible, for one line of output.
+fn visible(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+fn address(a: &Address) -> String {
+    let ton = match a.ton {
+        Ton::Unknown => "unknown type",
+        Ton::International => "international",
+        Ton::National => "national",
+        Ton::NetworkSpecific => "network specific",
+        Ton::Subscriber => "subscriber",
+        Ton::Alphanumeric => "alphanumeric",
+        Ton::Abbreviated => "abbreviated",
+        Ton::Reserved => "reserved type",
+    };
+    let npi = match a.npi {
+        Npi::Unknown => "unknown plan".to_string(),
+        Npi::Isdn => "ISDN/E.164".to_string(),
+        Npi::Data => "data plan".to_string(),
+        Npi::Telex => "telex plan".to_string(),
+        Npi::National => "national plan".to_string(),
+        Npi::Private => "private plan".to_string(),
+        Npi::Ermes => "ERMES plan".to_string(),
+        Npi::Other(n) => format!("plan {n}"),
+    };
+    format!("{} ({ton}, {npi}; TOA 0x{:02X})", visible(&a.to_string()), a.toa())
+}
+
+fn smsc(s: &Option<Address>) -> String {
+    s.as_ref()
+        .map_or_else(|| "none given (the modem's default)".to_string(), address)
+}
+
+fn user_data(out: &mut String, udh: &Option<Udh>, ud: &UserData, dcs: Dcs) {
+    match udh {
+        None => {
+            let _ = writeln!(out, "UDH:             none");
+        }
+        Some(h) => {
+            let _ = writeln!(out, "UDH:             {}", pdu::to_hex(&h.to_bytes()));
+            for e in &h.elements {
+                let _ = writeln!(out, "                 {e}");
+            }
+        }
+    }
+    match ud {
+        UserData::Text(t) => {
+            let units = match dcs.alphabet() {
+                Alphabet::Ucs2 => format!("{} UTF-16 units", t.encode_utf16().count()),
+                _ => format!("{} septets", pdu::gsm7::septet_count(t).unwrap_or(0)),
+            };
+            let _ = writeln!(out, "Length:          {} characters, {units}", t.chars().count());
+            let _ = writeln!(out, "Text:            {}", visible(t));
+        }
+        UserData::Binary(b) => {
+            let _ = writeln!(out, "Length:          {} octets", b.len());
+            let _ = writeln!(out, "Data:            {}", pdu::to_hex(b));
+        }
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Every field of a decoded PDU, one per line.
+fn describe(p: &Pdu) -> String {
+    let mut o = String::new();
+    match p {
+        Pdu::Deliver(d) => describe_deliver(&mut o, d),
+        Pdu::Submit(s) => describe_submit(&mut o, s),
+        Pdu::StatusReport(r) => describe_report(&mut o, r),
+    }
+    o
+}
+
+fn describe_deliver(o: &mut String, d: &Deliver) {
+    let _ = writeln!(o, "Type:            SMS-DELIVER (received message)");
+    let _ = writeln!(o, "SMSC:            {}", smsc(&d.smsc));
+    let _ = writeln!(o, "From (TP-OA):    {}", address(&d.originator));
+    let _ = writeln!(o, "Sent (TP-SCTS):  {}", d.scts);
+    let _ = writeln!(o, "TP-PID:          0x{:02X}", d.pid);
+    let _ = writeln!(o, "TP-DCS:          {}", d.dcs);
+    let _ = writeln!(o, "More messages:   {}", yes(d.more_messages));
+    let _ = writeln!(o, "Report asked:    {}", yes(d.status_report_indication));
+    let _ = writeln!(o, "Reply path:      {}", yes(d.reply_path));
+    user_data(o, &d.udh, &d.user_data, d.dcs);
+}
+
+fn describe_submit(o: &mut String, s: &Submit) {
+    let _ = writeln!(o, "Type:            SMS-SUBMIT (message to send)");
+    let _ = writeln!(o, "SMSC:            {}", smsc(&s.smsc));
+    let _ = writeln!(o, "To (TP-DA):      {}", address(&s.destination));
+    let _ = writeln!(o, "TP-MR:           {}", s.message_reference);
+    let _ = writeln!(o, "TP-PID:          0x{:02X}", s.pid);
+    let _ = writeln!(o, "TP-DCS:          {}", s.dcs);
+    let _ = writeln!(o, "Validity:        {}", s.validity);
+    let _ = writeln!(o, "Report asked:    {}", yes(s.status_report_request));
+    let _ = writeln!(o, "Reject dups:     {}", yes(s.reject_duplicates));
+    let _ = writeln!(o, "Reply path:      {}", yes(s.reply_path));
+    user_data(o, &s.udh, &s.user_data, s.dcs);
+}
+
+fn describe_report(o: &mut String, r: &StatusReport) {
+    let _ = writeln!(o, "Type:            SMS-STATUS-REPORT");
+    let _ = writeln!(o, "SMSC:            {}", smsc(&r.smsc));
+    let _ = writeln!(o, "Recipient:       {}", address(&r.recipient));
+    let _ = writeln!(o, "TP-MR:           {}", r.message_reference);
+    let _ = writeln!(o, "Status (TP-ST):  0x{:02X} {}", r.status, r.delivery_status());
+    let _ = writeln!(o, "Received (SCTS): {}", r.scts);
+    let _ = writeln!(o, "Done (TP-DT):    {}", r.discharge_time);
+    let _ = writeln!(o, "About:           {}", if r.qualifier_command { "SMS-COMMAND" } else { "SMS-SUBMIT" });
+    if let Some(p) = r.pid {
+        let _ = writeln!(o, "TP-PID:          0x{p:02X}");
+    }
+    if let Some(d) = r.dcs {
+        let _ = writeln!(o, "TP-DCS:          {d}");
+    }
+    if let Some(u) = &r.user_data {
+        user_data(o, &r.udh, u, r.dcs.unwrap_or(Dcs(0)));
+    }
+}
