@@ -114,7 +114,11 @@ fn check_submit(v: &SubmitVector) -> Result<(), String> {
         (None, None) => return Err("vector has neither text nor data".into()),
     };
     if parts.len() != v.pdus.len() {
-        return Err(format!("{} parts, Gammu made {}", parts.len(), v.pdus.len()));
+        return Err(format!(
+            "{} parts, Gammu made {}",
+            parts.len(),
+            v.pdus.len()
+        ));
     }
     for (i, (part, want)) in parts.iter().zip(&v.pdus).enumerate() {
         let body = match &part.user_data {
@@ -122,7 +126,12 @@ fn check_submit(v: &SubmitVector) -> Result<(), String> {
             UserData::Binary(b) => pdu::to_hex(b).to_lowercase(),
         };
         if body != v.parts[i] {
-            return Err(format!("part {} text {:?}, Gammu's {:?}", i + 1, body, v.parts[i]));
+            return Err(format!(
+                "part {} text {:?}, Gammu's {:?}",
+                i + 1,
+                body,
+                v.parts[i]
+            ));
         }
         let got = part.encode().map_err(|e| e.to_string())?.to_hex();
         if &got != want {
@@ -149,18 +158,38 @@ fn check_deliver(v: &DeliverVector) -> Result<(), String> {
         "8bit" => Alphabet::Eight,
         _ => Alphabet::Gsm7,
     };
-    let udh = d.udh.as_ref().map(|u| pdu::to_hex(&u.to_bytes())).unwrap_or_default();
+    let udh = d
+        .udh
+        .as_ref()
+        .map(|u| pdu::to_hex(&u.to_bytes()))
+        .unwrap_or_default();
     let (part, all) = d
         .concat()
         .map_or((-1, 0), |c| (i32::from(c.seq), i32::from(c.total)));
     let checks = [
         ("number", d.originator.to_string(), v.number.clone()),
         ("smsc", smsc, v.smsc.clone()),
-        ("text", d.user_data.text().unwrap_or_default().to_string(), v.text.clone()),
-        ("alphabet", format!("{:?}", d.dcs.alphabet()), format!("{alphabet:?}")),
-        ("class", format!("{:?}", d.class()), format!("{:?}", class(v.class))),
+        (
+            "text",
+            d.user_data.text().unwrap_or_default().to_string(),
+            v.text.clone(),
+        ),
+        (
+            "alphabet",
+            format!("{:?}", d.dcs.alphabet()),
+            format!("{alphabet:?}"),
+        ),
+        (
+            "class",
+            format!("{:?}", d.class()),
+            format!("{:?}", class(v.class)),
+        ),
         ("udh", udh, v.udh.clone()),
-        ("part", format!("{part}/{all}"), format!("{}/{}", v.part, v.all_parts)),
+        (
+            "part",
+            format!("{part}/{all}"),
+            format!("{}/{}", v.part, v.all_parts),
+        ),
         ("scts", time(&d.scts), v.datetime.clone()),
     ];
     for (what, ours, gammu) in checks {
@@ -180,7 +209,11 @@ fn check_report(v: &ReportVector) -> Result<(), String> {
     let smsc = r.smsc.as_ref().map(ToString::to_string).unwrap_or_default();
     let checks = [
         ("number", r.recipient.to_string(), v.number.clone()),
-        ("reference", r.message_reference.to_string(), v.reference.to_string()),
+        (
+            "reference",
+            r.message_reference.to_string(),
+            v.reference.to_string(),
+        ),
         ("status", r.status.to_string(), v.status.to_string()),
         ("scts", time(&r.scts), v.scts.clone()),
         ("discharge", time(&r.discharge_time), v.discharge.clone()),

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use smsgw::pdu::{
-    self, Address, ConcatRef, DecodeOptions, Deliver, Direction, Encoding, Pdu, Scts,
-    SmscPrefix, Submit, UserData, MAX_UD_OCTETS,
+    self, Address, ConcatRef, DecodeOptions, Deliver, Direction, Encoding, Pdu, Scts, SmscPrefix,
+    Submit, UserData, MAX_UD_OCTETS,
 };
 
 /// Texts that stress the alphabets: GSM characters, extension characters, and anything.
@@ -18,7 +18,10 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn reference() -> impl Strategy<Value = ConcatRef> {
-    prop_oneof![any::<u8>().prop_map(ConcatRef::Eight), any::<u16>().prop_map(ConcatRef::Sixteen)]
+    prop_oneof![
+        any::<u8>().prop_map(ConcatRef::Eight),
+        any::<u16>().prop_map(ConcatRef::Sixteen)
+    ]
 }
 
 fn encoding() -> impl Strategy<Value = Encoding> {

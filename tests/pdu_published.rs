@@ -24,14 +24,20 @@ fn deliver(hex: &str) -> pdu::Deliver {
 #[test]
 fn tutorial_deliver_hellohello() {
     let d = deliver("07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37");
-    assert_eq!(d.smsc.as_ref().map(ToString::to_string).as_deref(), Some("+27381000015"));
+    assert_eq!(
+        d.smsc.as_ref().map(ToString::to_string).as_deref(),
+        Some("+27381000015")
+    );
     assert_eq!(d.originator.value, "27838890001");
     assert_eq!(d.originator.ton, Ton::Subscriber);
     assert_eq!(d.scts.to_string(), "1999-03-29 15:16:59 +02:00");
     assert_eq!(d.user_data, UserData::Text("hellohello".into()));
     assert!(!d.more_messages);
     // Encoding the decoded message gives the same bytes back.
-    assert_eq!(d.encode().unwrap().to_hex(), "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37");
+    assert_eq!(
+        d.encode().unwrap().to_hex(),
+        "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37"
+    );
 }
 
 /// The SMS-SUBMIT example of the same tutorial: relative validity AA (4 days).
@@ -48,7 +54,10 @@ fn tutorial_submit_hellohello() {
     assert_eq!(s.user_data.text(), Some("hellohello"));
     let mut again = pdu::Submit::new(Address::number("+46708251358").unwrap(), "hellohello");
     again.validity = "4d".parse().unwrap();
-    assert_eq!(again.encode().unwrap().to_hex(), "0011000B916407281553F80000AA0AE8329BFD4697D9EC37");
+    assert_eq!(
+        again.encode().unwrap().to_hex(),
+        "0011000B916407281553F80000AA0AE8329BFD4697D9EC37"
+    );
 }
 
 /// Diafaan's PDU example: an alphanumeric sender ("diafaan", TON 5) with TP-SRI set.
@@ -65,7 +74,9 @@ fn alphanumeric_sender() {
 /// A status report as a modem lists it (+CMGR after +CDSI).
 #[test]
 fn status_report_delivered() {
-    let r = match pdu::decode(&bytes("07911326040000F006090B911326880736F4111011719551401110117195714000")) {
+    let r = match pdu::decode(&bytes(
+        "07911326040000F006090B911326880736F4111011719551401110117195714000",
+    )) {
         Ok(Pdu::StatusReport(r)) => r,
         other => panic!("{other:?}"),
     };
@@ -115,7 +126,11 @@ fn ucs2_with_a_surrogate_pair_and_class_0() {
 fn seven_bit_text_after_a_header_uses_fill_bits() {
     // Part 2/2 of reference 0x8A, 7-bit, "Hello": the header is 6 octets = 7 septets with
     // one fill bit.
-    let d = deliver("0044038121F3000011101171955140 0C 050003 8A0202 906536FB0D".replace(' ', "").as_str());
+    let d = deliver(
+        "0044038121F3000011101171955140 0C 050003 8A0202 906536FB0D"
+            .replace(' ', "")
+            .as_str(),
+    );
     let c = d.concat().expect("concat");
     assert_eq!((c.reference, c.seq, c.total), (0x8A, 2, 2));
     assert_eq!(d.user_data.text(), Some("Hello"));
@@ -132,25 +147,57 @@ fn err(hex: &str, options: DecodeOptions) -> pdu::PduError {
 fn malformed_pdus_name_the_problem_and_the_octet() {
     let d = DecodeOptions::default();
     // Truncated inside the text.
-    let e = err("07917283010010F5040BC87238880900F10000993092516195800AE8329BFD", d);
-    assert!(matches!(e.kind, PduErrorKind::Truncated { field: "TP-UD", .. }), "{e}");
+    let e = err(
+        "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD",
+        d,
+    );
+    assert!(
+        matches!(e.kind, PduErrorKind::Truncated { field: "TP-UD", .. }),
+        "{e}"
+    );
     assert_eq!(e.offset, 27);
     // Truncated in the time stamp.
     let e = err("07917283010010F5040BC87238880900F1000099309251", d);
     assert!(e.to_string().contains("TP-SCTS"), "{e}");
     // A wrong SMSC length: common in modem logs of TPDUs without the SMSC part.
     let e = err("2491", d);
-    assert!(matches!(e.kind, PduErrorKind::BadLength { field: "SMSC address", .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            PduErrorKind::BadLength {
+                field: "SMSC address",
+                ..
+            }
+        ),
+        "{e}"
+    );
     // UDL beyond 160 septets.
     let e = err("0004038121F3000011101171955140A1E8329BFD4697D9EC37", d);
-    assert!(matches!(e.kind, PduErrorKind::BadLength { field: "TP-UDL", .. }), "{e}");
+    assert!(
+        matches!(
+            e.kind,
+            PduErrorKind::BadLength {
+                field: "TP-UDL",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert_eq!(e.offset, 15);
     // Address with more than 20 digits.
     let e = err("000418", d);
     assert!(e.to_string().contains("TP-OA length 24"), "{e}");
     // A digit nibble that is not a digit, inside an odd-length number.
-    let e = err("000403812FF3000011101171955140 00".replace(' ', "").as_str(), d);
-    assert!(matches!(e.kind, PduErrorKind::BadDigit { nibble: 0xF, .. }), "{e}");
+    let e = err(
+        "000403812FF3000011101171955140 00"
+            .replace(' ', "")
+            .as_str(),
+        d,
+    );
+    assert!(
+        matches!(e.kind, PduErrorKind::BadDigit { nibble: 0xF, .. }),
+        "{e}"
+    );
     // UCS-2 with an odd octet count.
     let e = err("0004038121F3000811101171955140030041FF", d);
     assert!(matches!(e.kind, PduErrorKind::OddUcs2(3)), "{e}");
@@ -158,8 +205,16 @@ fn malformed_pdus_name_the_problem_and_the_octet() {
     let e = err("0044038121F300041110117195514003080003", d);
     assert!(matches!(e.kind, PduErrorKind::BadUdh(_)), "{e}");
     // A 7-bit UDL shorter than its own header.
-    let e = err("0044038121F3000011101171955140 06 050003 8A0202".replace(' ', "").as_str(), d);
-    assert!(matches!(e.kind, PduErrorKind::UdlShorterThanHeader { .. }), "{e}");
+    let e = err(
+        "0044038121F3000011101171955140 06 050003 8A0202"
+            .replace(' ', "")
+            .as_str(),
+        d,
+    );
+    assert!(
+        matches!(e.kind, PduErrorKind::UdlShorterThanHeader { .. }),
+        "{e}"
+    );
     // Reserved TP-MTI, and types this codec does not decode.
     let e = err("0003", d);
     assert!(matches!(e.kind, PduErrorKind::Unsupported(_)), "{e}");

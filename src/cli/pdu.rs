@@ -277,7 +277,11 @@ fn address(a: &Address) -> String {
         Npi::Ermes => "ERMES plan".to_string(),
         Npi::Other(n) => format!("plan {n}"),
     };
-    format!("{} ({ton}, {npi}; TOA 0x{:02X})", visible(&a.to_string()), a.toa())
+    format!(
+        "{} ({ton}, {npi}; TOA 0x{:02X})",
+        visible(&a.to_string()),
+        a.toa()
+    )
 }
 
 fn smsc(s: &Option<Address>) -> String {
@@ -303,7 +307,11 @@ fn user_data(out: &mut String, udh: &Option<Udh>, ud: &UserData, dcs: Dcs) {
                 Alphabet::Ucs2 => format!("{} UTF-16 units", t.encode_utf16().count()),
                 _ => format!("{} septets", pdu::gsm7::septet_count(t).unwrap_or(0)),
             };
-            let _ = writeln!(out, "Length:          {} characters, {units}", t.chars().count());
+            let _ = writeln!(
+                out,
+                "Length:          {} characters, {units}",
+                t.chars().count()
+            );
             let _ = writeln!(out, "Text:            {}", visible(t));
         }
         UserData::Binary(b) => {
@@ -364,10 +372,23 @@ fn describe_report(o: &mut String, r: &StatusReport) {
     let _ = writeln!(o, "SMSC:            {}", smsc(&r.smsc));
     let _ = writeln!(o, "Recipient:       {}", address(&r.recipient));
     let _ = writeln!(o, "TP-MR:           {}", r.message_reference);
-    let _ = writeln!(o, "Status (TP-ST):  0x{:02X} {}", r.status, r.delivery_status());
+    let _ = writeln!(
+        o,
+        "Status (TP-ST):  0x{:02X} {}",
+        r.status,
+        r.delivery_status()
+    );
     let _ = writeln!(o, "Received (SCTS): {}", r.scts);
     let _ = writeln!(o, "Done (TP-DT):    {}", r.discharge_time);
-    let _ = writeln!(o, "About:           {}", if r.qualifier_command { "SMS-COMMAND" } else { "SMS-SUBMIT" });
+    let _ = writeln!(
+        o,
+        "About:           {}",
+        if r.qualifier_command {
+            "SMS-COMMAND"
+        } else {
+            "SMS-SUBMIT"
+        }
+    );
     if let Some(p) = r.pid {
         let _ = writeln!(o, "TP-PID:          0x{p:02X}");
     }

@@ -140,6 +140,8 @@ fn nibble_digit(n: u8) -> Option<char> {
 impl Address {
     /// A phone number: `+` and digits for an international number, digits (and `*`, `#`)
     /// otherwise. Spaces, dashes, dots and parentheses people write in numbers are ignored.
+    /// A number written with the `00` international prefix (`0048...`) is international
+    /// (`+48...`), as Gammu writes it.
     pub fn number(number: &str) -> Result<Address, EncodeError> {
         let bad = |reason| EncodeError::BadAddress {
             value: number.to_string(),
@@ -155,11 +157,22 @@ impl Address {
             match c {
                 ' ' | '-' | '.' | '(' | ')' => {}
                 '0'..='9' | '*' | '#' => value.push(c),
-                _ => return Err(bad("a phone number has only digits, '*', '#' and a leading '+'")),
+                _ => {
+                    return Err(bad(
+                        "a phone number has only digits, '*', '#' and a leading '+'",
+                    ))
+                }
             }
         }
         if value.is_empty() {
             return Err(bad("no digits"));
+        }
+        if ton == Ton::Unknown && value.len() > 2 && value.starts_with("00") {
+            return Ok(Address {
+                ton: Ton::International,
+                npi: Npi::Isdn,
+                value: value[2..].to_string(),
+            });
         }
         if value.len() > MAX_DIGITS {
             return Err(bad("more than 20 digits"));
@@ -245,7 +258,10 @@ impl Address {
     }
 
     /// Writes the address as the SMSC prefix: length in octets, TOA, digits.
-    pub(crate) fn encode_smsc(smsc: Option<&Address>, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub(crate) fn encode_smsc(
+        smsc: Option<&Address>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let Some(a) = smsc.filter(|a| !a.value.is_empty()) else {
             out.push(0);
             return Ok(());
@@ -345,7 +361,12 @@ impl Address {
 
 /// Decodes `count` swapped semi-octets. `base` is the octet offset of `octets` in the input,
 /// for error positions. The filler of an odd count is not checked (modems write `F` or `0`).
-fn decode_digits(octets: &[u8], count: usize, field: &'static str, base: usize) -> Result<String, PduError> {
+fn decode_digits(
+    octets: &[u8],
+    count: usize,
+    field: &'static str,
+    base: usize,
+) -> Result<String, PduError> {
     let mut s = String::with_capacity(count);
     for i in 0..count {
         let b = octets[i / 2];
@@ -401,8 +422,14 @@ mod tests {
 
     #[test]
     fn numbers_people_write_are_cleaned() {
-        assert_eq!(Address::number(" +48 (12) 345-67.89 ").unwrap().value, "48123456789");
+        assert_eq!(
+            Address::number(" +48 (12) 345-67.89 ").unwrap().value,
+            "48123456789"
+        );
         assert!(Address::number("+").is_err());
+        assert_eq!(Address::number("0048601").unwrap().to_string(), "+48601");
+        assert_eq!(Address::number("0048601").unwrap().ton, Ton::International);
+        assert_eq!(Address::number("00").unwrap().ton, Ton::Unknown);
         assert!(Address::number("12a").is_err());
         assert!(Address::number("123456789012345678901").is_err());
         assert_eq!(Address::parse("MyBank").unwrap().ton, Ton::Alphanumeric);

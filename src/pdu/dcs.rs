@@ -196,7 +196,10 @@ mod tests {
     fn writes_what_gammu_writes() {
         assert_eq!(Dcs::new(Alphabet::Gsm7, None).0, 0x00);
         assert_eq!(Dcs::new(Alphabet::Gsm7, Some(MessageClass::Class0)).0, 0xF0);
-        assert_eq!(Dcs::new(Alphabet::Eight, Some(MessageClass::Class1)).0, 0xF5);
+        assert_eq!(
+            Dcs::new(Alphabet::Eight, Some(MessageClass::Class1)).0,
+            0xF5
+        );
         assert_eq!(Dcs::new(Alphabet::Ucs2, Some(MessageClass::Class0)).0, 0x18);
         assert_eq!(Dcs::new(Alphabet::Ucs2, None).0, 0x08);
         assert_eq!(Dcs::new(Alphabet::Eight, None).0, 0x04);
@@ -213,8 +216,16 @@ mod tests {
         assert_eq!(Dcs(0x48).alphabet(), Alphabet::Ucs2);
         assert_eq!(Dcs(0xF6).alphabet(), Alphabet::Eight);
         assert_eq!(Dcs(0xF6).class(), Some(MessageClass::Class2));
-        assert_eq!(Dcs(0x0C).alphabet(), Alphabet::Gsm7, "reserved alphabet reads as 7-bit");
-        assert_eq!(Dcs(0x90).alphabet(), Alphabet::Gsm7, "reserved group reads as 7-bit");
+        assert_eq!(
+            Dcs(0x0C).alphabet(),
+            Alphabet::Gsm7,
+            "reserved alphabet reads as 7-bit"
+        );
+        assert_eq!(
+            Dcs(0x90).alphabet(),
+            Alphabet::Gsm7,
+            "reserved group reads as 7-bit"
+        );
         let w = Dcs(0xC8).message_waiting().unwrap();
         assert!(w.active && w.discard && w.kind == WaitingKind::Voicemail);
         assert_eq!(Dcs(0xE9).alphabet(), Alphabet::Ucs2);

@@ -84,7 +84,10 @@ impl Deliver {
         })
     }
 
-    pub(crate) fn decode_tpdu(r: &mut Reader<'_>, smsc: Option<Address>) -> Result<Deliver, PduError> {
+    pub(crate) fn decode_tpdu(
+        r: &mut Reader<'_>,
+        smsc: Option<Address>,
+    ) -> Result<Deliver, PduError> {
         let first = r.u8("first octet")?;
         let originator = Address::decode_tp(r, "TP-OA")?;
         let pid = r.u8("TP-PID")?;

@@ -79,7 +79,9 @@ pub enum PduErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
     /// The text has a character outside the GSM 03.38 alphabet and GSM 7-bit was forced.
-    #[error("character {ch:?} at position {position} is not in the GSM 7-bit alphabet (use UCS-2)")]
+    #[error(
+        "character {ch:?} at position {position} is not in the GSM 7-bit alphabet (use UCS-2)"
+    )]
     NotGsm7 { ch: char, position: usize },
     /// The user data (with its header) does not fit into one PDU.
     #[error("user data is {len} {unit}, more than the {max} that fit in one PDU")]

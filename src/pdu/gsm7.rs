@@ -66,7 +66,7 @@ pub enum Septets {
 
 impl Septets {
     /// How many septets the character takes (1 or 2).
-    pub fn len(self) -> usize {
+    pub fn count(self) -> usize {
         match self {
             Septets::One(_) => 1,
             Septets::Escaped(_) => 2,
@@ -112,7 +112,7 @@ pub fn septets_for(c: char) -> Option<Septets> {
 pub fn septet_count(text: &str) -> Result<usize, (usize, char)> {
     let mut n = 0;
     for (i, c) in text.chars().enumerate() {
-        n += septets_for(c).ok_or((i, c))?.len();
+        n += septets_for(c).ok_or((i, c))?.count();
     }
     Ok(n)
 }
@@ -246,7 +246,7 @@ mod tests {
     #[test]
     fn extension_characters_take_two_septets() {
         for c in ['€', '[', ']', '{', '}', '|', '~', '^', '\\', '\u{0C}'] {
-            assert_eq!(septets_for(c).map(Septets::len), Some(2), "{c:?}");
+            assert_eq!(septets_for(c).map(Septets::count), Some(2), "{c:?}");
         }
         assert_eq!(septet_count("a€b"), Ok(4));
     }

@@ -139,13 +139,13 @@ fn decode_from(bytes: &[u8], with_smsc: bool, direction: Direction) -> Result<Pd
         None
     };
     let first_at = r.pos();
-    let first = r
-        .peek()
-        .ok_or_else(|| r.error(PduErrorKind::Truncated {
+    let first = r.peek().ok_or_else(|| {
+        r.error(PduErrorKind::Truncated {
             field: "first octet",
             needed: 1,
             available: 0,
-        }))?;
+        })
+    })?;
     let unsupported = |what| Err(PduError::new(first_at, PduErrorKind::Unsupported(what)));
     match (first & 0x03, direction) {
         (deliver::MTI, Direction::Infer | Direction::ScToMs) => {
@@ -169,7 +169,10 @@ impl Deliver {
     pub fn decode(bytes: &[u8]) -> Result<Deliver, PduError> {
         match decode_from(bytes, true, Direction::ScToMs)? {
             Pdu::Deliver(d) => Ok(d),
-            _ => Err(PduError::new(0, PduErrorKind::Unsupported("not an SMS-DELIVER"))),
+            _ => Err(PduError::new(
+                0,
+                PduErrorKind::Unsupported("not an SMS-DELIVER"),
+            )),
         }
     }
 }
@@ -179,7 +182,10 @@ impl StatusReport {
     pub fn decode(bytes: &[u8]) -> Result<StatusReport, PduError> {
         match decode_from(bytes, true, Direction::ScToMs)? {
             Pdu::StatusReport(s) => Ok(s),
-            _ => Err(PduError::new(0, PduErrorKind::Unsupported("not an SMS-STATUS-REPORT"))),
+            _ => Err(PduError::new(
+                0,
+                PduErrorKind::Unsupported("not an SMS-STATUS-REPORT"),
+            )),
         }
     }
 }
@@ -189,7 +195,10 @@ impl Submit {
     pub fn decode(bytes: &[u8]) -> Result<Submit, PduError> {
         match decode_from(bytes, true, Direction::MsToSc)? {
             Pdu::Submit(s) => Ok(s),
-            _ => Err(PduError::new(0, PduErrorKind::Unsupported("not an SMS-SUBMIT"))),
+            _ => Err(PduError::new(
+                0,
+                PduErrorKind::Unsupported("not an SMS-SUBMIT"),
+            )),
         }
     }
 }
@@ -221,7 +230,10 @@ pub fn from_hex(hex: &str) -> Result<Vec<u8>, PduError> {
         }
     }
     if high.is_some() {
-        return Err(PduError::new(out.len(), PduErrorKind::OddHex(out.len() * 2 + 1)));
+        return Err(PduError::new(
+            out.len(),
+            PduErrorKind::OddHex(out.len() * 2 + 1),
+        ));
     }
     Ok(out)
 }

@@ -123,7 +123,7 @@ fn capacity(alphabet: Alphabet, header: usize) -> usize {
 /// The units of each character of `text` in `alphabet`, in order.
 fn unit_lengths(text: &str, alphabet: Alphabet) -> impl Iterator<Item = usize> + '_ {
     text.chars().map(move |c| match alphabet {
-        Alphabet::Gsm7 => gsm7::septets_for(c).map_or(1, Septets::len),
+        Alphabet::Gsm7 => gsm7::septets_for(c).map_or(1, Septets::count),
         Alphabet::Ucs2 => c.len_utf16(),
         Alphabet::Eight => c.len_utf8(),
     })
@@ -146,7 +146,11 @@ fn chunk(text: &str, alphabet: Alphabet, per_part: usize) -> Vec<(usize, usize)>
 }
 
 /// How many parts and units `text` needs (`reference` decides the header size).
-pub fn estimate(text: &str, encoding: Encoding, reference: ConcatRef) -> Result<Estimate, EncodeError> {
+pub fn estimate(
+    text: &str,
+    encoding: Encoding,
+    reference: ConcatRef,
+) -> Result<Estimate, EncodeError> {
     let alphabet = choose_alphabet(text, encoding)?;
     let units: usize = unit_lengths(text, alphabet).sum();
     let single = capacity(alphabet, 0);
@@ -172,7 +176,12 @@ pub fn estimate(text: &str, encoding: Encoding, reference: ConcatRef) -> Result<
 /// report request...) with its own DCS alphabet, concatenation header and text. A text that
 /// fits one PDU gives one SUBMIT without a header. `template.udh` and `user_data` are
 /// replaced.
-pub fn split(template: &Submit, text: &str, encoding: Encoding, reference: ConcatRef) -> Result<Vec<Submit>, EncodeError> {
+pub fn split(
+    template: &Submit,
+    text: &str,
+    encoding: Encoding,
+    reference: ConcatRef,
+) -> Result<Vec<Submit>, EncodeError> {
     let alphabet = choose_alphabet(text, encoding)?;
     let dcs = Dcs::new(alphabet, template.dcs.class());
     let units: usize = unit_lengths(text, alphabet).sum();
@@ -201,7 +210,11 @@ pub fn split(template: &Submit, text: &str, encoding: Encoding, reference: Conca
 }
 
 /// Splits 8-bit data into SUBMITs (134 octets a part with the 8-bit reference).
-pub fn split_data(template: &Submit, data: &[u8], reference: ConcatRef) -> Result<Vec<Submit>, EncodeError> {
+pub fn split_data(
+    template: &Submit,
+    data: &[u8],
+    reference: ConcatRef,
+) -> Result<Vec<Submit>, EncodeError> {
     let dcs = Dcs::new(Alphabet::Eight, template.dcs.class());
     let make = |udh, body: &[u8]| Submit {
         dcs,
@@ -245,7 +258,10 @@ pub enum JoinError {
 /// Joins the parts of one concatenated message, given as (sequence number, user data) in
 /// any order, into its whole text or data. `total` is the part count from the header.
 /// A part repeated with the same contents (modems do deliver twice) is taken once.
-pub fn join<'a>(total: u8, parts: impl IntoIterator<Item = (u8, &'a UserData)>) -> Result<UserData, JoinError> {
+pub fn join<'a>(
+    total: u8,
+    parts: impl IntoIterator<Item = (u8, &'a UserData)>,
+) -> Result<UserData, JoinError> {
     let mut slots: Vec<Option<&UserData>> = vec![None; usize::from(total)];
     for (seq, ud) in parts {
         let slot = usize::from(seq)

@@ -133,7 +133,10 @@ impl StatusReport {
         })
     }
 
-    pub(crate) fn decode_tpdu(r: &mut Reader<'_>, smsc: Option<Address>) -> Result<StatusReport, PduError> {
+    pub(crate) fn decode_tpdu(
+        r: &mut Reader<'_>,
+        smsc: Option<Address>,
+    ) -> Result<StatusReport, PduError> {
         let first = r.u8("first octet")?;
         let message_reference = r.u8("TP-MR")?;
         let recipient = Address::decode_tp(r, "TP-RA")?;
@@ -187,12 +190,33 @@ mod tests {
 
     #[test]
     fn status_categories_follow_tp_st() {
-        assert_eq!(DeliveryStatus::from_status(0x00), DeliveryStatus::DeliveryOK);
-        assert_eq!(DeliveryStatus::from_status(0x1F), DeliveryStatus::DeliveryOK);
-        assert_eq!(DeliveryStatus::from_status(0x20), DeliveryStatus::DeliveryPending);
-        assert_eq!(DeliveryStatus::from_status(0x3F), DeliveryStatus::DeliveryPending);
-        assert_eq!(DeliveryStatus::from_status(0x40), DeliveryStatus::DeliveryFailed);
-        assert_eq!(DeliveryStatus::from_status(0x7F), DeliveryStatus::DeliveryFailed);
-        assert_eq!(DeliveryStatus::from_status(0x80), DeliveryStatus::DeliveryUnknown);
+        assert_eq!(
+            DeliveryStatus::from_status(0x00),
+            DeliveryStatus::DeliveryOK
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x1F),
+            DeliveryStatus::DeliveryOK
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x20),
+            DeliveryStatus::DeliveryPending
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x3F),
+            DeliveryStatus::DeliveryPending
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x40),
+            DeliveryStatus::DeliveryFailed
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x7F),
+            DeliveryStatus::DeliveryFailed
+        );
+        assert_eq!(
+            DeliveryStatus::from_status(0x80),
+            DeliveryStatus::DeliveryUnknown
+        );
     }
 }

@@ -103,7 +103,10 @@ impl Submit {
     }
 
     /// Reads the TPDU after the SMSC prefix (which the caller read into `smsc`).
-    pub(crate) fn decode_tpdu(r: &mut Reader<'_>, smsc: Option<Address>) -> Result<Submit, PduError> {
+    pub(crate) fn decode_tpdu(
+        r: &mut Reader<'_>,
+        smsc: Option<Address>,
+    ) -> Result<Submit, PduError> {
         let first = r.u8("first octet")?;
         let message_reference = r.u8("TP-MR")?;
         let destination = Address::decode_tp(r, "TP-DA")?;

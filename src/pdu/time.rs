@@ -222,11 +222,9 @@ impl std::str::FromStr for Validity {
                     "h" | "hour" | "hours" => 60,
                     "d" | "day" | "days" => 1440,
                     "w" | "week" | "weeks" => 7 * 1440,
-                    _ => {
-                        return Err(format!(
-                            "invalid validity unit in {s:?}: use m, h, d or w (e.g. 30m, 2h, 3d, 1w)"
-                        ))
-                    }
+                    _ => return Err(format!(
+                        "invalid validity unit in {s:?}: use m, h, d or w (e.g. 30m, 2h, 3d, 1w)"
+                    )),
                 };
                 if n == 0 {
                     return Err(format!("invalid validity {s:?}: must be longer than zero"));
@@ -234,7 +232,9 @@ impl std::str::FromStr for Validity {
                 n.saturating_mul(per)
             }
         };
-        Ok(Validity::relative(Duration::from_secs(minutes.saturating_mul(60))))
+        Ok(Validity::relative(Duration::from_secs(
+            minutes.saturating_mul(60),
+        )))
     }
 }
 
@@ -253,7 +253,11 @@ impl fmt::Display for Validity {
                 } else {
                     (m, "minute")
                 };
-                write!(f, "relative {v} ({n} {unit}{})", if n == 1 { "" } else { "s" })
+                write!(
+                    f,
+                    "relative {v} ({n} {unit}{})",
+                    if n == 1 { "" } else { "s" }
+                )
             }
             Validity::Absolute(t) => write!(f, "until {t}"),
             Validity::Enhanced(e) => {
@@ -302,19 +306,52 @@ mod tests {
     #[test]
     fn relative_validity_boundaries() {
         assert_eq!(Validity::relative_duration(0), Duration::from_secs(5 * 60));
-        assert_eq!(Validity::relative_duration(143), Duration::from_secs(12 * 3600));
-        assert_eq!(Validity::relative_duration(167), Duration::from_secs(24 * 3600));
-        assert_eq!(Validity::relative_duration(168), Duration::from_secs(2 * 86400));
-        assert_eq!(Validity::relative_duration(196), Duration::from_secs(30 * 86400));
-        assert_eq!(Validity::relative_duration(197), Duration::from_secs(5 * 7 * 86400));
-        assert_eq!(Validity::relative_duration(255), Duration::from_secs(63 * 7 * 86400));
+        assert_eq!(
+            Validity::relative_duration(143),
+            Duration::from_secs(12 * 3600)
+        );
+        assert_eq!(
+            Validity::relative_duration(167),
+            Duration::from_secs(24 * 3600)
+        );
+        assert_eq!(
+            Validity::relative_duration(168),
+            Duration::from_secs(2 * 86400)
+        );
+        assert_eq!(
+            Validity::relative_duration(196),
+            Duration::from_secs(30 * 86400)
+        );
+        assert_eq!(
+            Validity::relative_duration(197),
+            Duration::from_secs(5 * 7 * 86400)
+        );
+        assert_eq!(
+            Validity::relative_duration(255),
+            Duration::from_secs(63 * 7 * 86400)
+        );
         // Gammu's named values: HOUR = 11, DAY = 167 (0xA7), WEEK = 173 (0xAD), MAX = 255.
-        assert_eq!(Validity::relative(Duration::from_secs(3600)), Validity::Relative(11));
-        assert_eq!(Validity::relative(Duration::from_secs(86400)), Validity::Relative(167));
-        assert_eq!(Validity::relative(Duration::from_secs(7 * 86400)), Validity::Relative(173));
-        assert_eq!(Validity::relative(Duration::from_secs(10 * 365 * 86400)), Validity::Relative(255));
+        assert_eq!(
+            Validity::relative(Duration::from_secs(3600)),
+            Validity::Relative(11)
+        );
+        assert_eq!(
+            Validity::relative(Duration::from_secs(86400)),
+            Validity::Relative(167)
+        );
+        assert_eq!(
+            Validity::relative(Duration::from_secs(7 * 86400)),
+            Validity::Relative(173)
+        );
+        assert_eq!(
+            Validity::relative(Duration::from_secs(10 * 365 * 86400)),
+            Validity::Relative(255)
+        );
         for v in 0..=255u8 {
-            assert_eq!(Validity::relative(Validity::relative_duration(v)), Validity::Relative(v));
+            assert_eq!(
+                Validity::relative(Validity::relative_duration(v)),
+                Validity::Relative(v)
+            );
         }
     }
 

@@ -36,7 +36,12 @@ pub(crate) fn header_septets(header_octets: usize) -> (usize, usize) {
 }
 
 /// Writes TP-UDL and TP-UD.
-pub(crate) fn encode(dcs: Dcs, udh: Option<&Udh>, ud: &UserData, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub(crate) fn encode(
+    dcs: Dcs,
+    udh: Option<&Udh>,
+    ud: &UserData,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let header_len = udh.map_or(0, Udh::encoded_len);
     let alphabet = if dcs.compressed() {
         Alphabet::Eight
@@ -94,7 +99,11 @@ pub(crate) fn encode(dcs: Dcs, udh: Option<&Udh>, ud: &UserData, out: &mut Vec<u
 }
 
 /// Reads TP-UDL and TP-UD.
-pub(crate) fn decode(r: &mut Reader<'_>, dcs: Dcs, udhi: bool) -> Result<(Option<Udh>, UserData), PduError> {
+pub(crate) fn decode(
+    r: &mut Reader<'_>,
+    dcs: Dcs,
+    udhi: bool,
+) -> Result<(Option<Udh>, UserData), PduError> {
     let udl_at = r.pos();
     let udl = usize::from(r.u8("TP-UDL")?);
     let alphabet = if dcs.compressed() {
@@ -153,7 +162,9 @@ pub(crate) fn decode(r: &mut Reader<'_>, dcs: Dcs, udhi: bool) -> Result<(Option
             if body.len() % 2 != 0 {
                 return Err(PduError::new(udl_at, PduErrorKind::OddUcs2(body.len())));
             }
-            let units = body.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]]));
+            let units = body
+                .chunks_exact(2)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]));
             UserData::Text(
                 char::decode_utf16(units)
                     .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
