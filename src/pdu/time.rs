@@ -222,9 +222,11 @@ impl std::str::FromStr for Validity {
                     "h" | "hour" | "hours" => 60,
                     "d" | "day" | "days" => 1440,
                     "w" | "week" | "weeks" => 7 * 1440,
-                    _ => return Err(format!(
+                    _ => {
+                        return Err(format!(
                         "invalid validity unit in {s:?}: use m, h, d or w (e.g. 30m, 2h, 3d, 1w)"
-                    )),
+                    ))
+                    }
                 };
                 if n == 0 {
                     return Err(format!("invalid validity {s:?}: must be longer than zero"));

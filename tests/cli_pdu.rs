@@ -1,0 +1,197 @@
+//! `smsgw pdu decode | encode | count` as a user runs them.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn smsgw(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run smsgw");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn decode_prints_every_field() {
+    let o = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "Type:            SMS-DELIVER",
+        "SMSC:            +27381000015",
+        "From (TP-OA):    27838890001",
+        "Sent (TP-SCTS):  1999-03-29 15:16:59 +02:00",
+        "TP-DCS:          0x00: GSM 7-bit",
+        "Text:            hellohello",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn decode_reads_stored_submits_and_status_reports() {
+    let o = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "0011000B916407281553F80000AA0AE8329BFD4697D9EC37",
+        ],
+        None,
+    );
+    assert!(stdout(&o).contains("SMS-SUBMIT"));
+    assert!(stdout(&o).contains("relative 170 (4 days)"));
+    let o = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "07911326040000F006090B911326880736F4111011719551401110117195714000",
+        ],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("Status (TP-ST):  0x00 DeliveryOK"),
+        "{}",
+        stdout(&o)
+    );
+    let o = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "--tpdu",
+            "0011000B916407281553F80000AA0AE8329BFD4697D9EC37",
+        ],
+        None,
+    );
+    assert!(
+        !o.status.success(),
+        "a bare TPDU starting 00 11 is not a valid SUBMIT"
+    );
+    let o = smsgw(
+        &[
+            "pdu",
+            "decode",
+            "--tpdu",
+            "11000B916407281553F80000AA0AE8329BFD4697D9EC37",
+        ],
+        None,
+    );
+    assert!(stdout(&o).contains("hellohello"), "{}", stderr(&o));
+}
+
+#[test]
+fn malformed_input_exits_1_with_the_reason() {
+    for (hex, says) in [
+        ("07917283010010F5040BC872388809", "TP-OA"),
+        ("2491", "--tpdu"),
+        ("0G", "invalid hex character 'G'"),
+        ("123", "odd number"),
+        ("0003", "reserved TP-MTI"),
+    ] {
+        let o = smsgw(&["pdu", "decode", hex], None);
+        assert_eq!(o.status.code(), Some(1), "{hex}");
+        assert!(stderr(&o).contains(says), "{hex}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{hex}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn encode_prints_pdus_that_decode_back() {
+    let text = "A long message ".repeat(12);
+    let o = smsgw(
+        &["pdu", "encode", "+48123456789", &text, "--reference", "7"],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2);
+    let mut joined = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let d = smsgw(&["pdu", "decode", line], None);
+        let out = stdout(&d);
+        assert!(
+            out.contains(&format!("concatenated part {}/2, 8-bit reference 7", i + 1)),
+            "{out}"
+        );
+        let t = out
+            .lines()
+            .find_map(|l| l.strip_prefix("Text:            "))
+            .expect("text");
+        joined.push_str(t);
+    }
+    assert_eq!(joined, text);
+}
+
+#[test]
+fn encode_flags_reach_the_pdu() {
+    let o = smsgw(
+        &[
+            "pdu",
+            "encode",
+            "+48123456789",
+            "hi",
+            "--flash",
+            "--report",
+            "--validity",
+            "DAY",
+            "--at",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&o),
+        "AT+CMGS=16\n0031000B918421436587F900F0A702E834<Ctrl-Z>\n"
+    );
+    let o = smsgw(&["pdu", "encode", "123", "--unicode"], Some("é\n"));
+    assert_eq!(stdout(&o), "000100038121F300080200E9\n", "{}", stderr(&o));
+}
+
+#[test]
+fn encode_refuses_bad_numbers_and_arguments() {
+    let o = smsgw(&["pdu", "encode", "+48 12x", "hi"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("invalid address"), "{}", stderr(&o));
+    let o = smsgw(&["pdu", "encode", "123", "hi", "--validity", "soon"], None);
+    assert_eq!(o.status.code(), Some(2), "clap rejects the value");
+    assert!(stderr(&o).contains("invalid validity"), "{}", stderr(&o));
+    let o = smsgw(&["pdu", "encode", "123", "hi", "--reference", "300"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--sixteen-bit"));
+}
+
+#[test]
+fn count_says_parts_and_room_left() {
+    let o = smsgw(&["pdu", "count", &"x".repeat(161)], None);
+    assert_eq!(
+        stdout(&o),
+        "2 parts, GSM 7-bit, 161 characters, 161 septets (153 per part, 145 left in the last)\n"
+    );
+    let o = smsgw(&["pdu", "count"], Some("😀\n"));
+    assert!(
+        stdout(&o).starts_with("1 part, UCS-2, 1 characters, 2 UTF-16 units"),
+        "{}",
+        stdout(&o)
+    );
+}
