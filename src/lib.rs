@@ -3,4 +3,5 @@
 //! The crate is organised as ../shared/DESIGN.md describes; this foundation holds the
 //! GSM 03.40 / 03.38 PDU codec ([`pdu`]), which every other part builds on.
 
+pub mod at;
 pub mod pdu;
