@@ -5,3 +5,4 @@
 
 pub mod at;
 pub mod pdu;
+pub mod sim;

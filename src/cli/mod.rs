@@ -2,6 +2,7 @@
 //! the command tree and dispatches.
 
 mod pdu;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -21,11 +22,15 @@ enum Command {
     /// Decode, encode and measure SMS PDUs (GSM 03.40), offline.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Run a simulated GSM modem on a pseudo-terminal (for tests and trying smsgw without
+    /// hardware); it prints the device path to use.
+    Sim(sim::SimArgs),
 }
 
 /// Runs the chosen subcommand; the exit code is the command's own.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Pdu(c) => pdu::run(c),
+        Command::Sim(a) => sim::run(a),
     }
 }
