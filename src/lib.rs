@@ -4,5 +4,6 @@
 //! GSM 03.40 / 03.38 PDU codec ([`pdu`]), which every other part builds on.
 
 pub mod at;
+pub mod modem;
 pub mod pdu;
 pub mod sim;

@@ -162,7 +162,7 @@ async fn missing_prompt_times_out_and_sends_escape() {
     });
     m.expect("AT+CMGS=9\r").await;
     m.expect("\x1b").await;
-    assert!(matches!(cmd.await.unwrap(), Err(AtError::Timeout { .. })));
+    assert!(matches!(cmd.await.unwrap(), Err(AtError::NoPrompt { .. })));
 }
 
 #[tokio::test]
@@ -296,7 +296,10 @@ async fn trace_shows_every_line_with_the_pin_masked() {
         .with_max_level(tracing::Level::DEBUG)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Process-wide: a thread-local subscriber can miss events whose callsite another test
+    // thread registered first (tracing caches callsite interest).
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only global subscriber in this binary");
     let (mut chan, _urcs, mut m) = setup();
     let modem = tokio::spawn(async move {
         m.expect("AT+CPIN=\"4711\"\r").await;

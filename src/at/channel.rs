@@ -76,6 +76,9 @@ pub enum AtError {
         timeout: Duration,
         lines: Vec<String>,
     },
+    /// `AT+CMGS` got no `> ` prompt in time (the text was not sent; ESC cancelled it).
+    #[error("no prompt after {command} within {timeout:?}")]
+    NoPrompt { command: String, timeout: Duration },
     /// The command ended with an error result.
     #[error("{command} failed: {result}")]
     Failed { command: String, result: Final },
@@ -128,7 +131,9 @@ pub struct Channel {
     events: mpsc::UnboundedReceiver<Event>,
     reader: JoinHandle<()>,
     label: String,
-    dirty: bool,
+    /// After a timeout: how long to wait for the late final result before the next command
+    /// (zero: only wait for a quiet moment).
+    dirty: Option<Duration>,
 }
 
 impl Drop for Channel {
@@ -158,9 +163,17 @@ impl Channel {
             events: erx,
             reader,
             label: label.to_string(),
-            dirty: false,
+            dirty: None,
         };
         (chan, urx)
+    }
+
+    /// Stops the reader and closes the port, waiting until it is closed (so that the device
+    /// can be opened again at once; dropping the channel closes it a moment later).
+    pub async fn close(mut self) {
+        self.reader.abort();
+        let _ = (&mut self.reader).await;
+        let _ = self.writer.shutdown().await;
     }
 
     /// Runs `command` (without the trailing `\r`) and waits up to `timeout` for its final
@@ -207,8 +220,8 @@ impl Channel {
         pdu: Option<&str>,
         timeout: Duration,
     ) -> Result<Response, AtError> {
-        if self.dirty {
-            self.resync().await;
+        if let Some(wait) = self.dirty.take() {
+            self.resync(wait).await;
         }
         while self.events.try_recv().is_ok() {}
         lock(&self.shared).active = Some(Active {
@@ -220,8 +233,14 @@ impl Channel {
         });
         let result = self.run(command, pdu, timeout).await;
         lock(&self.shared).active = None;
-        if matches!(result, Err(AtError::Timeout { .. })) {
-            self.dirty = true;
+        match &result {
+            // The PDU went out: its +CMGS may still come, and must not be taken for the
+            // answer to the next command.
+            Err(AtError::Timeout { .. }) if pdu.is_some() => self.dirty = Some(timeout),
+            Err(AtError::Timeout { .. } | AtError::NoPrompt { .. }) => {
+                self.dirty = Some(Duration::ZERO)
+            }
+            _ => {}
         }
         result
     }
@@ -255,7 +274,10 @@ impl Channel {
                         // No prompt: abort the command so the modem does not take what we
                         // send next as message text.
                         let _ = self.write_raw(b"\x1b").await;
-                        return Err(timed_out(lines));
+                        return Err(AtError::NoPrompt {
+                            command: command.to_string(),
+                            timeout,
+                        });
                     }
                 }
             }
@@ -279,10 +301,20 @@ impl Channel {
         }
     }
 
-    /// After a timeout the answer may still come: abort any prompt and wait until the port
-    /// has been quiet for a moment, so the late answer is not taken for the next command's.
-    async fn resync(&mut self) {
+    /// After a timeout the answer may still come: abort any prompt, wait up to `late` for a
+    /// late final result, then until the port has been quiet for a moment, and throw away
+    /// what came, so that it is not taken for the next command's answer.
+    async fn resync(&mut self, late: Duration) {
         let _ = self.write_raw(b"\x1b\r").await;
+        let start = Instant::now();
+        if !late.is_zero() {
+            let deadline = start + late;
+            while let Ok(Some(e)) = tokio::time::timeout_at(deadline, self.events.recv()).await {
+                if matches!(e, Event::Final(_) | Event::Closed(_)) {
+                    break;
+                }
+            }
+        }
         let start = Instant::now();
         loop {
             let last = lock(&self.shared).last_rx;
@@ -294,7 +326,6 @@ impl Channel {
             tokio::time::sleep_until(quiet_at.min(start + RESYNC_MAX)).await;
         }
         while self.events.try_recv().is_ok() {}
-        self.dirty = false;
     }
 }
 
@@ -360,8 +391,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 match (shape, parse_final(&line)) {
                     (Some(UrcShape::WithPdu), _) => pdu_urc = Some(line),
                     (Some(UrcShape::Line), _) | (None, None) => send_urc(Urc { line, pdu: None }),
-                    (None, Some(_)) => {
-                        tracing::debug!(target: "smsgw::at", port = %label, "late final result ignored: {line}")
+                    (None, Some(f)) => {
+                        // A late answer to a command that timed out: the next command's
+                        // resync waits for it and throws it away.
+                        let _ = events.send(Event::Final(f));
                     }
                 }
                 continue;

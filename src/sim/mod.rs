@@ -149,6 +149,10 @@ pub struct Snapshot {
     pub connected: bool,
     /// Messages waiting for free storage.
     pub waiting: usize,
+    /// PIN attempts left before the SIM locks (3 at start).
+    pub pin_attempts_left: u8,
+    /// The SIM is locked and wants its PUK.
+    pub puk_locked: bool,
 }
 
 enum ConnCmd {
@@ -221,6 +225,8 @@ impl Sim {
             acks: s.acks,
             connected: lock(&self.inner.conn).is_some(),
             waiting: s.waiting.len(),
+            pin_attempts_left: s.pin_attempts,
+            puk_locked: s.lock == state::Lock::Puk,
         }
     }
 
