@@ -1,17 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the libGammu test vectors and checks they match the committed ones, so the
 # oracle the codec is tested against stays reproducible. Installs Debian's python3-gammu
-# when it is missing (root only).
+# when it is missing (scripts/install-test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! /usr/bin/python3 -c 'import gammu' 2>/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq python3-gammu >/dev/null
-    else
-        echo "python3-gammu is missing: apt-get install python3-gammu" >&2
-        exit 1
-    fi
-fi
+scripts/install-test-deps.sh
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 /usr/bin/python3 scripts/gen-gammu-vectors.py > "$tmp"

@@ -10,7 +10,7 @@ use smsgw::pdu::{
 /// Texts that stress the alphabets: GSM characters, extension characters, and anything.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
-        proptest::string::string_regex("[a-zA-Z0-9 @£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,./:;<=>?¡ÄÖÑÜ§¿äöñüà€\\[\\]{}|~^\\\\\n\r]{0,700}")
+        proptest::string::string_regex("[a-zA-Z0-9 @£$¥èéùìòÇçØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,./:;<=>?¡ÄÖÑÜ§¿äöñüà€\\[\\]{}|~^\\\\\n\r]{0,700}")
             .expect("regex"),
         proptest::string::string_regex("[a-z€😀漢ł\u{1F3FD}\u{10000}-\u{10FFFF}]{0,400}").expect("regex"),
         any::<String>(),
@@ -52,6 +52,16 @@ proptest! {
         decoded.reverse(); // any arrival order
         let joined = pdu::join(total, decoded.iter().map(|(s, u)| (*s, u))).unwrap();
         prop_assert_eq!(joined, UserData::Text(text));
+    }
+
+    #[test]
+    fn c_cedilla_is_not_turned_into_capital(prefix in "[a-z=]{0,5}") {
+        // Regression found by the pdu_text_roundtrip fuzz target: "==ç" came back as "==Ç".
+        let text = format!("{prefix}ç");
+        let template = Submit::new(Address::number("1").unwrap(), "");
+        let part = &pdu::split(&template, &text, Encoding::Auto, ConcatRef::Eight(0)).unwrap()[0];
+        let back = Submit::decode(&part.encode().unwrap().bytes).unwrap();
+        prop_assert_eq!(back.user_data, UserData::Text(text));
     }
 
     #[test]

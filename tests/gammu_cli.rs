@@ -1,0 +1,158 @@
+//! The simulated modem checked against a client nobody here wrote: Debian's `gammu` command
+//! talks to `smsgw sim` on a pseudo-terminal (identify, sendsms, getallsms).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+fn gammu_available() -> bool {
+    let found = Command::new("gammu").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "gammu is not installed: .ci/run installs it (apt-get install gammu)"
+        );
+        eprintln!("SKIPPED: gammu is not installed (apt-get install gammu); the simulator is not checked against it");
+    }
+    found
+}
+
+struct SimProcess {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl SimProcess {
+    fn start(dir: &Path) -> SimProcess {
+        std::fs::write(
+            dir.join("inbox.txt"),
+            "# the GSM 03.40 tutorial's DELIVER\n07917283010010F5040BC87238880900F10000993092516195800AE8329BFD4697D9EC37\n",
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(["sim", "--link"])
+            .arg(dir.join("modem"))
+            .arg("--record")
+            .arg(dir.join("sent.jsonl"))
+            .arg("--inbox")
+            .arg(dir.join("inbox.txt"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start smsgw sim");
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.starts_with("Simulated modem on /dev/pts/"), "{first}");
+        SimProcess {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn control(&mut self, line: &str) -> String {
+        writeln!(self.stdin, "{line}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut answer = String::new();
+        self.stdout.read_line(&mut answer).unwrap();
+        answer
+    }
+}
+
+fn gammu(rc: &Path, args: &[&str]) -> String {
+    let out = Command::new("gammu")
+        .arg("-c")
+        .arg(rc)
+        .args(args)
+        .output()
+        .expect("run gammu");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "gammu {args:?} failed:\n{text}");
+    text
+}
+
+#[test]
+fn gammu_identifies_sends_and_reads_through_the_simulator() {
+    if !gammu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = SimProcess::start(dir.path());
+    let rc = dir.path().join("gammurc");
+    std::fs::write(
+        &rc,
+        format!(
+            "[gammu]\ndevice = {}\nconnection = at\n",
+            dir.path().join("modem").display()
+        ),
+    )
+    .unwrap();
+
+    let id = gammu(&rc, &["identify"]);
+    assert!(id.contains("490154203237518"), "{id}");
+    assert!(id.contains("260011234567890"), "{id}");
+    assert!(id.contains("SimModem"), "{id}");
+
+    let out = gammu(
+        &rc,
+        &[
+            "sendsms",
+            "TEXT",
+            "+48123456789",
+            "-text",
+            "Hello from gammu",
+        ],
+    );
+    assert!(out.contains("OK, message reference=0"), "{out}");
+    let long = "A long message that gammu splits itself. ".repeat(9);
+    gammu(
+        &rc,
+        &[
+            "sendsms",
+            "TEXT",
+            "+48123456789",
+            "-len",
+            "400",
+            "-text",
+            &long,
+        ],
+    );
+    let sent: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("sent.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    assert_eq!(sent[0]["to"], "+48123456789");
+    assert_eq!(sent[0]["text"], "Hello from gammu");
+    let joined: String = sent[1..]
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(joined, long);
+    assert_eq!(sent[3]["part"][0], 3);
+
+    assert_eq!(
+        sim.control("sms +48700111222 Hello from the network")
+            .trim(),
+        "delivered 1 part(s)"
+    );
+    let all = gammu(&rc, &["getallsms"]);
+    assert!(all.contains("hellohello"), "{all}");
+    assert!(all.contains("Hello from the network"), "{all}");
+    assert!(all.contains("+48700111222"), "{all}");
+
+    drop(sim.stdin);
+    assert!(sim.child.wait().unwrap().success());
+    assert!(
+        !dir.path().join("modem").exists(),
+        "the link is removed on exit"
+    );
+}
