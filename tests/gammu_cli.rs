@@ -62,6 +62,26 @@ impl SimProcess {
     }
 }
 
+impl SimProcess {
+    /// (sent PDUs, stored messages) from the `status` command.
+    fn status(&mut self) -> (usize, usize) {
+        let head = self.control("status");
+        let number = |key: &str| {
+            head.split(';')
+                .find_map(|p| p.trim().strip_prefix(key))
+                .and_then(|p| p.split_whitespace().next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or_else(|| panic!("no {key:?} in {head:?}"))
+        };
+        let (sent, stored) = (number("sent "), number("stored "));
+        for _ in 0..sent + stored {
+            let mut detail = String::new();
+            self.stdout.read_line(&mut detail).unwrap();
+        }
+        (sent, stored)
+    }
+}
+
 fn gammu(rc: &Path, args: &[&str]) -> String {
     let out = Command::new("gammu")
         .arg("-c")
@@ -155,4 +175,23 @@ fn gammu_identifies_sends_and_reads_through_the_simulator() {
         !dir.path().join("modem").exists(),
         "the link is removed on exit"
     );
+}
+
+#[test]
+fn sigusr1_delivers_a_test_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = SimProcess::start(dir.path());
+    assert_eq!(sim.status(), (0, 1), "the preloaded message");
+    let pid = nix::unistd::Pid::from_raw(sim.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR1).unwrap();
+    let mut status = sim.status();
+    for _ in 0..100 {
+        if status.1 == 2 {
+            break;
+        }
+        status = sim.status();
+    }
+    assert_eq!(status, (0, 2), "the test message arrived");
+    drop(sim.stdin);
+    assert!(sim.child.wait().unwrap().success());
 }

@@ -509,3 +509,40 @@ async fn the_simulator_is_strict_like_a_real_modem() {
         "ERROR"
     );
 }
+
+#[tokio::test]
+async fn full_storage_keeps_messages_at_the_network_until_room_frees_up() {
+    let b = Bench::new(SimConfig {
+        capacity: 1,
+        ..SimConfig::default()
+    });
+    let mut m = b.modem(None).await.unwrap();
+    b.sim.deliver_text("+481", "first", 0).unwrap();
+    b.sim.deliver_text("+482", "second", 0).unwrap();
+    let (memory, index) = match next_event(&mut m).await {
+        ModemEvent::NewMessage { memory, index } => (memory, index),
+        other => panic!("{other:?}"),
+    };
+    let snap = b.sim.snapshot();
+    assert_eq!((snap.stored.len(), snap.waiting), (1, 1));
+    m.delete(&memory, index).await.unwrap();
+    let all = m.list(&memory).await.unwrap();
+    assert_eq!(all.len(), 1);
+    match all[0].decoded.as_ref().unwrap() {
+        Pdu::Deliver(d) => assert_eq!(d.user_data.text(), Some("second")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_incoming_call_rings_with_caller_id_and_is_hung_up() {
+    let b = Bench::new(SimConfig::default());
+    let mut m = b.modem(None).await.unwrap();
+    b.sim.ring("+48600100200");
+    assert_eq!(next_event(&mut m).await, ModemEvent::Ring);
+    assert_eq!(
+        next_event(&mut m).await,
+        ModemEvent::Caller("+48600100200".into())
+    );
+    m.hang_up().await.unwrap();
+}

@@ -125,6 +125,10 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(cfg: SimConfig, link: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    // Signal handlers first: a client may signal as soon as the path is printed.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
     let sim = Sim::new(cfg);
     let handle = sim
         .attach_pty(link.clone())
@@ -139,9 +143,6 @@ async fn serve(cfg: SimConfig, link: Option<PathBuf>) -> anyhow::Result<ExitCode
         None => println!("Simulated modem on {}", path.display()),
     }
     let mut watch = handle.watch();
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut test_messages = 0u32;
     loop {

@@ -380,6 +380,9 @@ impl Modem {
                 if m.contains("huawei") {
                     // Stop ^RSSI/^BOOT/^MODE noise; the channel copes if some remain.
                     vec!["AT^CURC=0".to_string()]
+                } else if m.contains("zte") {
+                    // As Gammu does: no CD-ROM autorun, stay on the modem's preferred mode.
+                    vec!["AT+ZCDRUN=8".to_string(), "AT+ZOPRT=5".to_string()]
                 } else {
                     Vec::new()
                 }
