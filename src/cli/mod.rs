@@ -1,6 +1,7 @@
 //! Subcommands of the `smsgw` binary. Each lives in its own module; this one only declares
 //! the command tree and dispatches.
 
+mod config;
 mod pdu;
 mod sim;
 
@@ -22,6 +23,9 @@ enum Command {
     /// Decode, encode and measure SMS PDUs (GSM 03.40), offline.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Check the configuration file.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Run a simulated GSM modem on a pseudo-terminal (for tests and trying smsgw without
     /// hardware); it prints the device path to use.
     Sim(sim::SimArgs),
@@ -32,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Pdu(c) => pdu::run(c),
         Command::Sim(a) => sim::run(a),
+        Command::Config(c) => config::run(c),
     }
 }

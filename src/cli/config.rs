@@ -1,0 +1,59 @@
+//! `smsgw config check`: read a config the way the daemon does and say what is wrong.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use smsgw::config::{Config, StorageKind, DEFAULT_PATH};
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file: every error names the file, line and key. Exits 2 when it is
+    /// not usable.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The config file.
+    #[arg(default_value = DEFAULT_PATH)]
+    file: PathBuf,
+    /// List every key with its default and meaning instead.
+    #[arg(long)]
+    keys: bool,
+}
+
+pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ConfigCommand::Check(a) => {
+            if a.keys {
+                print!("{}", Config::describe_keys());
+                return Ok(ExitCode::SUCCESS);
+            }
+            match Config::load(&a.file) {
+                Ok(c) => {
+                    let storage = match c.storage.kind {
+                        StorageKind::Sqlite => format!("sqlite at {}", c.storage.path.display()),
+                        StorageKind::Null => "null".to_string(),
+                    };
+                    let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();
+                    println!(
+                        "{}: OK: storage {storage}; {} phone(s){}",
+                        a.file.display(),
+                        phones.len(),
+                        if phones.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", phones.join(", "))
+                        }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("smsgw: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}

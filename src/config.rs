@@ -1,0 +1,732 @@
+//! The configuration file: one TOML file, default `/etc/smsgw/smsgw.toml`.
+//!
+//! [`KEYS`] is the documentation of every key (its default, meaning, an example); a test
+//! checks that it lists exactly the keys the parser accepts, so it can be the single source
+//! of the man page. Unknown keys and bad values are errors that name the file, the line and
+//! the key.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::pdu::Validity;
+
+/// Where the daemon, `inject` and `monitor` look for the config by default.
+pub const DEFAULT_PATH: &str = "/etc/smsgw/smsgw.toml";
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub daemon: Daemon,
+    pub storage: Storage,
+    #[serde(rename = "phone")]
+    pub phones: Vec<Phone>,
+    #[serde(rename = "transport")]
+    pub transports: Vec<Transport>,
+    pub sending: Sending,
+    pub receiving: Receiving,
+    pub hooks: Hooks,
+}
+
+/// `[daemon]`: files of the running daemon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Daemon {
+    pub state_dir: PathBuf,
+    pub control_socket: PathBuf,
+    pub pid_file: PathBuf,
+    pub log: String,
+    pub log_level: String,
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon {
+            state_dir: "/var/lib/smsgw".into(),
+            control_socket: "/run/smsgw/control.sock".into(),
+            pid_file: "/run/smsgw/smsgw.pid".into(),
+            log: "stderr".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// Which storage service keeps the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// An SQLite file with Gammu's schema (the default).
+    #[default]
+    Sqlite,
+    /// Nothing is stored; `run_on_receive` exiting 0 is the commit of a received message.
+    Null,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    pub kind: StorageKind,
+    /// SQLite database file.
+    pub path: PathBuf,
+    /// Milliseconds to wait for a lock another program holds on the SQLite file.
+    pub busy_timeout: u64,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            kind: StorageKind::Sqlite,
+            path: "/var/lib/smsgw/smsgw.db".into(),
+            busy_timeout: 5000,
+        }
+    }
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+fn default_receive_frequency() -> u64 {
+    15
+}
+fn default_status_frequency() -> u64 {
+    60
+}
+fn default_true() -> bool {
+    true
+}
+fn default_command_timeout() -> u64 {
+    10
+}
+fn default_send_timeout() -> u64 {
+    60
+}
+
+/// `[[phone]]`: one modem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phone {
+    /// Gammu's PhoneID: routes messages (`outbox.SenderID`) and names the modem.
+    pub id: String,
+    pub device: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smsc: Option<String>,
+    #[serde(default = "default_receive_frequency")]
+    pub receive_frequency: u64,
+    #[serde(default = "default_status_frequency")]
+    pub status_frequency: u64,
+    #[serde(default)]
+    pub reset_frequency: u64,
+    #[serde(default = "default_true")]
+    pub send: bool,
+    #[serde(default = "default_true")]
+    pub receive: bool,
+    #[serde(default)]
+    pub hangup_calls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_init: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnmi: Option<String>,
+    #[serde(default = "default_command_timeout")]
+    pub command_timeout: u64,
+    #[serde(default = "default_send_timeout")]
+    pub send_timeout: u64,
+}
+
+/// `[[transport]]`: other ways out (SMPP, HTTP, mail), added by later versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    pub id: String,
+    pub kind: String,
+}
+
+/// `[sending]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sending {
+    /// Attempts after the first before a message fails (Gammu's MaxRetries).
+    pub max_retries: u32,
+    /// Seconds before a failed message is tried again (Gammu's RetryTimeout).
+    pub retry_timeout: u64,
+    /// Ask for status reports when a message does not say (`DeliveryReport='default'`).
+    pub delivery_reports: bool,
+    /// Seconds between a send and its status report's time stamp that still match.
+    pub delivery_report_delay: u64,
+    /// Validity of messages that do not say: `none`, `max`, `DAY`, `2h`...
+    #[serde(with = "validity_text")]
+    pub validity: Validity,
+}
+
+impl Default for Sending {
+    fn default() -> Self {
+        Sending {
+            max_retries: 1,
+            retry_timeout: 600,
+            delivery_reports: false,
+            delivery_report_delay: 600,
+            validity: Validity::None,
+        }
+    }
+}
+
+mod validity_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::pdu::Validity;
+
+    pub fn serialize<S: Serializer>(v: &Validity, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Validity::None => s.serialize_str("none"),
+            Validity::Relative(r) => s.serialize_str(&format!(
+                "{}m",
+                Validity::relative_duration(*r).as_secs() / 60
+            )),
+            other => s.serialize_str(&other.to_string()),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Validity, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `[receiving]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Receiving {
+    /// Seconds to wait for the missing parts of a concatenated message.
+    pub multipart_timeout: u64,
+    /// Accept only these senders (when not empty).
+    pub include_numbers: Vec<String>,
+    /// Reject these senders (messages stay on the SIM, as Gammu does).
+    pub exclude_numbers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_numbers_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_numbers_file: Option<PathBuf>,
+}
+
+impl Default for Receiving {
+    fn default() -> Self {
+        Receiving {
+            multipart_timeout: 600,
+            include_numbers: Vec::new(),
+            exclude_numbers: Vec::new(),
+            include_numbers_file: None,
+            exclude_numbers_file: None,
+        }
+    }
+}
+
+/// `[hooks]`: programs run on events (argv, never a shell string).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Hooks {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_on_receive: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_on_sent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_on_failure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_on_incoming_call: Option<String>,
+    /// Seconds a hook may run before it is killed.
+    pub timeout: u64,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            run_on_receive: None,
+            run_on_sent: None,
+            run_on_failure: None,
+            run_on_incoming_call: None,
+            timeout: 60,
+        }
+    }
+}
+
+/// One documented key.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// `daemon`, `storage`, `phone` (each `[[phone]]`), `transport`, `sending`, `receiving`,
+    /// `hooks`.
+    pub section: &'static str,
+    pub name: &'static str,
+    /// The default as TOML, or `(required)`, or `(none)`.
+    pub default: &'static str,
+    pub doc: &'static str,
+    /// A valid value, as TOML.
+    pub example: &'static str,
+    /// An invalid value, as TOML (for the tests of error messages).
+    pub bad: &'static str,
+}
+
+const REQUIRED: &str = "(required)";
+const NONE: &str = "(none)";
+
+/// Every key of the file.
+pub const KEYS: &[Key] = &[
+    Key { section: "daemon", name: "state_dir", default: "\"/var/lib/smsgw\"", doc: "Directory for the daemon's own state (the rejected-PIN memory).", example: "\"/var/lib/smsgw\"", bad: "1" },
+    Key { section: "daemon", name: "control_socket", default: "\"/run/smsgw/control.sock\"", doc: "Unix socket of the running daemon, used by inject and monitor.", example: "\"/run/smsgw/control.sock\"", bad: "true" },
+    Key { section: "daemon", name: "pid_file", default: "\"/run/smsgw/smsgw.pid\"", doc: "PID file; a second daemon with the same one refuses to start.", example: "\"/run/smsgw/smsgw.pid\"", bad: "[1]" },
+    Key { section: "daemon", name: "log", default: "\"stderr\"", doc: "Where logs go: stderr (journald-friendly) or a file path.", example: "\"/var/log/smsgw.log\"", bad: "5" },
+    Key { section: "daemon", name: "log_level", default: "\"info\"", doc: "error, warn, info, debug or trace (debug shows every AT line, PINs masked).", example: "\"debug\"", bad: "\"loud\"" },
+    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file) or null (store nothing).", example: "\"null\"", bad: "\"oracle\"" },
+    Key { section: "storage", name: "path", default: "\"/var/lib/smsgw/smsgw.db\"", doc: "SQLite database file; created with Gammu's schema when missing.", example: "\"/var/lib/smsgw/smsgw.db\"", bad: "0" },
+    Key { section: "storage", name: "busy_timeout", default: "5000", doc: "Milliseconds to wait for an SQLite lock held by another program (Kalkun, a script).", example: "10000", bad: "-5" },
+    Key { section: "phone", name: "id", default: REQUIRED, doc: "PhoneID: names the modem; outbox rows with this SenderID go only to it.", example: "\"modem1\"", bad: "3" },
+    Key { section: "phone", name: "device", default: REQUIRED, doc: "Serial device (prefer /dev/serial/by-id/...), tcp://host:port, or sim for the built-in simulated modem.", example: "\"/dev/ttyUSB0\"", bad: "false" },
+    Key { section: "phone", name: "baud", default: "115200", doc: "Serial speed.", example: "9600", bad: "\"fast\"" },
+    Key { section: "phone", name: "pin", default: NONE, doc: "SIM PIN, entered when the SIM asks; a PIN the SIM rejected is never sent again by itself.", example: "\"1234\"", bad: "1234" },
+    Key { section: "phone", name: "smsc", default: NONE, doc: "SMSC number for outgoing messages; without it the modem's own.", example: "\"+48602000000\"", bad: "48602000000" },
+    Key { section: "phone", name: "receive_frequency", default: "15", doc: "Seconds between sweeps of the modem's storage (new messages are also read at once on +CMTI).", example: "30", bad: "\"often\"" },
+    Key { section: "phone", name: "status_frequency", default: "60", doc: "Seconds between signal/battery/network refreshes; 0 disables.", example: "120", bad: "-1" },
+    Key { section: "phone", name: "reset_frequency", default: "0", doc: "Seconds between preventive modem resets (AT+CFUN=1,1); 0 disables.", example: "86400", bad: "1.5" },
+    Key { section: "phone", name: "send", default: "true", doc: "Send messages through this modem.", example: "false", bad: "\"no\"" },
+    Key { section: "phone", name: "receive", default: "true", doc: "Receive messages from this modem.", example: "false", bad: "1" },
+    Key { section: "phone", name: "hangup_calls", default: "false", doc: "Hang up incoming calls.", example: "true", bad: "\"yes\"" },
+    Key { section: "phone", name: "vendor_init", default: NONE, doc: "AT commands sent after identify, replacing the vendor defaults (Huawei AT^CURC=0, ZTE); [] sends none.", example: "[\"AT^CURC=0\"]", bad: "\"AT^CURC=0\"" },
+    Key { section: "phone", name: "cnmi", default: NONE, doc: "AT+CNMI setting tried first (e.g. \"2,1,0,2,0\"); the usual fallbacks follow.", example: "\"2,1,0,2,0\"", bad: "2" },
+    Key { section: "phone", name: "command_timeout", default: "10", doc: "Seconds to wait for the answer to an AT command.", example: "5", bad: "\"5s\"" },
+    Key { section: "phone", name: "send_timeout", default: "60", doc: "Seconds to wait for +CMGS after a message went out (busy networks are slow).", example: "90", bad: "[]" },
+    Key { section: "transport", name: "id", default: REQUIRED, doc: "Name of the transport (its route id). Transports come with later versions.", example: "\"smpp1\"", bad: "1" },
+    Key { section: "transport", name: "kind", default: REQUIRED, doc: "Kind of transport. None is available in this version.", example: "\"smpp\"", bad: "{}" },
+    Key { section: "sending", name: "max_retries", default: "1", doc: "Attempts after the first before a message ends as SendingError (Gammu's MaxRetries).", example: "3", bad: "-1" },
+    Key { section: "sending", name: "retry_timeout", default: "600", doc: "Seconds before a failed message is tried again (Gammu's RetryTimeout).", example: "60", bad: "\"10m\"" },
+    Key { section: "sending", name: "delivery_reports", default: "false", doc: "Ask for a status report when the outbox row says DeliveryReport='default'.", example: "true", bad: "\"sms\"" },
+    Key { section: "sending", name: "delivery_report_delay", default: "600", doc: "Seconds between a send and its report's time stamp that still match (plus an hour for DST).", example: "3600", bad: "false" },
+    Key { section: "sending", name: "validity", default: "\"none\"", doc: "Validity of messages that do not set one: none, max, HOUR, 6HOURS, DAY, 3DAYS, WEEK, or 30m, 2h, 3d, 1w.", example: "\"3d\"", bad: "\"soon\"" },
+    Key { section: "receiving", name: "multipart_timeout", default: "600", doc: "Seconds to wait for missing parts of a concatenated message before storing what arrived.", example: "3600", bad: "\"1h\"" },
+    Key { section: "receiving", name: "include_numbers", default: "[]", doc: "When not empty, only messages from these numbers are received.", example: "[\"+48600100200\"]", bad: "\"+48600100200\"" },
+    Key { section: "receiving", name: "exclude_numbers", default: "[]", doc: "Messages from these numbers are not received (they stay on the SIM).", example: "[\"+48600100200\"]", bad: "[1]" },
+    Key { section: "receiving", name: "include_numbers_file", default: NONE, doc: "File of numbers (one a line) added to include_numbers.", example: "\"/etc/smsgw/include.txt\"", bad: "7" },
+    Key { section: "receiving", name: "exclude_numbers_file", default: NONE, doc: "File of numbers (one a line) added to exclude_numbers.", example: "\"/etc/smsgw/exclude.txt\"", bad: "true" },
+    Key { section: "hooks", name: "run_on_receive", default: NONE, doc: "Program run after messages were stored, with the inbox IDs as arguments (Gammu's RunOnReceive).", example: "\"/usr/local/bin/on-sms\"", bad: "1" },
+    Key { section: "hooks", name: "run_on_sent", default: NONE, doc: "Program run after a message was sent, with its outbox ID (Gammu's RunOnSent).", example: "\"/usr/local/bin/on-sent\"", bad: "[1]" },
+    Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run when a message fails or the modem fails (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
+    Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
+    Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
+];
+
+/// Sections that are arrays of tables (`[[phone]]`).
+pub const ARRAY_SECTIONS: &[&str] = &["phone", "transport"];
+
+/// A config that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem is not on one line (the file cannot be read).
+    pub line: usize,
+    /// `section.key`, when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": {k}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The section header (`[x]` or `[[x]]`) in force at `line` (1-based) and the key written on
+/// that line, if any.
+fn locate(text: &str, line: usize) -> (Option<String>, Option<String>) {
+    let mut section = None;
+    let mut key = None;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            section = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        }
+        if i + 1 == line {
+            if let Some((k, _)) = t.split_once('=') {
+                key = Some(k.trim().trim_matches('"').to_string());
+            }
+            break;
+        }
+    }
+    (section, key)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            key: None,
+            message: format!("cannot read the config: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks config text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| line_of(text, s.start));
+            let (section, key) = locate(text, line);
+            let mut message = e.message().to_string();
+            // serde says "unknown field `x`": name where the known ones are documented.
+            if message.starts_with("unknown field") {
+                message.push_str(
+                    " (every key is listed in smsgw.toml(5) and `smsgw config check --keys`)",
+                );
+            }
+            ConfigError {
+                file: file.to_path_buf(),
+                line,
+                key: match (section, key) {
+                    (Some(s), Some(k)) => Some(format!("{s}.{k}")),
+                    (None, Some(k)) => Some(k),
+                    (Some(s), None) => Some(s),
+                    (None, None) => None,
+                },
+                message,
+            }
+        })?;
+        cfg.check(text, file)?;
+        Ok(cfg)
+    }
+
+    /// Checks what types alone cannot.
+    fn check(&self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        let err = |needle: &str, key: &str, message: String| {
+            let line = text.find(needle).map_or(0, |off| line_of(text, off));
+            ConfigError {
+                file: file.to_path_buf(),
+                line,
+                key: Some(key.to_string()),
+                message,
+            }
+        };
+        let levels = ["error", "warn", "info", "debug", "trace"];
+        if !levels.contains(&self.daemon.log_level.as_str()) {
+            return Err(err(
+                "log_level",
+                "daemon.log_level",
+                format!(
+                    "{:?} is not one of {}",
+                    self.daemon.log_level,
+                    levels.join(", ")
+                ),
+            ));
+        }
+        let mut ids = HashSet::new();
+        for p in &self.phones {
+            if p.id.trim().is_empty() {
+                return Err(err("id", "phone.id", "a phone needs a non-empty id".into()));
+            }
+            if !ids.insert(p.id.as_str()) {
+                return Err(err(
+                    &format!("\"{}\"", p.id),
+                    "phone.id",
+                    format!("two phones have the id {:?}", p.id),
+                ));
+            }
+            if p.device.trim().is_empty() {
+                return Err(err(
+                    "device",
+                    "phone.device",
+                    format!("phone {:?} needs a device", p.id),
+                ));
+            }
+            if p.baud == 0 {
+                return Err(err("baud", "phone.baud", "must be above 0".into()));
+            }
+            if p.command_timeout == 0 || p.send_timeout == 0 {
+                return Err(err(
+                    "timeout",
+                    "phone.command_timeout",
+                    "timeouts must be at least 1 second".into(),
+                ));
+            }
+            if let Some(pin) = &p.pin {
+                if pin.is_empty() || pin.len() > 8 || !pin.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(err(
+                        "pin",
+                        "phone.pin",
+                        "a PIN is 4 to 8 digits (write it in quotes)".into(),
+                    ));
+                }
+            }
+            if let Some(smsc) = &p.smsc {
+                if let Err(e) = crate::pdu::Address::number(smsc) {
+                    return Err(err("smsc", "phone.smsc", e.to_string()));
+                }
+            }
+        }
+        for t in &self.transports {
+            if !ids.insert(t.id.as_str()) {
+                return Err(err(
+                    &format!("\"{}\"", t.id),
+                    "transport.id",
+                    format!("the route id {:?} is used twice", t.id),
+                ));
+            }
+            return Err(err(
+                &format!("\"{}\"", t.kind),
+                "transport.kind",
+                format!("transport kind {:?} is not available in this version of smsgw (only [[phone]] modems are)", t.kind),
+            ));
+        }
+        for (list, key) in [
+            (&self.receiving.include_numbers, "receiving.include_numbers"),
+            (&self.receiving.exclude_numbers, "receiving.exclude_numbers"),
+        ] {
+            for n in list.iter() {
+                if crate::pdu::Address::parse(n).is_err() {
+                    return Err(err(
+                        n,
+                        key,
+                        format!("{n:?} is not a phone number or sender name"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The key table as text, for `smsgw config check --keys` and the man page.
+    pub fn describe_keys() -> String {
+        let mut out = String::new();
+        let mut section = "";
+        for k in KEYS {
+            if k.section != section {
+                section = k.section;
+                let header = if ARRAY_SECTIONS.contains(&section) {
+                    format!("[[{section}]]")
+                } else {
+                    format!("[{section}]")
+                };
+                out.push_str(&format!("\n{header}\n"));
+            }
+            out.push_str(&format!(
+                "  {} = {}  (default {})\n      {}\n",
+                k.name, k.example, k.default, k.doc
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("smsgw.toml"))
+    }
+
+    /// A config with one phone and one transport so that every section exists.
+    fn full_defaults() -> toml::Table {
+        let cfg = parse("[[phone]]\nid = \"m\"\ndevice = \"/dev/null\"\n").unwrap();
+        let mut v = toml::Table::try_from(&cfg).unwrap();
+        let transport: toml::Value = toml::from_str::<toml::Table>("id = \"t\"\nkind = \"smpp\"")
+            .unwrap()
+            .into();
+        v.insert("transport".into(), toml::Value::Array(vec![transport]));
+        v
+    }
+
+    fn value_of<'a>(t: &'a toml::Table, section: &str, key: &str) -> Option<&'a toml::Value> {
+        let s = t.get(section)?;
+        let table = match s {
+            toml::Value::Array(a) => a.first()?.as_table()?,
+            toml::Value::Table(t) => t,
+            _ => return None,
+        };
+        table.get(key)
+    }
+
+    #[test]
+    fn the_key_table_lists_exactly_the_keys_the_parser_knows() {
+        let t = full_defaults();
+        let mut serialized = HashSet::new();
+        for (section, v) in &t {
+            let tables: Vec<&toml::Table> = match v {
+                toml::Value::Array(a) => a.iter().filter_map(|x| x.as_table()).collect(),
+                toml::Value::Table(t) => vec![t],
+                _ => vec![],
+            };
+            for table in tables {
+                for key in table.keys() {
+                    serialized.insert(format!("{section}.{key}"));
+                }
+            }
+        }
+        let documented: HashSet<String> = KEYS
+            .iter()
+            .map(|k| format!("{}.{}", k.section, k.name))
+            .collect();
+        // Optional keys without a default are not serialized; they must still be documented.
+        let optional: HashSet<String> = KEYS
+            .iter()
+            .filter(|k| k.default == NONE)
+            .map(|k| format!("{}.{}", k.section, k.name))
+            .collect();
+        for s in &serialized {
+            assert!(documented.contains(s), "{s} is accepted but not in KEYS");
+        }
+        for d in &documented {
+            assert!(
+                serialized.contains(d) || optional.contains(d),
+                "{d} is in KEYS but not a field"
+            );
+        }
+    }
+
+    #[test]
+    fn every_key_has_its_documented_default() {
+        let t = full_defaults();
+        for k in KEYS {
+            if k.default == REQUIRED || k.default == NONE {
+                continue;
+            }
+            let want: toml::Value =
+                toml::from_str::<toml::Table>(&format!("v = {}", k.default)).unwrap()["v"].clone();
+            assert_eq!(
+                value_of(&t, k.section, k.name),
+                Some(&want),
+                "{}.{}",
+                k.section,
+                k.name
+            );
+        }
+    }
+
+    fn config_with(k: &Key, value: &str) -> String {
+        let base_phone =
+            |extra: &str| format!("[[phone]]\nid = \"m\"\ndevice = \"/dev/null\"\n{extra}");
+        match k.section {
+            "phone" => {
+                let mut fields = vec![("id", "\"m\""), ("device", "\"/dev/null\"")];
+                fields.retain(|(n, _)| *n != k.name);
+                let mut s = String::from("# a comment\n[[phone]]\n");
+                for (n, v) in fields {
+                    s.push_str(&format!("{n} = {v}\n"));
+                }
+                s.push_str(&format!("{} = {value}\n", k.name));
+                s
+            }
+            "transport" => {
+                let mut s = base_phone("");
+                s.push_str("[[transport]]\n");
+                if k.name != "id" {
+                    s.push_str("id = \"t\"\n");
+                }
+                if k.name != "kind" {
+                    s.push_str("kind = \"smpp\"\n");
+                }
+                s.push_str(&format!("{} = {value}\n", k.name));
+                s
+            }
+            section => format!("# a comment\n\n[{section}]\n{} = {value}\n", k.name),
+        }
+    }
+
+    #[test]
+    fn every_key_accepts_its_example() {
+        for k in KEYS {
+            let text = config_with(k, k.example);
+            match parse(&text) {
+                Ok(_) => {}
+                Err(e) if k.section == "transport" => {
+                    assert!(e.message.contains("not available"), "{e}")
+                }
+                Err(e) => panic!("{}.{} = {}: {e}", k.section, k.name, k.example),
+            }
+        }
+    }
+
+    #[test]
+    fn every_bad_value_names_file_line_and_key() {
+        for k in KEYS {
+            let text = config_with(k, k.bad);
+            let e = parse(&text).expect_err(&format!(
+                "{}.{} = {} was accepted",
+                k.section, k.name, k.bad
+            ));
+            let lines: Vec<&str> = text.lines().collect();
+            let line = lines
+                .iter()
+                .rposition(|l| l.starts_with(&format!("{} =", k.name)))
+                .unwrap()
+                + 1;
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with(&format!("smsgw.toml:{line}: {}.{}: ", k.section, k.name)),
+                "{}.{} = {}: {shown}",
+                k.section,
+                k.name,
+                k.bad
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_sections_are_errors() {
+        let e = parse("[daemon]\nstate_dir = \"/x\"\nstatedir = \"/y\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (3, Some("daemon.statedir")));
+        assert!(e.message.contains("unknown field `statedir`"), "{e}");
+        let e = parse("[deamon]\n").unwrap_err();
+        assert!(e.message.contains("unknown field `deamon`"), "{e}");
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npinn = \"1\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string().split(':').take(3).collect::<Vec<_>>(),
+            ["smsgw.toml", "4", " phone.pinn"]
+        );
+    }
+
+    #[test]
+    fn checks_beyond_types() {
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\n[[phone]]\nid = \"a\"\ndevice = \"/dev/y\"\n").unwrap_err();
+        assert!(e.message.contains("two phones have the id \"a\""), "{e}");
+        let e = parse("[[phone]]\ndevice = \"/dev/x\"\n").unwrap_err();
+        assert!(e.message.contains("missing field `id`"), "{e}");
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npin = \"12a4\"\n").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("4 to 8 digits"), "{e}");
+        let e = parse("[receiving]\nexclude_numbers = [\"+48 12x\"]\n").unwrap_err();
+        assert!(e.message.contains("not a phone number"), "{e}");
+        assert!(parse("").is_ok(), "an empty file is the defaults");
+    }
+
+    #[test]
+    fn a_missing_file_says_so() {
+        let e = Config::load(Path::new("/nonexistent/smsgw.toml")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/nonexistent/smsgw.toml: cannot read the config"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn validity_round_trips() {
+        let c = parse("[sending]\nvalidity = \"DAY\"\n").unwrap();
+        assert_eq!(c.sending.validity, Validity::Relative(167));
+    }
+}
