@@ -7,4 +7,8 @@ pub mod at;
 pub mod config;
 pub mod modem;
 pub mod pdu;
+pub mod service;
 pub mod sim;
+
+#[path = "../backends/mod.rs"]
+pub mod backends;

@@ -1,0 +1,3 @@
+//! SQL storages with Gammu's schema.
+
+pub mod sqlite;

@@ -1,0 +1,819 @@
+//! SQLite storage with Gammu's schema (version 17), the embedded default.
+//!
+//! The connection lives on its own thread (SQLite calls block); async callers send it
+//! closures. `busy_timeout` makes it wait for locks that other programs (Kalkun, scripts, a
+//! real gammu-smsd) hold. smsgw never changes `journal_mode` on a database it did not create.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use crate::pdu::DeliveryStatus;
+use crate::service::{
+    Coding, DeliveryKey, InboxPart, NewMessage, OutPart, Outcome, Outgoing, PartResult,
+    PendingPart, PhoneStatus, ReportRequest, Result, Service, StorageError,
+};
+
+/// Gammu's schema, as we create it (local-time defaults).
+pub const GAMMU_SCHEMA: &str = include_str!("../../schema/sqlite.sql");
+/// Our own tables, added next to Gammu's.
+pub const SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-sqlite.sql");
+/// The only schema version gammu-smsd 1.42 accepts, and the one we speak.
+pub const SCHEMA_VERSION: i64 = 17;
+const GAMMU_TABLES: [&str; 6] = [
+    "gammu",
+    "inbox",
+    "outbox",
+    "outbox_multipart",
+    "phones",
+    "sentitems",
+];
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What `db check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaReport {
+    pub version: i64,
+    /// The database was created now (by `init`).
+    pub created: bool,
+    /// Time defaults are UTC (Gammu 1.42's own sqlite.sql) while comparisons are local.
+    pub utc_defaults: bool,
+    pub journal_mode: String,
+}
+
+/// An SQLite database.
+pub struct Sqlite {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+}
+
+fn db(e: rusqlite::Error) -> StorageError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StorageError::Unavailable(format!("database is locked: {e}"))
+        }
+        Some(
+            rusqlite::ErrorCode::CannotOpen
+            | rusqlite::ErrorCode::ReadOnly
+            | rusqlite::ErrorCode::DiskFull,
+        ) => StorageError::Unavailable(e.to_string()),
+        _ => StorageError::Data(e.to_string()),
+    }
+}
+
+/// Whether two numbers are the same subscriber, written nationally or internationally
+/// (`+48600100200` and `600100200`).
+pub fn numbers_match(a: &str, b: &str) -> bool {
+    let da: String = a.chars().filter(char::is_ascii_digit).collect();
+    let db: String = b.chars().filter(char::is_ascii_digit).collect();
+    if da.is_empty() || db.is_empty() {
+        return a == b;
+    }
+    let (short, long) = if da.len() <= db.len() {
+        (&da, &db)
+    } else {
+        (&db, &da)
+    };
+    let short = short.trim_start_matches('0');
+    short == long.as_str() || short.len() >= 6 && long.ends_with(short)
+}
+
+impl Sqlite {
+    /// Opens (creating the file if needed) on a dedicated thread.
+    pub fn open(path: &Path, busy_timeout_ms: u64) -> Result<Sqlite> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let p = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("smsgw-sqlite".into())
+            .spawn(move || {
+                let conn = Connection::open(&p).and_then(|c| {
+                    c.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
+                    Ok(c)
+                });
+                let mut conn = match conn {
+                    Ok(c) => {
+                        let _ = ready_tx.send(Ok(()));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| {
+                StorageError::Unavailable(format!("cannot start the SQLite thread: {e}"))
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Sqlite {
+                path: path.to_path_buf(),
+                jobs: tx,
+            }),
+            Ok(Err(e)) => Err(StorageError::Unavailable(format!(
+                "{}: {e}",
+                path.display()
+            ))),
+            Err(_) => Err(StorageError::Unavailable(format!(
+                "{}: the SQLite thread stopped",
+                path.display()
+            ))),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on the database thread.
+    pub async fn call<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |c| {
+                let _ = tx.send(f(c));
+            }))
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
+        rx.await
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
+    }
+
+    /// Creates Gammu's schema in an empty database, or checks an existing one; adds our
+    /// tables either way.
+    pub async fn prepare(&self) -> Result<SchemaReport> {
+        self.call(prepare).await
+    }
+}
+
+fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+fn prepare(c: &mut Connection) -> Result<SchemaReport> {
+    let mut created = false;
+    if !table_exists(c, "gammu").map_err(db)? {
+        let others: i64 = c
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('inbox', 'outbox', 'sentitems')", [], |r| r.get(0))
+            .map_err(db)?;
+        if others > 0 {
+            return Err(StorageError::Schema(
+                "the database has Gammu's tables but no `gammu` version table: it is not a Gammu v17 database".into(),
+            ));
+        }
+        // A database we create: WAL lets readers (Kalkun, monitor) work during writes.
+        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(db)?;
+        c.execute_batch(GAMMU_SCHEMA).map_err(db)?;
+        created = true;
+    }
+    let version: i64 = c
+        .query_row("SELECT Version FROM gammu LIMIT 1", [], |r| r.get(0))
+        .optional()
+        .map_err(db)?
+        .unwrap_or(0);
+    if version != SCHEMA_VERSION {
+        return Err(StorageError::Schema(format!(
+            "the database has Gammu schema version {version}; smsgw works with version {SCHEMA_VERSION} (what gammu-smsd 1.42 uses). Upgrade or downgrade it with Gammu's SQL scripts, or point smsgw at a new file"
+        )));
+    }
+    for t in GAMMU_TABLES {
+        if !table_exists(c, t).map_err(db)? {
+            return Err(StorageError::Schema(format!(
+                "the table `{t}` of Gammu's schema is missing"
+            )));
+        }
+    }
+    c.execute_batch(SMSGW_SCHEMA).map_err(db)?;
+    let outbox_sql: String = c
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    let utc_defaults = outbox_sql.contains("datetime('now')");
+    if utc_defaults {
+        tracing::warn!(
+            "the database's time defaults are UTC (Gammu 1.42's sqlite.sql) while times are compared in local time: rows inserted without times can wait for the UTC offset; see `smsgw db check`"
+        );
+    }
+    let journal_mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(db)?;
+    Ok(SchemaReport {
+        version,
+        created,
+        utc_defaults,
+        journal_mode,
+    })
+}
+
+/// UTF-16 (Gammu's "UCS-2") hex of a text, what Gammu writes in `Text` for text codings.
+pub fn ucs2_hex(text: &str) -> String {
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    crate::pdu::to_hex(&bytes)
+}
+
+fn lease_of(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT SendingTimeOut FROM outbox WHERE ID = ?1",
+        [id],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
+fn check_lease(c: &Connection, out: &Outgoing) -> Result<()> {
+    match lease_of(c, out.id).map_err(db)? {
+        Some(l) if l == out.lease => Ok(()),
+        _ => Err(StorageError::LostClaim(out.id)),
+    }
+}
+
+fn read_parts(c: &Connection, id: i64) -> rusqlite::Result<Vec<OutPart>> {
+    let sent = |s: Option<String>| s.is_some_and(|s| s.starts_with("SendingOK"));
+    let mut parts = vec![c.query_row(
+        "SELECT Text, Coding, UDH, Class, TextDecoded, Status FROM outbox WHERE ID = ?1",
+        [id],
+        |r| {
+            Ok(OutPart {
+                seq: 1,
+                text_hex: r.get::<_, Option<String>>(0)?.filter(|s| !s.is_empty()),
+                coding: Coding::parse(&r.get::<_, String>(1)?),
+                udh_hex: r.get::<_, Option<String>>(2)?.filter(|s| !s.is_empty()),
+                class: r.get::<_, Option<i32>>(3)?.unwrap_or(-1),
+                text_decoded: r.get::<_, Option<String>>(4)?,
+                already_sent: sent(r.get(5)?),
+            })
+        },
+    )?];
+    let multipart: String =
+        c.query_row("SELECT MultiPart FROM outbox WHERE ID = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    if multipart.eq_ignore_ascii_case("true") {
+        let mut stmt = c.prepare(
+            "SELECT SequencePosition, Text, Coding, UDH, Class, TextDecoded, Status FROM outbox_multipart WHERE ID = ?1 AND SequencePosition >= 2 ORDER BY SequencePosition",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(OutPart {
+                seq: r.get(0)?,
+                text_hex: r.get::<_, Option<String>>(1)?.filter(|s| !s.is_empty()),
+                coding: Coding::parse(&r.get::<_, String>(2)?),
+                udh_hex: r.get::<_, Option<String>>(3)?.filter(|s| !s.is_empty()),
+                class: r.get::<_, Option<i32>>(4)?.unwrap_or(-1),
+                text_decoded: r.get::<_, Option<String>>(5)?,
+                already_sent: sent(r.get(6)?),
+            })
+        })?;
+        // Gammu reads 2, 3, ... until one is missing; so do we.
+        for (expected, part) in (2u32..).zip(rows) {
+            let part = part?;
+            if part.seq != expected {
+                break;
+            }
+            parts.push(part);
+        }
+    }
+    Ok(parts)
+}
+
+fn claim(
+    c: &mut Connection,
+    owner: &str,
+    routes: &[String],
+    limit: usize,
+    lease_secs: u32,
+) -> Result<Vec<Outgoing>> {
+    let tx = c
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let mut sql = String::from(
+        "SELECT ID FROM outbox
+          WHERE SendingDateTime <= datetime('now', 'localtime')
+            AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
+            AND SendBefore >= time('now', 'localtime') AND SendAfter <= time('now', 'localtime')
+            AND (SenderID IS NULL OR SenderID = ''",
+    );
+    for i in 0..routes.len() {
+        sql.push_str(&format!(" OR SenderID = ?{}", i + 2));
+    }
+    sql.push_str(") ORDER BY Priority DESC, InsertIntoDB ASC, ID ASC LIMIT ?1");
+    let ids: Vec<i64> = {
+        let mut stmt = tx.prepare(&sql).map_err(db)?;
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&limit];
+        for r in routes {
+            args.push(r);
+        }
+        let rows = stmt.query_map(args.as_slice(), |r| r.get(0)).map_err(db)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db)?
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
+        let won = tx
+            .execute(
+                "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2)
+                  WHERE ID = ?1 AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))",
+                params![id, format!("+{lease_secs} seconds")],
+            )
+            .map_err(db)?;
+        if won != 1 {
+            continue;
+        }
+        let lease = lease_of(&tx, id).map_err(db)?.unwrap_or_default();
+        tx.execute(
+            "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease) VALUES (?1, ?2, ?3)",
+            params![id, owner, lease],
+        )
+        .map_err(db)?;
+        let head = tx
+            .query_row(
+                "SELECT DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB FROM outbox WHERE ID = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i32>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, Option<i32>>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )
+            .map_err(db)?;
+        let parts = read_parts(&tx, id).map_err(db)?;
+        out.push(Outgoing {
+            id,
+            destination: head.0,
+            sender_id: head.1.filter(|s| !s.is_empty()),
+            creator_id: head.2,
+            parts,
+            relative_validity: head.3.unwrap_or(-1),
+            delivery_report: ReportRequest::parse(head.4.as_deref().unwrap_or("default")),
+            retries: head.5.unwrap_or(0).max(0) as u32,
+            priority: head.6.unwrap_or(0),
+            inserted: head.7,
+            lease,
+        });
+    }
+    tx.commit().map_err(db)?;
+    Ok(out)
+}
+
+/// The `sentitems` columns that describe the attempt rather than the message.
+struct Attempt<'a> {
+    route: &'a str,
+    status: &'a str,
+    tpmr: i64,
+    smsc: &'a str,
+    status_code: i32,
+}
+
+fn insert_sentitem(
+    c: &Connection,
+    out: &Outgoing,
+    part: &OutPart,
+    a: &Attempt<'_>,
+) -> rusqlite::Result<usize> {
+    c.execute(
+        "INSERT OR REPLACE INTO sentitems (CreatorID, ID, SequencePosition, Status, SendingDateTime, SMSCNumber, TPMR, SenderID, Text, DestinationNumber, Coding, UDH, Class, TextDecoded, InsertIntoDB, RelativeValidity, StatusCode)
+         VALUES (?1, ?2, ?3, ?4, datetime('now', 'localtime'), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            out.creator_id,
+            out.id,
+            part.seq,
+            a.status,
+            a.smsc,
+            a.tpmr,
+            a.route,
+            part.text_hex.clone().unwrap_or_default(),
+            out.destination,
+            part.coding.unwrap_or_default().as_str(),
+            part.udh_hex.clone().unwrap_or_default(),
+            part.class,
+            part.text_decoded.clone().unwrap_or_default(),
+            out.inserted,
+            out.relative_validity,
+            a.status_code,
+        ],
+    )
+}
+
+fn set_part_status(
+    c: &Connection,
+    id: i64,
+    seq: u32,
+    status: &str,
+    code: i32,
+) -> rusqlite::Result<usize> {
+    if seq == 1 {
+        c.execute(
+            "UPDATE outbox SET Status = ?2, StatusCode = ?3 WHERE ID = ?1",
+            params![id, status, code],
+        )
+    } else {
+        c.execute(
+            "UPDATE outbox_multipart SET Status = ?3, StatusCode = ?4 WHERE ID = ?1 AND SequencePosition = ?2",
+            params![id, seq, status, code],
+        )
+    }
+}
+
+fn delete_message(c: &Connection, id: i64) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM outbox WHERE ID = ?1", [id])?;
+    c.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [id])?;
+    c.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [id])?;
+    Ok(())
+}
+
+#[async_trait]
+impl Service for Sqlite {
+    async fn init(&self) -> Result<()> {
+        self.prepare().await.map(|_| ())
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.call(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
+            .await
+    }
+
+    async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {
+        let msg = msg.clone();
+        if msg.parts.is_empty() {
+            return Err(StorageError::Data(
+                "a message needs at least one part".into(),
+            ));
+        }
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let first = &msg.parts[0];
+            tx.execute(
+                "INSERT INTO outbox (DestinationNumber, Text, TextDecoded, Coding, UDH, Class, MultiPart, RelativeValidity, SenderID, DeliveryReport, CreatorID, Priority)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    msg.destination,
+                    first.text_hex,
+                    first.text_decoded,
+                    first.coding.as_str(),
+                    first.udh_hex,
+                    first.class,
+                    if msg.parts.len() > 1 { "true" } else { "false" },
+                    msg.relative_validity,
+                    msg.sender_id,
+                    msg.delivery_report.as_str(),
+                    msg.creator_id,
+                    msg.priority,
+                ],
+            )
+            .map_err(db)?;
+            let id = tx.last_insert_rowid();
+            for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
+                tx.execute(
+                    "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn claim_outbox(
+        &self,
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<Vec<Outgoing>> {
+        let (owner, routes) = (owner.to_string(), routes.to_vec());
+        self.call(move |c| claim(c, &owner, &routes, limit, lease_secs))
+            .await
+    }
+
+    async fn renew_claim(&self, out: &mut Outgoing, lease_secs: u32) -> Result<()> {
+        let (id, old) = (out.id, out.lease.clone());
+        let lease = self
+            .call(move |c| {
+                let n = c
+                    .execute(
+                        "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?3) WHERE ID = ?1 AND SendingTimeOut = ?2",
+                        params![id, old, format!("+{lease_secs} seconds")],
+                    )
+                    .map_err(db)?;
+                if n != 1 {
+                    return Err(StorageError::LostClaim(id));
+                }
+                let lease = lease_of(c, id).map_err(db)?.unwrap_or_default();
+                c.execute("UPDATE smsgw_claims SET Lease = ?2 WHERE ID = ?1", params![id, lease]).map_err(db)?;
+                Ok(lease)
+            })
+            .await?;
+        out.lease = lease;
+        Ok(())
+    }
+
+    async fn record_sent(&self, out: &Outgoing, seq: u32, result: &PartResult) -> Result<()> {
+        let (out, result) = (out.clone(), result.clone());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            check_lease(&tx, &out)?;
+            let part = out.parts.iter().find(|p| p.seq == seq).ok_or_else(|| {
+                StorageError::Data(format!("message {} has no part {seq}", out.id))
+            })?;
+            let PartResult::Sent {
+                route,
+                tpmr,
+                report,
+                smsc,
+            } = &result;
+            let status = if *report {
+                "SendingOK"
+            } else {
+                "SendingOKNoReport"
+            };
+            let tpmr = tpmr.map_or(-1, i64::from);
+            let attempt = Attempt {
+                route,
+                status,
+                tpmr,
+                smsc,
+                status_code: -1,
+            };
+            insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
+            set_part_status(&tx, out.id, seq, status, -1).map_err(db)?;
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn finish_outbox(
+        &self,
+        out: &Outgoing,
+        outcome: &Outcome,
+        retry_after_secs: u32,
+    ) -> Result<()> {
+        let (out, outcome) = (out.clone(), outcome.clone());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            check_lease(&tx, &out)?;
+            match &outcome {
+                Outcome::Sent => delete_message(&tx, out.id).map_err(db)?,
+                Outcome::Retry { status_code, reason } => {
+                    tx.execute(
+                        "UPDATE outbox SET Retries = ?2, StatusCode = ?3, SendingTimeOut = datetime('now', 'localtime', ?4) WHERE ID = ?1",
+                        params![out.id, out.retries + 1, status_code, format!("+{retry_after_secs} seconds")],
+                    )
+                    .map_err(db)?;
+                    tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
+                    tracing::info!(id = out.id, "message will be retried: {reason}");
+                }
+                Outcome::Release { reason } => {
+                    tx.execute(
+                        "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2) WHERE ID = ?1",
+                        params![out.id, format!("+{retry_after_secs} seconds")],
+                    )
+                    .map_err(db)?;
+                    tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
+                    tracing::info!(id = out.id, "message released: {reason}");
+                }
+                Outcome::Failed { status_code, reason, unusable } => {
+                    let status = if *unusable { "Error" } else { "SendingError" };
+                    let route = out.sender_id.clone().unwrap_or_default();
+                    for part in out.parts.iter().filter(|p| !p.already_sent) {
+                        // Parts sent in this attempt are already in sentitems.
+                        let sent_now: bool = tx
+                            .query_row(
+                                "SELECT count(*) FROM sentitems WHERE ID = ?1 AND SequencePosition = ?2",
+                                params![out.id, part.seq],
+                                |r| r.get::<_, i64>(0),
+                            )
+                            .map_err(db)?
+                            > 0;
+                        if !sent_now {
+                            let attempt = Attempt {
+                                route: &route,
+                                status,
+                                tpmr: -1,
+                                smsc: "",
+                                status_code: *status_code,
+                            };
+                            insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
+                        }
+                    }
+                    tx.execute("INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![out.id, reason]).map_err(db)?;
+                    delete_message(&tx, out.id).map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>> {
+        let (parts, consumed) = (parts.to_vec(), consumed.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let mut ids = Vec::with_capacity(parts.len());
+            for p in &parts {
+                tx.execute(
+                    "INSERT INTO inbox (ReceivingDateTime, Text, SenderNumber, Coding, SMSCNumber, UDH, Class, TextDecoded, RecipientID)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![p.received, p.text_hex, p.sender, p.coding.as_str(), p.smsc, p.udh_hex, p.class, p.text_decoded, p.phone_id],
+                )
+                .map_err(db)?;
+                ids.push(tx.last_insert_rowid());
+            }
+            for q in &consumed {
+                tx.execute(
+                    "DELETE FROM smsgw_pending_parts WHERE PhoneID = ?1 AND Sender = ?2 AND Reference = ?3 AND Total = ?4 AND Seq = ?5",
+                    params![q.phone_id, q.sender, q.reference, q.total, q.seq],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn stash_part(&self, part: &PendingPart) -> Result<()> {
+        let p = part.clone();
+        self.call(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO smsgw_pending_parts (PhoneID, Sender, Reference, Total, Seq, PDU, ReceivedAt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![p.phone_id, p.sender, p.reference, p.total, p.seq, p.pdu, p.received_at],
+            )
+            .map_err(db)
+            .map(|_| ())
+        })
+        .await
+    }
+
+    async fn complete_parts(
+        &self,
+        phone_id: &str,
+        timeout_secs: u64,
+    ) -> Result<Vec<Vec<PendingPart>>> {
+        let phone = phone_id.to_string();
+        self.call(move |c| {
+            let mut groups = Vec::new();
+            let keys: Vec<(String, u16, u8)> = {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT Sender, Reference, Total FROM smsgw_pending_parts WHERE PhoneID = ?1
+                          GROUP BY Sender, Reference, Total
+                         HAVING count(*) >= Total OR min(ReceivedAt) <= datetime('now', 'localtime', ?2)",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map(params![phone, format!("-{timeout_secs} seconds")], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            for (sender, reference, total) in keys {
+                let mut stmt = c
+                    .prepare(
+                        "SELECT Seq, PDU, ReceivedAt FROM smsgw_pending_parts WHERE PhoneID = ?1 AND Sender = ?2 AND Reference = ?3 AND Total = ?4 ORDER BY Seq",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map(params![phone, sender, reference, total], |r| {
+                        Ok(PendingPart {
+                            phone_id: phone.clone(),
+                            sender: sender.clone(),
+                            reference,
+                            total,
+                            seq: r.get(0)?,
+                            pdu: r.get(1)?,
+                            received_at: r.get(2)?,
+                        })
+                    })
+                    .map_err(db)?;
+                groups.push(rows.collect::<rusqlite::Result<_>>().map_err(db)?);
+            }
+            Ok(groups)
+        })
+        .await
+    }
+
+    async fn apply_receipt(
+        &self,
+        key: &DeliveryKey,
+        status: u8,
+        done: &str,
+        window_secs: u64,
+    ) -> Result<bool> {
+        let DeliveryKey::Tpmr {
+            phone,
+            mr,
+            number,
+            sent_at,
+        } = key.clone()
+        else {
+            tracing::warn!("receipts by SMSC message id are not stored by this version: {key:?}");
+            return Ok(false);
+        };
+        let done = done.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let candidates: Vec<(i64, u32, String)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT ID, SequencePosition, DestinationNumber FROM sentitems
+                          WHERE SenderID = ?1 AND TPMR = ?2 AND Status IN ('SendingOK', 'DeliveryPending')
+                            AND abs(strftime('%s', SendingDateTime) - strftime('%s', ?3)) <= ?4
+                          ORDER BY SendingDateTime DESC, ID DESC",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map(params![phone, mr, sent_at, window_secs], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            let Some((id, seq, _)) = candidates.into_iter().find(|(_, _, n)| numbers_match(n, &number)) else {
+                tx.execute(
+                    "INSERT INTO smsgw_unmatched_reports (PhoneID, TPMR, Number, Status, DischargeTime) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![phone, mr, number, status, done],
+                )
+                .map_err(db)?;
+                tx.commit().map_err(db)?;
+                return Ok(false);
+            };
+            let state = DeliveryStatus::from_status(status);
+            tx.execute(
+                "UPDATE sentitems SET Status = ?3, StatusError = ?4,
+                        DeliveryDateTime = CASE WHEN ?5 THEN ?6 ELSE DeliveryDateTime END
+                  WHERE ID = ?1 AND SequencePosition = ?2",
+                params![id, seq, state.to_string(), status, state == DeliveryStatus::DeliveryOK, done],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn refresh_status(&self, s: &PhoneStatus) -> Result<()> {
+        let s = s.clone();
+        self.call(move |c| {
+            let yes_no = |b: bool| if b { "yes" } else { "no" };
+            c.execute(
+                "INSERT INTO phones (ID, TimeOut, Send, Receive, IMEI, IMSI, NetCode, NetName, Client, Battery, Signal, Sent, Received)
+                 VALUES (?1, datetime('now', 'localtime', '+10 seconds'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT(IMEI) DO UPDATE SET ID = excluded.ID, TimeOut = excluded.TimeOut, Send = excluded.Send,
+                   Receive = excluded.Receive, IMSI = excluded.IMSI, NetCode = excluded.NetCode, NetName = excluded.NetName,
+                   Client = excluded.Client, Battery = excluded.Battery, Signal = excluded.Signal, Sent = excluded.Sent,
+                   Received = excluded.Received",
+                params![s.id, yes_no(s.send), yes_no(s.receive), s.imei, s.imsi, s.net_code, s.net_name, s.client, s.battery, s.signal, s.sent as i64, s.received as i64],
+            )
+            .map_err(db)
+            .map(|_| ())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_forms_match() {
+        assert!(numbers_match("+48600100200", "600100200"));
+        assert!(numbers_match("0600100200", "+48600100200"));
+        assert!(numbers_match("+48600100200", "0048600100200"));
+        assert!(!numbers_match("+48600100200", "+48600100201"));
+        assert!(!numbers_match("+4812", "12"), "too short to tell");
+        assert!(numbers_match("Bank", "Bank"));
+    }
+
+    #[test]
+    fn ucs2_hex_is_what_gammu_writes() {
+        assert_eq!(ucs2_hex("Hi"), "00480069");
+        assert_eq!(ucs2_hex("😀"), "D83DDE00");
+    }
+}

@@ -1,0 +1,41 @@
+-- smsgw's own tables, added next to Gammu's (which smsgw never alters). Safe to run on
+-- every start.
+
+-- Who holds the lease (outbox.SendingTimeOut) of a message being sent.
+CREATE TABLE IF NOT EXISTS smsgw_claims (
+  ID INTEGER PRIMARY KEY,
+  Owner TEXT NOT NULL,
+  Lease TEXT NOT NULL,
+  ClaimedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+
+-- Parts of concatenated messages received but not yet complete (the SIM is emptied once
+-- a part is here).
+CREATE TABLE IF NOT EXISTS smsgw_pending_parts (
+  PhoneID TEXT NOT NULL,
+  Sender TEXT NOT NULL,
+  Reference INTEGER NOT NULL,
+  Total INTEGER NOT NULL,
+  Seq INTEGER NOT NULL,
+  PDU TEXT NOT NULL,
+  ReceivedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime')),
+  PRIMARY KEY (PhoneID, Sender, Reference, Total, Seq)
+);
+
+-- Status reports that matched no sent message (never put into inbox).
+CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
+  ID INTEGER PRIMARY KEY AUTOINCREMENT,
+  PhoneID TEXT NOT NULL,
+  TPMR INTEGER NOT NULL,
+  Number TEXT NOT NULL,
+  Status INTEGER NOT NULL,
+  DischargeTime TEXT,
+  ReceivedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+
+-- Why a message ended in an error state (sentitems has only a number).
+CREATE TABLE IF NOT EXISTS smsgw_failures (
+  ID INTEGER NOT NULL,
+  Reason TEXT NOT NULL,
+  FailedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);

@@ -1,0 +1,322 @@
+//! The storage service: what the daemon asks of wherever messages are kept (Gammu's
+//! "service": SQL, files, null), and the rows it speaks in.
+//!
+//! Stored times are local wall-clock time without a zone, as Gammu writes them
+//! (`YYYY-MM-DD HH:MM:SS`), and "now" is the storage's clock, never the host's.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+/// Why the storage could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Down or busy for now (a lock, a restart, a network cut): try again later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The database is not one smsgw can use (wrong schema version, missing table): an
+    /// operator must act.
+    #[error("storage schema: {0}")]
+    Schema(String),
+    /// We no longer own the message's lease: another sender took it over.
+    #[error("lost the claim on outbox message {0}")]
+    LostClaim(i64),
+    /// A row that cannot be used as it is (bad hex, unknown coding).
+    #[error("bad data: {0}")]
+    Data(String),
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Gammu's `Coding` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Coding {
+    #[default]
+    Default,
+    Unicode,
+    EightBit,
+    DefaultCompressed,
+    UnicodeCompressed,
+}
+
+impl Coding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Coding::Default => "Default_No_Compression",
+            Coding::Unicode => "Unicode_No_Compression",
+            Coding::EightBit => "8bit",
+            Coding::DefaultCompressed => "Default_Compression",
+            Coding::UnicodeCompressed => "Unicode_Compression",
+        }
+    }
+
+    /// Reads the column. Gammu's rule for unknown values: no text means Default, else 8-bit.
+    pub fn parse(s: &str) -> Option<Coding> {
+        Some(match s {
+            "Default_No_Compression" => Coding::Default,
+            "Unicode_No_Compression" => Coding::Unicode,
+            "8bit" => Coding::EightBit,
+            "Default_Compression" => Coding::DefaultCompressed,
+            "Unicode_Compression" => Coding::UnicodeCompressed,
+            _ => return None,
+        })
+    }
+
+    /// The column value for a PDU alphabet.
+    pub fn from_alphabet(a: crate::pdu::Alphabet) -> Coding {
+        match a {
+            crate::pdu::Alphabet::Gsm7 => Coding::Default,
+            crate::pdu::Alphabet::Ucs2 => Coding::Unicode,
+            crate::pdu::Alphabet::Eight => Coding::EightBit,
+        }
+    }
+}
+
+impl fmt::Display for Coding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `outbox.DeliveryReport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReportRequest {
+    /// Follow the configuration (`[sending] delivery_reports`).
+    #[default]
+    Default,
+    Yes,
+    No,
+}
+
+impl ReportRequest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportRequest::Default => "default",
+            ReportRequest::Yes => "yes",
+            ReportRequest::No => "no",
+        }
+    }
+
+    pub fn parse(s: &str) -> ReportRequest {
+        match s.to_ascii_lowercase().as_str() {
+            "yes" => ReportRequest::Yes,
+            "no" => ReportRequest::No,
+            _ => ReportRequest::Default,
+        }
+    }
+}
+
+/// One part of a message to queue (one `outbox` / `outbox_multipart` row).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewPart {
+    /// Hex of the part's user data in `coding` (Gammu's `Text`); `None` to let the sender
+    /// encode `text_decoded`.
+    pub text_hex: Option<String>,
+    pub text_decoded: String,
+    pub coding: Coding,
+    /// Hex of the user data header, `None` for none.
+    pub udh_hex: Option<String>,
+    /// Message class, -1 for none.
+    pub class: i32,
+}
+
+/// A message to queue (`inject`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewMessage {
+    pub destination: String,
+    /// Parts in order; more than one is written Gammu's way (`MultiPart='true'`, part 1 in
+    /// `outbox`, parts 2.. in `outbox_multipart`).
+    pub parts: Vec<NewPart>,
+    /// Route (PhoneID) that must send it; `None` for any.
+    pub sender_id: Option<String>,
+    pub creator_id: String,
+    pub delivery_report: ReportRequest,
+    /// TP-VP relative code, -1 for the modem's default.
+    pub relative_validity: i32,
+    pub priority: i32,
+}
+
+/// A part of a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutPart {
+    /// `SequencePosition`: 1 for the `outbox` row, 2.. for `outbox_multipart`.
+    pub seq: u32,
+    pub text_hex: Option<String>,
+    pub text_decoded: Option<String>,
+    pub coding: Option<Coding>,
+    pub udh_hex: Option<String>,
+    pub class: i32,
+    /// Already sent on an earlier attempt (its `Status` is `SendingOK...`): not sent again.
+    pub already_sent: bool,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub id: i64,
+    pub destination: String,
+    pub sender_id: Option<String>,
+    pub creator_id: String,
+    pub parts: Vec<OutPart>,
+    pub relative_validity: i32,
+    pub delivery_report: ReportRequest,
+    /// Attempts made before this one.
+    pub retries: u32,
+    pub priority: i32,
+    /// `InsertIntoDB`, copied into `sentitems`.
+    pub inserted: String,
+    /// The `SendingTimeOut` value this claim set: the proof that the lease is still ours.
+    pub lease: String,
+}
+
+/// What happened to one part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartResult {
+    /// Accepted by the network.
+    Sent {
+        /// The route that sent it (`sentitems.SenderID`).
+        route: String,
+        /// TP-MR from `+CMGS: n` (`None`: unknown, stored as -1).
+        tpmr: Option<u8>,
+        /// A status report was requested (`SendingOK`; else `SendingOKNoReport`).
+        report: bool,
+        smsc: String,
+    },
+}
+
+/// How a claimed message ends (or does not end yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every part went out: the outbox rows are removed.
+    Sent,
+    /// Try again after the retry timeout; the attempt counts against the retries.
+    Retry { status_code: i32, reason: String },
+    /// The route could not send (no network, no SIM): release the claim without using up
+    /// a retry.
+    Release { reason: String },
+    /// Give up: unsent parts go to `sentitems` as `SendingError` (or `Error` when the
+    /// message itself is unusable) and the outbox rows are removed.
+    Failed {
+        status_code: i32,
+        reason: String,
+        unusable: bool,
+    },
+}
+
+/// One received part to store (one `inbox` row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxPart {
+    pub phone_id: String,
+    pub sender: String,
+    pub smsc: String,
+    /// The SMSC time stamp in local time, as Gammu stores it.
+    pub received: String,
+    pub coding: Coding,
+    pub udh_hex: String,
+    pub text_hex: String,
+    /// The whole text on part 1, empty on the others (Gammu's way).
+    pub text_decoded: String,
+    pub class: i32,
+}
+
+/// A part of a concatenated message waiting for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPart {
+    pub phone_id: String,
+    pub sender: String,
+    pub reference: u16,
+    pub total: u8,
+    pub seq: u8,
+    /// The PDU as the modem listed it.
+    pub pdu: String,
+    pub received_at: String,
+}
+
+/// The modem as it is when connected (`phones` row).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PhoneStatus {
+    pub id: String,
+    pub imei: String,
+    pub imsi: String,
+    pub client: String,
+    pub send: bool,
+    pub receive: bool,
+    /// Percent, -1 unknown.
+    pub battery: i32,
+    /// Percent, -1 unknown.
+    pub signal: i32,
+    pub net_code: String,
+    pub net_name: String,
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// What a status report or delivery receipt refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryKey {
+    /// A modem's report: the TP-MR it gave the part, the recipient, and the report's
+    /// service-centre time (local, `YYYY-MM-DD HH:MM:SS`) to pick the right send.
+    Tpmr {
+        phone: String,
+        mr: u8,
+        number: String,
+        sent_at: String,
+    },
+    /// An SMSC's receipt by its message id (SMPP, later).
+    SmscId { route: String, id: String },
+}
+
+/// The storage service. One implementation per backend; the daemon holds it as
+/// `Arc<dyn Service>`.
+#[async_trait]
+pub trait Service: Send + Sync {
+    /// Connects, and creates or checks the schema.
+    async fn init(&self) -> Result<()>;
+    /// Whether the storage answers now.
+    async fn health(&self) -> Result<()>;
+    /// Queues a message; returns its outbox ID.
+    async fn create_outbox(&self, msg: &NewMessage) -> Result<i64>;
+    /// Claims up to `limit` messages for `routes` (rows with an empty `SenderID` or one of
+    /// these), best first, each under a lease of `lease_secs`.
+    async fn claim_outbox(
+        &self,
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<Vec<Outgoing>>;
+    /// Extends the lease while sending; `LostClaim` when it is not ours any more.
+    async fn renew_claim(&self, out: &mut Outgoing, lease_secs: u32) -> Result<()>;
+    /// Records one sent part in `sentitems`.
+    async fn record_sent(&self, out: &Outgoing, seq: u32, result: &PartResult) -> Result<()>;
+    /// Ends (or postpones) a claimed message.
+    async fn finish_outbox(
+        &self,
+        out: &Outgoing,
+        outcome: &Outcome,
+        retry_after_secs: u32,
+    ) -> Result<()>;
+    /// Stores received parts in one transaction and drops the pending parts they came
+    /// from; returns the inbox IDs. Only then may they be deleted from the SIM.
+    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>>;
+    /// Keeps a part of a concatenated message until the others arrive.
+    async fn stash_part(&self, part: &PendingPart) -> Result<()>;
+    /// Groups of pending parts that are complete, or whose oldest part waited longer than
+    /// `timeout_secs` (then stored as they are).
+    async fn complete_parts(
+        &self,
+        phone_id: &str,
+        timeout_secs: u64,
+    ) -> Result<Vec<Vec<PendingPart>>>;
+    /// Applies a status report: `status` is TP-ST; `done` the discharge time (local).
+    /// Returns whether a sent part matched (unmatched reports are kept in our table).
+    async fn apply_receipt(
+        &self,
+        key: &DeliveryKey,
+        status: u8,
+        done: &str,
+        window_secs: u64,
+    ) -> Result<bool>;
+    /// Writes the modem's status (`phones`).
+    async fn refresh_status(&self, status: &PhoneStatus) -> Result<()>;
+}
