@@ -4,6 +4,7 @@
 //! GSM 03.40 / 03.38 PDU codec ([`pdu`]), which every other part builds on.
 
 pub mod at;
+pub mod compose;
 pub mod config;
 pub mod modem;
 pub mod pdu;

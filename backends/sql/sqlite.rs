@@ -151,7 +151,12 @@ impl Sqlite {
     /// Creates Gammu's schema in an empty database, or checks an existing one; adds our
     /// tables either way.
     pub async fn prepare(&self) -> Result<SchemaReport> {
-        self.call(prepare).await
+        self.call(|c| prepare(c, true)).await
+    }
+
+    /// Checks the schema without changing anything (`smsgw db check`).
+    pub async fn inspect(&self) -> Result<SchemaReport> {
+        self.call(|c| prepare(c, false)).await
     }
 }
 
@@ -164,8 +169,13 @@ fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
-fn prepare(c: &mut Connection) -> Result<SchemaReport> {
+fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
     let mut created = false;
+    if !table_exists(c, "gammu").map_err(db)? && !change {
+        return Err(StorageError::Schema(
+            "the database has no Gammu schema (`smsgw db init` creates it)".into(),
+        ));
+    }
     if !table_exists(c, "gammu").map_err(db)? {
         let others: i64 = c
             .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('inbox', 'outbox', 'sentitems')", [], |r| r.get(0))
@@ -198,7 +208,9 @@ fn prepare(c: &mut Connection) -> Result<SchemaReport> {
             )));
         }
     }
-    c.execute_batch(SMSGW_SCHEMA).map_err(db)?;
+    if change {
+        c.execute_batch(SMSGW_SCHEMA).map_err(db)?;
+    }
     let outbox_sql: String = c
         .query_row(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'outbox'",
@@ -221,12 +233,6 @@ fn prepare(c: &mut Connection) -> Result<SchemaReport> {
         utc_defaults,
         journal_mode,
     })
-}
-
-/// UTF-16 (Gammu's "UCS-2") hex of a text, what Gammu writes in `Text` for text codings.
-pub fn ucs2_hex(text: &str) -> String {
-    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    crate::pdu::to_hex(&bytes)
 }
 
 fn lease_of(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
@@ -809,11 +815,5 @@ mod tests {
         assert!(!numbers_match("+48600100200", "+48600100201"));
         assert!(!numbers_match("+4812", "12"), "too short to tell");
         assert!(numbers_match("Bank", "Bank"));
-    }
-
-    #[test]
-    fn ucs2_hex_is_what_gammu_writes() {
-        assert_eq!(ucs2_hex("Hi"), "00480069");
-        assert_eq!(ucs2_hex("😀"), "D83DDE00");
     }
 }

@@ -2,6 +2,8 @@
 //! the command tree and dispatches.
 
 mod config;
+mod db;
+mod inject;
 mod pdu;
 mod sim;
 
@@ -23,6 +25,11 @@ enum Command {
     /// Decode, encode and measure SMS PDUs (GSM 03.40), offline.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Queue a message in the configured storage (like gammu-smsd-inject).
+    Inject(inject::InjectArgs),
+    /// Create or check the database schema.
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Check the configuration file.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -37,5 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pdu(c) => pdu::run(c),
         Command::Sim(a) => sim::run(a),
         Command::Config(c) => config::run(c),
+        Command::Inject(a) => inject::run(a),
+        Command::Db(c) => db::run(c),
     }
 }

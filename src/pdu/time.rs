@@ -121,9 +121,10 @@ impl fmt::Display for Scts {
 }
 
 /// The validity period of a SUBMIT (TP-VP, with its format TP-VPF in the first octet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Validity {
     /// No TP-VP: the SMSC's default.
+    #[default]
     None,
     /// One octet, 5 minutes to 63 weeks (see [`Validity::relative_duration`]).
     Relative(u8),

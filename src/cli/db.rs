@@ -1,0 +1,83 @@
+//! `smsgw db init | check`: create or check the storage's schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use smsgw::backends::sql::sqlite::Sqlite;
+use smsgw::config::{Config, StorageKind, DEFAULT_PATH};
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create Gammu's schema (version 17) and smsgw's tables in the configured database,
+    /// or check and complete an existing one.
+    Init(DbArgs),
+    /// Check the configured database without changing it: schema version, tables, time
+    /// defaults. Exits 3 when it cannot be used.
+    Check(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The config file.
+    #[arg(short, long, default_value = DEFAULT_PATH)]
+    config: PathBuf,
+}
+
+pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
+    let (args, change) = match &cmd {
+        DbCommand::Init(a) => (a, true),
+        DbCommand::Check(a) => (a, false),
+    };
+    let cfg = match Config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("smsgw: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if cfg.storage.kind == StorageKind::Null {
+        println!("storage is null: there is no database");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = &cfg.storage.path;
+    if !change && !path.exists() {
+        eprintln!(
+            "smsgw: no database at {} (`smsgw db init` creates it)",
+            path.display()
+        );
+        return Ok(ExitCode::from(3));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(async {
+        let db = Sqlite::open(path, cfg.storage.busy_timeout)?;
+        if change {
+            db.prepare().await
+        } else {
+            db.inspect().await
+        }
+    });
+    match report {
+        Ok(r) => {
+            println!(
+                "{}: {} Gammu schema version {}, journal mode {}",
+                path.display(),
+                if r.created { "created with" } else { "has" },
+                r.version,
+                r.journal_mode
+            );
+            if r.utc_defaults {
+                println!(
+                    "warning: the time defaults are UTC (Gammu 1.42's sqlite.sql) but times are compared in local time; rows inserted without a SendingDateTime wait for the UTC offset. Recreate the tables with smsgw's schema (schema/sqlite.sql) to fix it."
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("smsgw: {}: {e}", path.display());
+            Ok(ExitCode::from(3))
+        }
+    }
+}
