@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Rust, from Debian's packages:
-#   gammu         the real gammu CLI, a client our simulated modem must satisfy
-#   python3-gammu libGammu for Python, the oracle that generated the PDU test vectors
+#   gammu          the real gammu CLI, a client our simulated modem must satisfy
+#   python3-gammu  libGammu for Python, the oracle that generated the PDU test vectors
+#   gammu-smsd     the real gammu-smsd, gammu-smsd-inject and Gammu's sqlite.sql, for the
+#                  interoperability tests on one database
+#   libdbd-sqlite3 the libdbi driver gammu-smsd uses for SQLite
 # Only missing packages are installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 missing=()
 command -v gammu >/dev/null 2>&1 || missing+=(gammu)
 /usr/bin/python3 -c 'import gammu' 2>/dev/null || missing+=(python3-gammu)
+command -v gammu-smsd >/dev/null 2>&1 || missing+=(gammu-smsd)
+ls /usr/lib/*/dbd/libdbdsqlite3.so >/dev/null 2>&1 || missing+=(libdbd-sqlite3)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -474,8 +474,13 @@ impl Service for Sqlite {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let first = &msg.parts[0];
             tx.execute(
-                "INSERT INTO outbox (DestinationNumber, Text, TextDecoded, Coding, UDH, Class, MultiPart, RelativeValidity, SenderID, DeliveryReport, CreatorID, Priority)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                // Times written explicitly in local time: a database made by Gammu 1.42's
+                // sqlite.sql defaults them to UTC, which would delay the message by the
+                // UTC offset west of Greenwich.
+                "INSERT INTO outbox (DestinationNumber, Text, TextDecoded, Coding, UDH, Class, MultiPart, RelativeValidity, SenderID, DeliveryReport, CreatorID, Priority,
+                                     InsertIntoDB, SendingDateTime, SendingTimeOut)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         datetime('now', 'localtime'), datetime('now', 'localtime'), datetime('now', 'localtime'))",
                 params![
                     msg.destination,
                     first.text_hex,

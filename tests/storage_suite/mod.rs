@@ -1,0 +1,603 @@
+//! The storage test suite, written once against `dyn Service`: every storage runs it (SQLite
+//! now; PostgreSQL and MariaDB reuse it). A backend provides a fresh database per test and a
+//! [`Raw`] handle for what the daemon never does (aging a row to fake the passing of time).
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use smsgw::compose::{self, InjectOptions};
+use smsgw::service::{
+    Coding, DeliveryKey, InboxPart, NewMessage, Outcome, PartResult, PendingPart, PhoneStatus,
+    Service, StorageError,
+};
+
+/// Direct SQL on the test's database, in the backend's dialect.
+pub trait Raw: Send + Sync {
+    fn exec(&self, sql: &str);
+    fn count(&self, sql: &str) -> i64;
+    fn text(&self, sql: &str) -> Option<String>;
+    /// An SQL expression for the database's local now plus `secs` (may be negative).
+    fn now_plus(&self, secs: i64) -> String;
+}
+
+/// A fresh database: a second connection (another daemon) can be opened on it.
+pub trait Backend {
+    fn service(&self) -> Arc<dyn Service>;
+    fn second(&self) -> Arc<dyn Service>;
+    fn raw(&self) -> &dyn Raw;
+}
+
+fn message(text: &str, phone: Option<&str>) -> NewMessage {
+    compose::new_message(
+        "+48600100200",
+        text,
+        &InjectOptions {
+            phone_id: phone.map(str::to_string),
+            creator_id: "suite".into(),
+            reference: 7,
+            ..InjectOptions::default()
+        },
+    )
+    .expect("message")
+}
+
+fn routes(r: &[&str]) -> Vec<String> {
+    r.iter().map(|s| s.to_string()).collect()
+}
+
+pub async fn create_and_claim_reads_parts_in_order(b: &dyn Backend) {
+    let s = b.service();
+    let text = "Parts come back in order. ".repeat(20);
+    let id = s.create_outbox(&message(&text, None)).await.unwrap();
+    let got = s.claim_outbox("a", &routes(&["m1"]), 10, 60).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let out = &got[0];
+    assert_eq!(
+        (out.id, out.destination.as_str(), out.retries),
+        (id, "+48600100200", 0)
+    );
+    assert_eq!(
+        out.parts.iter().map(|p| p.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    let subs = compose::submits(out, &Default::default()).unwrap();
+    let joined: String = subs
+        .iter()
+        .map(|(_, s)| s.user_data.text().unwrap().to_string())
+        .collect();
+    assert_eq!(joined, text);
+    assert!(
+        s.claim_outbox("b", &routes(&["m1"]), 10, 60)
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed rows are leased"
+    );
+}
+
+pub async fn eligibility_rules(b: &dyn Backend) {
+    let s = b.service();
+    let raw = b.raw();
+    let future = s.create_outbox(&message("later", None)).await.unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingDateTime = {} WHERE ID = {future}",
+        raw.now_plus(3600)
+    ));
+    let window = s
+        .create_outbox(&message("outside the window", None))
+        .await
+        .unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET SendAfter = '23:59:59', SendBefore = '23:59:59' WHERE ID = {window}"
+    ));
+    let other = s
+        .create_outbox(&message("for another phone", Some("other")))
+        .await
+        .unwrap();
+    let mine = s
+        .create_outbox(&message("for me", Some("m1")))
+        .await
+        .unwrap();
+    let anyone = s.create_outbox(&message("for anyone", None)).await.unwrap();
+    let null_sender = s
+        .create_outbox(&message("null sender", None))
+        .await
+        .unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET SenderID = NULL WHERE ID = {null_sender}"
+    ));
+    let urgent = s.create_outbox(&message("urgent", None)).await.unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET Priority = 5 WHERE ID = {urgent}"
+    ));
+    let got: Vec<i64> = s
+        .claim_outbox("a", &routes(&["m1"]), 10, 60)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(
+        got,
+        [urgent, mine, anyone, null_sender],
+        "priority first, then age; not future, not outside the window, not another phone's"
+    );
+    let _ = (future, window, other);
+}
+
+pub async fn claim_limit_is_respected(b: &dyn Backend) {
+    let s = b.service();
+    for i in 0..5 {
+        s.create_outbox(&message(&format!("m{i}"), None))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.claim_outbox("a", &[], 2, 60).await.unwrap().len(), 2);
+    assert_eq!(s.claim_outbox("a", &[], 10, 60).await.unwrap().len(), 3);
+}
+
+pub async fn two_claimers_never_get_the_same_row(b: &dyn Backend) {
+    let s = b.service();
+    let mut all = HashSet::new();
+    for i in 0..120 {
+        all.insert(
+            s.create_outbox(&message(&format!("n{i}"), None))
+                .await
+                .unwrap(),
+        );
+    }
+    let claimer = |svc: Arc<dyn Service>, owner: &'static str| async move {
+        let mut mine = Vec::new();
+        loop {
+            let got = svc.claim_outbox(owner, &[], 7, 60).await.unwrap();
+            if got.is_empty() {
+                return mine;
+            }
+            mine.extend(got.into_iter().map(|o| o.id));
+        }
+    };
+    let (a, b2) = tokio::join!(
+        tokio::spawn(claimer(b.service(), "a")),
+        tokio::spawn(claimer(b.second(), "b"))
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    let sa: HashSet<i64> = a.iter().copied().collect();
+    let sb: HashSet<i64> = b2.iter().copied().collect();
+    assert!(sa.is_disjoint(&sb), "a row was claimed twice");
+    assert_eq!(a.len() + b2.len(), all.len());
+    assert_eq!(&sa | &sb, all);
+}
+
+pub async fn lease_expiry_takeover_and_renewal(b: &dyn Backend) {
+    let (s, s2, raw) = (b.service(), b.second(), b.raw());
+    s.create_outbox(&message("contended", None)).await.unwrap();
+    let mut mine = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    let before = mine.lease.clone();
+    s.renew_claim(&mut mine, 120).await.unwrap();
+    assert_ne!(mine.lease, before, "renewal extends the lease");
+    assert!(s2.claim_outbox("b", &[], 1, 60).await.unwrap().is_empty());
+    // The owner dies: its lease runs out and another sender takes the message over.
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {}",
+        raw.now_plus(-5),
+        mine.id
+    ));
+    let mut theirs = s2.claim_outbox("b", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(theirs.id, mine.id);
+    let sent = PartResult::Sent {
+        route: "m1".into(),
+        tpmr: Some(1),
+        report: false,
+        smsc: String::new(),
+    };
+    assert!(matches!(
+        s.record_sent(&mine, 1, &sent).await,
+        Err(StorageError::LostClaim(_))
+    ));
+    assert!(matches!(
+        s.renew_claim(&mut mine, 60).await,
+        Err(StorageError::LostClaim(_))
+    ));
+    assert!(matches!(
+        s.finish_outbox(&mine, &Outcome::Sent, 600).await,
+        Err(StorageError::LostClaim(_))
+    ));
+    s2.renew_claim(&mut theirs, 60).await.unwrap();
+    s2.record_sent(&theirs, 1, &sent).await.unwrap();
+    s2.finish_outbox(&theirs, &Outcome::Sent, 600)
+        .await
+        .unwrap();
+    assert_eq!(raw.count("SELECT count(*) FROM outbox"), 0);
+    assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 1);
+}
+
+pub async fn retries_then_sending_error(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let id = s
+        .create_outbox(&message(&"Two parts. ".repeat(20), None))
+        .await
+        .unwrap();
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    s.finish_outbox(
+        &out,
+        &Outcome::Retry {
+            status_code: 42,
+            reason: "+CMS ERROR: 42 (congestion)".into(),
+        },
+        600,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        raw.count(&format!("SELECT Retries FROM outbox WHERE ID = {id}")),
+        1
+    );
+    assert_eq!(
+        raw.count(&format!("SELECT StatusCode FROM outbox WHERE ID = {id}")),
+        42
+    );
+    assert!(
+        s.claim_outbox("a", &[], 1, 60).await.unwrap().is_empty(),
+        "waits for the retry timeout"
+    );
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {id}",
+        raw.now_plus(-1)
+    ));
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(out.retries, 1);
+    // A route-down release does not use up a retry.
+    s.finish_outbox(
+        &out,
+        &Outcome::Release {
+            reason: "no network".into(),
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {id}",
+        raw.now_plus(-1)
+    ));
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(out.retries, 1);
+    s.finish_outbox(
+        &out,
+        &Outcome::Failed {
+            status_code: 42,
+            reason: "gave up after 2 attempts".into(),
+            unusable: false,
+        },
+        600,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        raw.count("SELECT count(*) FROM outbox")
+            + raw.count("SELECT count(*) FROM outbox_multipart"),
+        0
+    );
+    assert_eq!(raw.count(&format!("SELECT count(*) FROM sentitems WHERE ID = {id} AND Status = 'SendingError' AND StatusCode = 42")), 2);
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT Reason FROM smsgw_failures WHERE ID = {id}"
+        ))
+        .as_deref(),
+        Some("gave up after 2 attempts")
+    );
+}
+
+pub async fn sent_parts_are_not_sent_again(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let id = s
+        .create_outbox(&message(&"Three parts here. ".repeat(20), None))
+        .await
+        .unwrap();
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(out.parts.len(), 3);
+    let sent = |mr| PartResult::Sent {
+        route: "m1".into(),
+        tpmr: Some(mr),
+        report: true,
+        smsc: "+48602000000".into(),
+    };
+    s.record_sent(&out, 1, &sent(10)).await.unwrap();
+    s.finish_outbox(
+        &out,
+        &Outcome::Retry {
+            status_code: 500,
+            reason: "part 2 failed".into(),
+        },
+        600,
+    )
+    .await
+    .unwrap();
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {id}",
+        raw.now_plus(-1)
+    ));
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(
+        out.parts.iter().map(|p| p.already_sent).collect::<Vec<_>>(),
+        [true, false, false]
+    );
+    assert_eq!(
+        compose::submits(&out, &Default::default())
+            .unwrap()
+            .iter()
+            .map(|(seq, _)| *seq)
+            .collect::<Vec<_>>(),
+        [2, 3]
+    );
+    s.record_sent(&out, 2, &sent(11)).await.unwrap();
+    s.record_sent(&out, 3, &sent(12)).await.unwrap();
+    s.finish_outbox(&out, &Outcome::Sent, 600).await.unwrap();
+    assert_eq!(
+        raw.count("SELECT count(*) FROM outbox")
+            + raw.count("SELECT count(*) FROM outbox_multipart"),
+        0
+    );
+    assert_eq!(raw.count(&format!("SELECT count(*) FROM sentitems WHERE ID = {id} AND Status = 'SendingOK' AND SenderID = 'm1'")), 3);
+    assert_eq!(
+        raw.count(&format!(
+            "SELECT TPMR FROM sentitems WHERE ID = {id} AND SequencePosition = 3"
+        )),
+        12
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT UDH FROM sentitems WHERE ID = {id} AND SequencePosition = 2"
+        ))
+        .as_deref(),
+        Some("050003070302")
+    );
+}
+
+pub async fn inbox_and_pending_parts(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let part = |seq: u8, total: u8| PendingPart {
+        phone_id: "m1".into(),
+        sender: "+48111".into(),
+        reference: 9,
+        total,
+        seq,
+        pdu: format!("PDU{seq}"),
+        received_at: "2026-11-23 10:00:00".into(),
+    };
+    s.stash_part(&part(3, 3)).await.unwrap();
+    s.stash_part(&part(1, 3)).await.unwrap();
+    s.stash_part(&part(1, 3)).await.unwrap(); // a modem may deliver a part twice
+    assert!(s
+        .complete_parts("m1", 3600 * 24 * 365 * 50)
+        .await
+        .unwrap()
+        .is_empty());
+    s.stash_part(&part(2, 3)).await.unwrap();
+    let groups = s.complete_parts("m1", 3600 * 24 * 365 * 50).await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0].iter().map(|p| p.seq).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let rows: Vec<InboxPart> = (1..=3)
+        .map(|i| InboxPart {
+            phone_id: "m1".into(),
+            sender: "+48111".into(),
+            smsc: "+48602000000".into(),
+            received: "2026-11-23 10:00:00".into(),
+            coding: Coding::Default,
+            udh_hex: format!("05000309030{i}"),
+            text_hex: compose::ucs2_hex(&format!("part {i}")),
+            text_decoded: if i == 1 {
+                "part 1part 2part 3".into()
+            } else {
+                String::new()
+            },
+            class: -1,
+        })
+        .collect();
+    let ids = s.save_inbox(&rows, &groups[0]).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        raw.count("SELECT count(*) FROM smsgw_pending_parts"),
+        0,
+        "consumed with the commit"
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT TextDecoded FROM inbox WHERE ID = {}",
+            ids[0]
+        ))
+        .as_deref(),
+        Some("part 1part 2part 3")
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT TextDecoded FROM inbox WHERE ID = {}",
+            ids[1]
+        ))
+        .as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT RecipientID FROM inbox WHERE ID = {}",
+            ids[2]
+        ))
+        .as_deref(),
+        Some("m1")
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT Processed FROM inbox WHERE ID = {}",
+            ids[2]
+        ))
+        .as_deref(),
+        Some("false")
+    );
+    // An incomplete message is released after the multipart timeout.
+    s.stash_part(&part(1, 2)).await.unwrap();
+    raw.exec(&format!(
+        "UPDATE smsgw_pending_parts SET ReceivedAt = {}",
+        raw.now_plus(-700)
+    ));
+    assert!(s.complete_parts("m1", 3600).await.unwrap().is_empty());
+    assert_eq!(s.complete_parts("m1", 600).await.unwrap().len(), 1);
+}
+
+pub async fn status_reports_match_pending_then_final(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let id = s.create_outbox(&message("report me", None)).await.unwrap();
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    s.record_sent(
+        &out,
+        1,
+        &PartResult::Sent {
+            route: "m1".into(),
+            tpmr: Some(7),
+            report: true,
+            smsc: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    s.finish_outbox(&out, &Outcome::Sent, 600).await.unwrap();
+    let sent_at = raw
+        .text(&format!(
+            "SELECT SendingDateTime FROM sentitems WHERE ID = {id}"
+        ))
+        .unwrap();
+    // The report names the recipient in national form.
+    let key = DeliveryKey::Tpmr {
+        phone: "m1".into(),
+        mr: 7,
+        number: "600100200".into(),
+        sent_at,
+    };
+    assert!(s
+        .apply_receipt(&key, 0x20, "2026-11-23 10:00:05", 3600)
+        .await
+        .unwrap());
+    assert_eq!(
+        raw.text(&format!("SELECT Status FROM sentitems WHERE ID = {id}"))
+            .as_deref(),
+        Some("DeliveryPending")
+    );
+    assert!(s
+        .apply_receipt(&key, 0x00, "2026-11-23 10:00:09", 3600)
+        .await
+        .unwrap());
+    assert_eq!(
+        raw.text(&format!("SELECT Status FROM sentitems WHERE ID = {id}"))
+            .as_deref(),
+        Some("DeliveryOK")
+    );
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT DeliveryDateTime FROM sentitems WHERE ID = {id}"
+        ))
+        .as_deref(),
+        Some("2026-11-23 10:00:09")
+    );
+    assert_eq!(
+        raw.count(&format!(
+            "SELECT StatusError FROM sentitems WHERE ID = {id}"
+        )),
+        0
+    );
+    // A final report is not applied twice; one for another message is kept aside.
+    assert!(!s
+        .apply_receipt(&key, 0x40, "2026-11-23 10:00:10", 3600)
+        .await
+        .unwrap());
+    let other = DeliveryKey::Tpmr {
+        phone: "m1".into(),
+        mr: 99,
+        number: "+48700".into(),
+        sent_at: "2026-11-23 10:00:00".into(),
+    };
+    assert!(!s
+        .apply_receipt(&other, 0, "2026-11-23 10:00:00", 3600)
+        .await
+        .unwrap());
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_unmatched_reports"), 2);
+    assert_eq!(
+        raw.count("SELECT count(*) FROM inbox"),
+        0,
+        "reports never go to the inbox"
+    );
+}
+
+pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let mut st = PhoneStatus {
+        id: "m1".into(),
+        imei: "490154203237518".into(),
+        imsi: "260011234567890".into(),
+        client: "smsgw test".into(),
+        send: true,
+        receive: true,
+        battery: -1,
+        signal: 60,
+        net_code: "26001".into(),
+        net_name: "Sim Network".into(),
+        sent: 3,
+        received: 1,
+    };
+    s.refresh_status(&st).await.unwrap();
+    st.signal = 70;
+    st.sent = 4;
+    s.refresh_status(&st).await.unwrap();
+    assert_eq!(raw.count("SELECT count(*) FROM phones"), 1);
+    assert_eq!(raw.count("SELECT Signal FROM phones"), 70);
+    assert_eq!(raw.count("SELECT Sent FROM phones"), 4);
+    assert_eq!(raw.text("SELECT Send FROM phones").as_deref(), Some("yes"));
+}
+
+pub async fn times_are_the_databases_local_time(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let id = s.create_outbox(&message("when", None)).await.unwrap();
+    let stored = raw
+        .text(&format!(
+            "SELECT SendingDateTime FROM outbox WHERE ID = {id}"
+        ))
+        .unwrap();
+    let stored = chrono::NaiveDateTime::parse_from_str(&stored, "%Y-%m-%d %H:%M:%S").unwrap();
+    let now = chrono::Local::now().naive_local();
+    assert!(
+        (now - stored).num_seconds().abs() < 60,
+        "stored {stored}, local now {now} (TZ={:?})",
+        std::env::var("TZ")
+    );
+}
+
+/// One `#[tokio::test]` per case of the suite, for a backend made by `$make().await`.
+macro_rules! storage_suite_tests {
+    ($make:path) => {
+        storage_suite_tests!(@cases $make;
+            create_and_claim_reads_parts_in_order,
+            eligibility_rules,
+            claim_limit_is_respected,
+            two_claimers_never_get_the_same_row,
+            lease_expiry_takeover_and_renewal,
+            retries_then_sending_error,
+            sent_parts_are_not_sent_again,
+            inbox_and_pending_parts,
+            status_reports_match_pending_then_final,
+            phones_row_is_kept_up_to_date,
+            times_are_the_databases_local_time
+        );
+    };
+    (@cases $make:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let backend = $make().await;
+                storage_suite::$case(&backend).await;
+            }
+        )*
+    };
+}
