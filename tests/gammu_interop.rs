@@ -71,12 +71,14 @@ async fn rows_from_gammu_smsd_inject_are_claimed_as_the_same_parts() {
 
     let storage = Sqlite::open(&db, 5000).unwrap();
     assert!(storage.prepare().await.unwrap().utc_defaults);
-    // Gammu 1.42's schema defaults to UTC and inject leaves SendingDateTime to it: under a
-    // time zone west of UTC the row waits; make it due (as its time would come).
+    // Gammu 1.42's schema defaults to UTC and inject leaves SendingDateTime and
+    // SendingTimeOut to it: under a time zone west of UTC the row waits (Gammu issue #909,
+    // the reason `db check` warns); make it due, as its time would come.
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute(
-            "UPDATE outbox SET SendingDateTime = datetime('now', 'localtime', '-1 minutes')",
+            "UPDATE outbox SET SendingDateTime = datetime('now', 'localtime', '-1 minutes'),
+                               SendingTimeOut = datetime('now', 'localtime', '-1 minutes')",
             [],
         )
         .unwrap();
