@@ -6,6 +6,7 @@
 pub mod at;
 pub mod compose;
 pub mod config;
+pub mod daemon;
 pub mod modem;
 pub mod pdu;
 pub mod service;

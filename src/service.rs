@@ -8,6 +8,23 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+/// Whether two numbers are the same subscriber, written nationally or internationally
+/// (`+48600100200` and `600100200`).
+pub fn same_number(a: &str, b: &str) -> bool {
+    let da: String = a.chars().filter(char::is_ascii_digit).collect();
+    let db: String = b.chars().filter(char::is_ascii_digit).collect();
+    if da.is_empty() || db.is_empty() {
+        return a == b;
+    }
+    let (short, long) = if da.len() <= db.len() {
+        (&da, &db)
+    } else {
+        (&db, &da)
+    };
+    let short = short.trim_start_matches('0');
+    short == long.as_str() || short.len() >= 6 && long.ends_with(short)
+}
+
 /// Why the storage could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -319,4 +336,25 @@ pub trait Service: Send + Sync {
     ) -> Result<bool>;
     /// Writes the modem's status (`phones`).
     async fn refresh_status(&self, status: &PhoneStatus) -> Result<()>;
+    /// Whether another program may have written to the outbox since the last call (cheap:
+    /// polled every second to pick up rows inserted by Kalkun or scripts). `false` when
+    /// the storage cannot tell.
+    async fn outbox_changed(&self) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn national_and_international_forms_match() {
+        assert!(same_number("+48600100200", "600100200"));
+        assert!(same_number("0600100200", "+48600100200"));
+        assert!(same_number("+48600100200", "0048600100200"));
+        assert!(!same_number("+48600100200", "+48600100201"));
+        assert!(!same_number("+4812", "12"), "too short to tell");
+        assert!(same_number("Bank", "Bank"));
+    }
 }

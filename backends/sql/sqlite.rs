@@ -13,8 +13,8 @@ use tokio::sync::oneshot;
 
 use crate::pdu::DeliveryStatus;
 use crate::service::{
-    Coding, DeliveryKey, InboxPart, NewMessage, OutPart, Outcome, Outgoing, PartResult,
-    PendingPart, PhoneStatus, ReportRequest, Result, Service, StorageError,
+    same_number, Coding, DeliveryKey, InboxPart, NewMessage, OutPart, Outcome, Outgoing,
+    PartResult, PendingPart, PhoneStatus, ReportRequest, Result, Service, StorageError,
 };
 
 /// Gammu's schema, as we create it (local-time defaults).
@@ -49,6 +49,8 @@ pub struct SchemaReport {
 pub struct Sqlite {
     path: PathBuf,
     jobs: mpsc::Sender<Job>,
+    /// `PRAGMA data_version` when last polled (it changes when another connection commits).
+    data_version: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 fn db(e: rusqlite::Error) -> StorageError {
@@ -63,23 +65,6 @@ fn db(e: rusqlite::Error) -> StorageError {
         ) => StorageError::Unavailable(e.to_string()),
         _ => StorageError::Data(e.to_string()),
     }
-}
-
-/// Whether two numbers are the same subscriber, written nationally or internationally
-/// (`+48600100200` and `600100200`).
-pub fn numbers_match(a: &str, b: &str) -> bool {
-    let da: String = a.chars().filter(char::is_ascii_digit).collect();
-    let db: String = b.chars().filter(char::is_ascii_digit).collect();
-    if da.is_empty() || db.is_empty() {
-        return a == b;
-    }
-    let (short, long) = if da.len() <= db.len() {
-        (&da, &db)
-    } else {
-        (&db, &da)
-    };
-    let short = short.trim_start_matches('0');
-    short == long.as_str() || short.len() >= 6 && long.ends_with(short)
 }
 
 impl Sqlite {
@@ -116,6 +101,7 @@ impl Sqlite {
             Ok(Ok(())) => Ok(Sqlite {
                 path: path.to_path_buf(),
                 jobs: tx,
+                data_version: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(-1)),
             }),
             Ok(Err(e)) => Err(StorageError::Unavailable(format!(
                 "{}: {e}",
@@ -650,6 +636,20 @@ impl Service for Sqlite {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let mut ids = Vec::with_capacity(parts.len());
             for p in &parts {
+                // The same part again (stored, then the daemon stopped before deleting it
+                // from the SIM): keep the first row, receive it once.
+                let existing: Option<i64> = tx
+                    .query_row(
+                        "SELECT ID FROM inbox WHERE RecipientID = ?1 AND SenderNumber = ?2 AND ReceivingDateTime = ?3 AND UDH = ?4 AND Text = ?5",
+                        params![p.phone_id, p.sender, p.received, p.udh_hex, p.text_hex],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db)?;
+                if let Some(id) = existing {
+                    ids.push(id);
+                    continue;
+                }
                 tx.execute(
                     "INSERT INTO inbox (ReceivingDateTime, Text, SenderNumber, Coding, SMSCNumber, UDH, Class, TextDecoded, RecipientID)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -765,7 +765,7 @@ impl Service for Sqlite {
                     .map_err(db)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db)?
             };
-            let Some((id, seq, _)) = candidates.into_iter().find(|(_, _, n)| numbers_match(n, &number)) else {
+            let Some((id, seq, _)) = candidates.into_iter().find(|(_, _, n)| same_number(n, &number)) else {
                 tx.execute(
                     "INSERT INTO smsgw_unmatched_reports (PhoneID, TPMR, Number, Status, DischargeTime) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![phone, mr, number, status, done],
@@ -788,6 +788,18 @@ impl Service for Sqlite {
         .await
     }
 
+    async fn outbox_changed(&self) -> Result<bool> {
+        let seen = self.data_version.clone();
+        self.call(move |c| {
+            let v: i64 = c
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .map_err(db)?;
+            let before = seen.swap(v, std::sync::atomic::Ordering::SeqCst);
+            Ok(before != v)
+        })
+        .await
+    }
+
     async fn refresh_status(&self, s: &PhoneStatus) -> Result<()> {
         let s = s.clone();
         self.call(move |c| {
@@ -805,20 +817,5 @@ impl Service for Sqlite {
             .map(|_| ())
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn national_and_international_forms_match() {
-        assert!(numbers_match("+48600100200", "600100200"));
-        assert!(numbers_match("0600100200", "+48600100200"));
-        assert!(numbers_match("+48600100200", "0048600100200"));
-        assert!(!numbers_match("+48600100200", "+48600100201"));
-        assert!(!numbers_match("+4812", "12"), "too short to tell");
-        assert!(numbers_match("Bank", "Bank"));
     }
 }

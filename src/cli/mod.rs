@@ -5,6 +5,7 @@ mod config;
 mod db;
 mod inject;
 mod pdu;
+mod run;
 mod sim;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     /// Decode, encode and measure SMS PDUs (GSM 03.40), offline.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Run the daemon: drive the configured modems, send the outbox, store what arrives.
+    Run(run::RunArgs),
     /// Queue a message in the configured storage (like gammu-smsd-inject).
     Inject(inject::InjectArgs),
     /// Create or check the database schema.
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(a) => sim::run(a),
         Command::Config(c) => config::run(c),
         Command::Inject(a) => inject::run(a),
+        Command::Run(a) => run::run(a),
         Command::Db(c) => db::run(c),
     }
 }

@@ -30,6 +30,8 @@ pub struct SendFailure {
     pub cms: Option<u16>,
     /// What happened, for logs and the storage's error column.
     pub reason: String,
+    /// The modem's link went down during the send: reconnect before anything else.
+    pub link_down: bool,
 }
 
 impl fmt::Display for SendFailure {
@@ -44,6 +46,7 @@ impl SendFailure {
             kind,
             cms: None,
             reason: reason.into(),
+            link_down: false,
         }
     }
 }
@@ -149,6 +152,7 @@ pub fn from_final(result: &Final) -> SendFailure {
         kind,
         cms,
         reason: format!("{result} ({what})"),
+        link_down: false,
     }
 }
 

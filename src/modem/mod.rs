@@ -684,10 +684,13 @@ impl Modem {
                 return Err(SendFailure::new(FailureKind::NotSent, e.to_string()))
             }
             Err(e @ (AtError::Closed(_) | AtError::Io(_))) => {
-                return Err(SendFailure::new(
-                    FailureKind::Unknown,
-                    format!("the link went down during the send: {e}"),
-                ))
+                return Err(SendFailure {
+                    link_down: true,
+                    ..SendFailure::new(
+                        FailureKind::Unknown,
+                        format!("the link went down during the send: {e}"),
+                    )
+                })
             }
             Err(e) => return Err(SendFailure::new(FailureKind::NotSent, e.to_string())),
         };

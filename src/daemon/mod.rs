@@ -1,0 +1,158 @@
+//! The daemon: one task per phone sharing one storage, woken by `inject` (the control
+//! socket), by other programs' writes (the storage's change counter, polled every second),
+//! and by the modems' unsolicited codes. Idle means asleep.
+
+mod phone;
+mod receive;
+mod send;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch;
+
+use crate::config::{Config, Phone};
+use crate::service::Service;
+
+pub use phone::demo_sim;
+
+/// Per-phone counters, as Gammu keeps them in `phones`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters {
+    pub sent: u64,
+    pub received: u64,
+    pub failed: u64,
+}
+
+/// What a phone's task works with.
+pub struct PhoneCtx {
+    pub phone: Phone,
+    pub cfg: Arc<Config>,
+    pub storage: Arc<dyn Service>,
+    /// Names this daemon in claims.
+    pub owner: String,
+    /// Bumped when there may be something to send.
+    pub wake: watch::Receiver<u64>,
+    pub counters: Counters,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Stored messages that do not decode (logged once).
+    pub undecodable: HashSet<(String, usize, String)>,
+}
+
+fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
+    let Some(path) = file else { return Vec::new() };
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Err(e) => {
+            tracing::error!("cannot read {}: {e}", path.display());
+            Vec::new()
+        }
+    }
+}
+
+/// Listens on the control socket for `wake` (sent by `inject`). Later versions add status,
+/// suspend/resume and reload.
+async fn control(path: &Path, wake: watch::Sender<u64>) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // A socket left by a daemon that died: ours now.
+    if std::os::unix::net::UnixStream::connect(path).is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    let listener = tokio::net::UnixListener::bind(path)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let wake = wake.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.trim() == "wake" {
+                    wake.send_modify(|n| *n = n.wrapping_add(1));
+                }
+            }
+        });
+    }
+}
+
+/// Runs the daemon until `stop` turns true.
+pub async fn run(
+    cfg: Config,
+    storage: Arc<dyn Service>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let cfg = Arc::new(cfg);
+    let (wake_tx, wake_rx) = watch::channel(0u64);
+    let owner = format!(
+        "{}:{}",
+        nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    );
+    let mut include = cfg.receiving.include_numbers.clone();
+    include.extend(read_numbers(&cfg.receiving.include_numbers_file));
+    let mut exclude = cfg.receiving.exclude_numbers.clone();
+    exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
+
+    let control_path = cfg.daemon.control_socket.clone();
+    let control_wake = wake_tx.clone();
+    let control_task = tokio::spawn(async move {
+        if let Err(e) = control(&control_path, control_wake).await {
+            tracing::warn!("control socket {}: {e} (inject cannot wake the daemon; new messages are found within a second anyway)", control_path.display());
+        }
+    });
+    // Rows written by other programs (Kalkun, scripts, gammu-smsd-inject).
+    let poll_storage = storage.clone();
+    let poll_wake = wake_tx.clone();
+    let poller = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Ok(true) = poll_storage.outbox_changed().await {
+                poll_wake.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
+    });
+
+    let mut phones = Vec::new();
+    for p in &cfg.phones {
+        let ctx = PhoneCtx {
+            phone: p.clone(),
+            cfg: cfg.clone(),
+            storage: storage.clone(),
+            owner: format!("{owner}:{}", p.id),
+            wake: wake_rx.clone(),
+            counters: Counters::default(),
+            include: include.clone(),
+            exclude: exclude.clone(),
+            undecodable: HashSet::new(),
+        };
+        phones.push(tokio::spawn(phone::run(ctx, stop.clone())));
+    }
+    if phones.is_empty() {
+        tracing::warn!("no [[phone]] in the config: nothing to send or receive with");
+    }
+    tracing::info!(phones = cfg.phones.len(), "smsgw running");
+    let _ = stop.wait_for(|s| *s).await;
+    for p in phones {
+        let _ = p.await;
+    }
+    poller.abort();
+    control_task.abort();
+    let _ = std::fs::remove_file(&cfg.daemon.control_socket);
+    tracing::info!("smsgw stopped");
+    Ok(())
+}

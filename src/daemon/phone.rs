@@ -1,0 +1,260 @@
+//! One phone's task: connect (with backoff), then serve the modem until it goes away:
+//! receive on `+CMTI` and on a periodic sweep, send on every wake-up, refresh the status,
+//! reset on schedule; reconnect after an unplug, a hang or a reset.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+
+use crate::modem::{wait_for_device, Modem, ModemConfig, ModemError, ModemEvent};
+use crate::service::PhoneStatus;
+use crate::sim::{Sim, SimConfig};
+
+use super::{receive, send, PhoneCtx};
+
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// After an error only a person can fix (PIN rejected, SIM locked), how often to look again.
+const OPERATOR_WAIT: Duration = Duration::from_secs(300);
+
+fn modem_config(ctx: &PhoneCtx) -> ModemConfig {
+    let p = &ctx.phone;
+    let mut m = ModemConfig::new(&p.id, &p.device);
+    m.baud = p.baud;
+    m.pin = p.pin.clone();
+    m.state_dir = ctx.cfg.daemon.state_dir.clone();
+    m.command_timeout = Duration::from_secs(p.command_timeout);
+    m.send_timeout = Duration::from_secs(p.send_timeout);
+    m.vendor_init = p.vendor_init.clone();
+    m.cnmi = p.cnmi.clone();
+    m
+}
+
+/// The simulated modem behind `device = "sim"`: it greets with one message.
+pub fn demo_sim() -> Sim {
+    let welcome = crate::sim::deliver_pdus(
+        "smsgw",
+        "Welcome to smsgw! This message came from the simulated modem. Try: smsgw inject -c contrib/demo.toml TEXT +48600100200 --text 'Hello'",
+        1,
+        "+48602000000",
+    )
+    .unwrap_or_default();
+    Sim::new(SimConfig {
+        inbox: welcome,
+        ..SimConfig::default()
+    })
+}
+
+async fn connect(ctx: &PhoneCtx, sim: Option<&Sim>) -> Result<Modem, ModemError> {
+    let cfg = modem_config(ctx);
+    let mut modem = match sim {
+        Some(s) => Modem::on_port(cfg, s.connect()),
+        None => Modem::open(cfg).await?,
+    };
+    match modem.init().await {
+        Ok(()) => Ok(modem),
+        Err(e) => {
+            modem.close().await;
+            Err(e)
+        }
+    }
+}
+
+/// Why serving a connected modem ended.
+enum End {
+    Stop,
+    Reconnect(String),
+}
+
+/// Runs the phone until `stop` turns true.
+pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
+    let sim = (ctx.phone.device == "sim").then(demo_sim);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let wait = match connect(&ctx, sim.as_ref()).await {
+            Ok(modem) => {
+                backoff = Duration::from_secs(1);
+                match serve(modem, &mut ctx, &mut stop).await {
+                    End::Stop => return,
+                    End::Reconnect(why) => {
+                        tracing::warn!(phone = %ctx.phone.id, "reconnecting: {why}");
+                        if !wait_for_device(&ctx.phone.device, Duration::from_secs(30)).await
+                            && ctx.phone.device != "sim"
+                        {
+                            tracing::warn!(phone = %ctx.phone.id, device = %ctx.phone.device, "the device has not come back yet");
+                        }
+                        Duration::from_millis(200)
+                    }
+                }
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
+                let w = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                w
+            }
+            Err(e) => {
+                tracing::error!(phone = %ctx.phone.id, "{e}");
+                OPERATOR_WAIT
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn refresh_status(modem: &mut Modem, ctx: &PhoneCtx) {
+    let signal = modem
+        .signal()
+        .await
+        .and_then(|s| s.percent)
+        .map_or(-1, i32::from);
+    let battery = modem.battery().await.map_or(-1, |b| i32::from(b.percent));
+    let (code, name) = modem.operator().await;
+    let status = PhoneStatus {
+        id: ctx.phone.id.clone(),
+        imei: modem
+            .identity
+            .imei
+            .clone()
+            .unwrap_or_else(|| format!("unknown-{}", ctx.phone.id)),
+        imsi: modem.identity.imsi.clone().unwrap_or_default(),
+        client: format!("smsgw {}", env!("CARGO_PKG_VERSION")),
+        send: ctx.phone.send,
+        receive: ctx.phone.receive,
+        battery,
+        signal,
+        net_code: code.unwrap_or_else(|| "ERROR".into()),
+        net_name: name.unwrap_or_else(|| "ERROR".into()),
+        sent: ctx.counters.sent,
+        received: ctx.counters.received,
+    };
+    if let Err(e) = ctx.storage.refresh_status(&status).await {
+        tracing::warn!(phone = %ctx.phone.id, "cannot write the phone status: {e}");
+    }
+}
+
+async fn sweep(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
+    match modem.list_all().await {
+        Ok(listed) => {
+            if receive::process(modem, ctx, listed).await.link_down {
+                return Err("the link went down while receiving".into());
+            }
+            Ok(())
+        }
+        Err(e) if e.is_link_down() => Err(e.to_string()),
+        Err(e) => {
+            tracing::warn!(phone = %ctx.phone.id, "cannot list messages: {e}");
+            Ok(())
+        }
+    }
+}
+
+async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
+    if !ctx.phone.send {
+        return Ok(());
+    }
+    match send::drain(modem, ctx).await {
+        send::Stop::Empty | send::Stop::RouteDown => Ok(()),
+        send::Stop::LinkDown => Err("the link went down while sending".into()),
+        send::Stop::Storage(e) => {
+            tracing::warn!(phone = %ctx.phone.id, "storage failed while sending: {e}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<bool>) -> End {
+    refresh_status(&mut modem, ctx).await;
+    if ctx.phone.receive {
+        if let Err(why) = sweep(&mut modem, ctx).await {
+            modem.close().await;
+            return End::Reconnect(why);
+        }
+    }
+    if let Err(why) = drain(&mut modem, ctx).await {
+        modem.close().await;
+        return End::Reconnect(why);
+    }
+    let every = |secs: u64| {
+        let period = Duration::from_secs(secs.max(1));
+        let mut i = interval_at(Instant::now() + period, period);
+        i.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        i
+    };
+    let mut receive_tick = every(ctx.phone.receive_frequency);
+    let mut status_tick = every(ctx.phone.status_frequency);
+    let mut reset_tick = every(ctx.phone.reset_frequency);
+    let mut wake = ctx.wake.clone();
+    wake.mark_unchanged();
+    loop {
+        let result: Result<(), String> = tokio::select! {
+            _ = stop.changed() => {
+                modem.close().await;
+                return End::Stop;
+            }
+            event = modem.next_event() => match event {
+                None => Err("the modem's port closed".to_string()),
+                Some(ModemEvent::NewMessage { memory, index } | ModemEvent::NewReport { memory, index }) if ctx.phone.receive => {
+                    match modem.read(&memory, index).await {
+                        Ok(Some(s)) => {
+                            if receive::process(&mut modem, ctx, vec![s]).await.link_down {
+                                Err("the link went down while receiving".to_string())
+                            } else {
+                                Ok(())
+                            }
+                        }
+                        Ok(None) => Ok(()),
+                        Err(e) if e.is_link_down() => Err(e.to_string()),
+                        Err(e) => {
+                            tracing::warn!(phone = %ctx.phone.id, "cannot read {memory} {index}: {e}");
+                            Ok(())
+                        }
+                    }
+                }
+                Some(ModemEvent::Direct { pdu, .. }) => {
+                    if receive::direct(&mut modem, ctx, &pdu).await.link_down {
+                        Err("the link went down while receiving".to_string())
+                    } else {
+                        Ok(())
+                    }
+                }
+                Some(ModemEvent::Ring) | Some(ModemEvent::Caller(_)) if ctx.phone.hangup_calls => {
+                    let _ = modem.hang_up().await;
+                    Ok(())
+                }
+                Some(ModemEvent::Rebooted) => Err("the modem restarted".to_string()),
+                Some(_) => Ok(()),
+            },
+            changed = wake.changed() => {
+                if changed.is_err() {
+                    modem.close().await;
+                    return End::Stop;
+                }
+                drain(&mut modem, ctx).await
+            }
+            _ = receive_tick.tick(), if ctx.phone.receive => {
+                // URCs are lost while the port is closed or the modem is busy: sweep.
+                sweep(&mut modem, ctx).await
+            }
+            _ = status_tick.tick(), if ctx.phone.status_frequency > 0 => {
+                refresh_status(&mut modem, ctx).await;
+                Ok(())
+            }
+            _ = reset_tick.tick(), if ctx.phone.reset_frequency > 0 => {
+                tracing::info!(phone = %ctx.phone.id, "scheduled reset");
+                let _ = modem.reset().await;
+                Err("scheduled reset".to_string())
+            }
+        };
+        if let Err(why) = result {
+            modem.close().await;
+            return End::Reconnect(why);
+        }
+    }
+}

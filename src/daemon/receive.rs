@@ -1,0 +1,272 @@
+//! Receiving through one modem: decode, keep parts of concatenated messages until complete,
+//! store Gammu's way, and only then delete from the SIM (or acknowledge a direct delivery).
+
+use chrono::Local;
+
+use crate::compose::ucs2_hex;
+use crate::modem::{Modem, StoredSms};
+use crate::pdu::{self, Deliver, Pdu, StatusReport, UserData};
+use crate::service::{Coding, DeliveryKey, InboxPart, PendingPart, StorageError};
+
+use super::PhoneCtx;
+
+/// What happened to the received messages of one pass.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// The link went down: reconnect.
+    pub link_down: bool,
+}
+
+fn local_time(scts: &pdu::Scts) -> String {
+    let t = scts
+        .to_datetime()
+        .map(|t| t.with_timezone(&Local).naive_local())
+        .unwrap_or_else(|| Local::now().naive_local());
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn now_local() -> String {
+    Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Whether the sender passes `[receiving]`'s include/exclude lists (Gammu's rules: a
+/// non-empty include list wins).
+pub fn accepted(ctx: &PhoneCtx, sender: &str) -> bool {
+    let matches = |list: &Vec<String>| {
+        list.iter()
+            .any(|n| n == sender || crate::service::same_number(n, sender))
+    };
+    if !ctx.include.is_empty() {
+        return matches(&ctx.include);
+    }
+    !matches(&ctx.exclude)
+}
+
+/// An inbox row for a part; `whole` is the text of the whole message (for part 1).
+fn inbox_part(ctx: &PhoneCtx, d: &Deliver, whole: Option<String>) -> InboxPart {
+    let (text_hex, part_text) = match &d.user_data {
+        UserData::Text(t) => (ucs2_hex(t), t.clone()),
+        UserData::Binary(b) => (pdu::to_hex(b), String::new()),
+    };
+    let coding = if d.dcs.compressed() {
+        Coding::DefaultCompressed
+    } else {
+        Coding::from_alphabet(d.dcs.alphabet())
+    };
+    InboxPart {
+        phone_id: ctx.phone.id.clone(),
+        sender: d.originator.to_string(),
+        smsc: d.smsc.as_ref().map(ToString::to_string).unwrap_or_default(),
+        received: local_time(&d.scts),
+        coding,
+        udh_hex: d
+            .udh
+            .as_ref()
+            .map(|u| pdu::to_hex(&u.to_bytes()))
+            .unwrap_or_default(),
+        text_hex,
+        text_decoded: whole.unwrap_or(part_text),
+        class: d.class().map_or(-1, |c| i32::from(c.number())),
+    }
+}
+
+/// Handles one received DELIVER. Returns `Ok(true)` when it is safely stored (stashed or
+/// saved) and may be deleted from the SIM.
+async fn deliver(ctx: &mut PhoneCtx, d: &Deliver, pdu_hex: &str) -> Result<bool, StorageError> {
+    let sender = d.originator.to_string();
+    if !accepted(ctx, &sender) {
+        tracing::info!(phone = %ctx.phone.id, %sender, "message ignored by the include/exclude lists: left on the SIM");
+        return Ok(false);
+    }
+    match d.concat() {
+        Some(c) if c.total > 1 => {
+            ctx.storage
+                .stash_part(&PendingPart {
+                    phone_id: ctx.phone.id.clone(),
+                    sender,
+                    reference: c.reference,
+                    total: c.total,
+                    seq: c.seq,
+                    pdu: pdu_hex.to_string(),
+                    received_at: now_local(),
+                })
+                .await?;
+            Ok(true)
+        }
+        _ => {
+            let ids = ctx
+                .storage
+                .save_inbox(&[inbox_part(ctx, d, None)], &[])
+                .await?;
+            ctx.counters.received += 1;
+            tracing::info!(phone = %ctx.phone.id, from = %d.originator, ids = ?ids, "received");
+            Ok(true)
+        }
+    }
+}
+
+async fn report(ctx: &mut PhoneCtx, r: &StatusReport) -> Result<bool, StorageError> {
+    let key = DeliveryKey::Tpmr {
+        phone: ctx.phone.id.clone(),
+        mr: r.message_reference,
+        number: r.recipient.to_string(),
+        sent_at: local_time(&r.scts),
+    };
+    // An hour of slack on top of the window for a DST change between send and report.
+    let window = ctx.cfg.sending.delivery_report_delay + 3600;
+    let matched = ctx
+        .storage
+        .apply_receipt(&key, r.status, &local_time(&r.discharge_time), window)
+        .await?;
+    if !matched {
+        tracing::info!(phone = %ctx.phone.id, mr = r.message_reference, to = %r.recipient, "status report matched no sent message (kept aside)");
+    }
+    Ok(true)
+}
+
+/// Stores what the modem listed and deletes what was stored.
+pub async fn process(modem: &mut Modem, ctx: &mut PhoneCtx, listed: Vec<StoredSms>) -> Pass {
+    let mut pass = Pass::default();
+    for s in listed {
+        let key = (s.memory.clone(), s.index, s.pdu.clone());
+        let stored = match &s.decoded {
+            Ok(Pdu::Deliver(d)) => deliver(ctx, d, &s.pdu).await,
+            Ok(Pdu::StatusReport(r)) => report(ctx, r).await,
+            // Sent or draft messages the modem keeps: not ours to take.
+            Ok(Pdu::Submit(_)) => Ok(false),
+            Err(e) => {
+                if ctx.undecodable.insert(key.clone()) {
+                    tracing::error!(phone = %ctx.phone.id, memory = %s.memory, index = s.index, pdu = %s.pdu, "cannot decode a stored message: left on the SIM ({e})");
+                }
+                Ok(false)
+            }
+        };
+        match stored {
+            Ok(true) => {
+                if let Err(e) = modem.delete(&s.memory, s.index).await {
+                    tracing::warn!(phone = %ctx.phone.id, "stored, but could not delete {} {} from the SIM: {e}", s.memory, s.index);
+                    if e.is_link_down() {
+                        pass.link_down = true;
+                        return pass;
+                    }
+                }
+            }
+            Ok(false) => {}
+            Err(e) => {
+                // Not committed: it stays on the SIM and the next sweep tries again.
+                tracing::warn!(phone = %ctx.phone.id, "storage failed, message left on the SIM: {e}");
+                return pass;
+            }
+        }
+    }
+    complete(ctx).await;
+    pass
+}
+
+/// A message routed directly (`+CMT`/`+CDS`): stored, then acknowledged.
+pub async fn direct(modem: &mut Modem, ctx: &mut PhoneCtx, pdu_hex: &str) -> Pass {
+    let mut pass = Pass::default();
+    let decoded = pdu::from_hex(pdu_hex).and_then(|b| {
+        pdu::decode_with(
+            &b,
+            pdu::DecodeOptions {
+                smsc: pdu::SmscPrefix::Auto,
+                ..Default::default()
+            },
+        )
+    });
+    let stored = match &decoded {
+        Ok(Pdu::Deliver(d)) => deliver(ctx, d, pdu_hex).await,
+        Ok(Pdu::StatusReport(r)) => report(ctx, r).await,
+        Ok(Pdu::Submit(_)) => Ok(true),
+        Err(e) => {
+            tracing::error!(phone = %ctx.phone.id, pdu = %pdu_hex, "cannot decode a directly delivered message ({e}); acknowledged so the network does not resend it forever");
+            Ok(true)
+        }
+    };
+    match stored {
+        Ok(true) => {
+            if let Err(e) = modem.ack().await {
+                tracing::warn!(phone = %ctx.phone.id, "AT+CNMA failed: {e}");
+                pass.link_down = e.is_link_down();
+            }
+        }
+        // Not acknowledged: the network delivers it again.
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(phone = %ctx.phone.id, "storage failed, direct message not acknowledged (the network retries): {e}")
+        }
+    }
+    complete(ctx).await;
+    pass
+}
+
+/// Stores the concatenated messages whose parts are all here (or waited too long).
+pub async fn complete(ctx: &mut PhoneCtx) {
+    let groups = match ctx
+        .storage
+        .complete_parts(&ctx.phone.id, ctx.cfg.receiving.multipart_timeout)
+        .await
+    {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(phone = %ctx.phone.id, "cannot read pending parts: {e}");
+            return;
+        }
+    };
+    for group in groups {
+        let delivers: Vec<Deliver> = group
+            .iter()
+            .filter_map(|p| {
+                let b = pdu::from_hex(&p.pdu).ok()?;
+                match pdu::decode_with(
+                    &b,
+                    pdu::DecodeOptions {
+                        smsc: pdu::SmscPrefix::Auto,
+                        ..Default::default()
+                    },
+                )
+                .ok()?
+                {
+                    Pdu::Deliver(d) => Some(d),
+                    _ => None,
+                }
+            })
+            .collect();
+        let Some(first) = delivers.first() else {
+            continue;
+        };
+        let total = first.concat().map_or(1, |c| c.total);
+        let whole = match pdu::join(
+            total,
+            delivers
+                .iter()
+                .map(|d| (d.concat().map_or(1, |c| c.seq), &d.user_data)),
+        ) {
+            Ok(UserData::Text(t)) => t,
+            Ok(UserData::Binary(_)) => String::new(),
+            // Incomplete after the timeout: the parts that came, in order.
+            Err(_) => delivers.iter().filter_map(|d| d.user_data.text()).collect(),
+        };
+        let rows: Vec<InboxPart> = delivers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                inbox_part(
+                    ctx,
+                    d,
+                    Some(if i == 0 { whole.clone() } else { String::new() }),
+                )
+            })
+            .collect();
+        match ctx.storage.save_inbox(&rows, &group).await {
+            Ok(ids) => {
+                ctx.counters.received += rows.len() as u64;
+                tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), ids = ?ids, "received a concatenated message");
+            }
+            Err(e) => {
+                tracing::warn!(phone = %ctx.phone.id, "cannot store a concatenated message yet: {e}")
+            }
+        }
+    }
+}

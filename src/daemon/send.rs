@@ -1,0 +1,255 @@
+//! Draining the outbox through one modem: claim, send the stored parts, record each, finish.
+
+use std::time::{Duration, Instant};
+
+use crate::compose::{self, SendDefaults};
+use crate::modem::{FailureKind, Modem};
+use crate::pdu::Address;
+use crate::service::{Outcome, PartResult, Service, StorageError};
+
+use super::PhoneCtx;
+
+/// Lease of a claim (Gammu uses 60 s); renewed while a message's parts go out.
+pub const LEASE_SECS: u32 = 60;
+const RENEW_AFTER: Duration = Duration::from_secs(20);
+/// Longest a message waits after its route was found down (no network, no SIM); shorter
+/// when the retry timeout is.
+const ROUTE_DOWN_WAIT_SECS: u32 = 30;
+
+/// Why sending stopped before the outbox was empty.
+#[derive(Debug)]
+pub enum Stop {
+    /// The outbox has nothing for us now.
+    Empty,
+    /// The route cannot send (no network, no SIM): try again later.
+    RouteDown,
+    /// The modem link is gone: reconnect.
+    LinkDown,
+    /// The storage failed: try again on the next wake-up.
+    Storage(StorageError),
+}
+
+/// Sends until the outbox has nothing for this phone.
+pub async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Stop {
+    loop {
+        let routes = vec![ctx.phone.id.clone()];
+        let claimed = match ctx
+            .storage
+            .claim_outbox(&ctx.owner, &routes, 1, LEASE_SECS)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return Stop::Storage(e),
+        };
+        let Some(mut out) = claimed.into_iter().next() else {
+            return Stop::Empty;
+        };
+        match send_one(modem, ctx, &mut out).await {
+            Ok(()) => {}
+            Err(stop) => return stop,
+        }
+    }
+}
+
+async fn finish(
+    storage: &dyn Service,
+    out: &crate::service::Outgoing,
+    outcome: Outcome,
+    retry_after: u32,
+) -> Result<(), Stop> {
+    match storage.finish_outbox(out, &outcome, retry_after).await {
+        Ok(()) => Ok(()),
+        Err(StorageError::LostClaim(id)) => {
+            tracing::warn!(
+                id,
+                "lost the claim before finishing: another sender took the message over"
+            );
+            Ok(())
+        }
+        Err(e) => Err(Stop::Storage(e)),
+    }
+}
+
+async fn send_one(
+    modem: &mut Modem,
+    ctx: &mut PhoneCtx,
+    out: &mut crate::service::Outgoing,
+) -> Result<(), Stop> {
+    let cfg = &ctx.cfg;
+    let max_retries = cfg.sending.max_retries;
+    let retry_timeout = u32::try_from(cfg.sending.retry_timeout).unwrap_or(u32::MAX);
+    let storage = ctx.storage.clone();
+    if out.retries > max_retries {
+        // Gammu's rule: past MaxRetries the message goes to the error box.
+        ctx.counters.failed += 1;
+        let reason = format!("gave up after {} attempts", out.retries);
+        return finish(
+            storage.as_ref(),
+            out,
+            Outcome::Failed {
+                status_code: -1,
+                reason,
+                unusable: false,
+            },
+            retry_timeout,
+        )
+        .await;
+    }
+    let defaults = SendDefaults {
+        validity: cfg.sending.validity,
+        delivery_reports: cfg.sending.delivery_reports,
+    };
+    let submits = match compose::submits(out, &defaults) {
+        Ok(s) => s,
+        Err(reason) => {
+            tracing::error!(id = out.id, "message cannot be sent: {reason}");
+            ctx.counters.failed += 1;
+            return finish(
+                storage.as_ref(),
+                out,
+                Outcome::Failed {
+                    status_code: -1,
+                    reason,
+                    unusable: true,
+                },
+                retry_timeout,
+            )
+            .await;
+        }
+    };
+    let smsc = ctx
+        .phone
+        .smsc
+        .as_deref()
+        .and_then(|s| Address::number(s).ok());
+    let mut renewed = Instant::now();
+    for (seq, mut submit) in submits {
+        if renewed.elapsed() > RENEW_AFTER {
+            match storage.renew_claim(out, LEASE_SECS).await {
+                Ok(()) => renewed = Instant::now(),
+                Err(StorageError::LostClaim(id)) => {
+                    tracing::warn!(id, "lost the claim while sending: stopping this message");
+                    return Ok(());
+                }
+                Err(e) => return Err(Stop::Storage(e)),
+            }
+        }
+        submit.smsc = smsc.clone();
+        let encoded = match submit.encode() {
+            Ok(e) => e,
+            Err(e) => {
+                let reason = format!("part {seq}: {e}");
+                return finish(
+                    storage.as_ref(),
+                    out,
+                    Outcome::Failed {
+                        status_code: -1,
+                        reason,
+                        unusable: true,
+                    },
+                    retry_timeout,
+                )
+                .await;
+            }
+        };
+        let report = submit.status_report_request;
+        match modem.send(&encoded).await {
+            Ok(mr) => {
+                tracing::info!(id = out.id, part = seq, mr, to = %out.destination, "sent");
+                let result = PartResult::Sent {
+                    route: ctx.phone.id.clone(),
+                    tpmr: Some(mr),
+                    report,
+                    smsc: ctx
+                        .phone
+                        .smsc
+                        .clone()
+                        .or_else(|| modem.smsc.clone())
+                        .unwrap_or_default(),
+                };
+                match storage.record_sent(out, seq, &result).await {
+                    Ok(()) => {}
+                    Err(StorageError::LostClaim(id)) => {
+                        tracing::warn!(
+                            id,
+                            "sent a part after losing the claim: it may be sent twice"
+                        );
+                        return Ok(());
+                    }
+                    Err(e) => return Err(Stop::Storage(e)),
+                }
+            }
+            Err(f) => {
+                let code = f.cms.map_or(-1, i32::from);
+                let link_down = f.link_down;
+                tracing::warn!(id = out.id, part = seq, "send failed: {f}");
+                let result = match f.kind {
+                    FailureKind::Rejected => {
+                        ctx.counters.failed += 1;
+                        finish(
+                            storage.as_ref(),
+                            out,
+                            Outcome::Failed {
+                                status_code: code,
+                                reason: f.reason,
+                                unusable: false,
+                            },
+                            retry_timeout,
+                        )
+                        .await
+                    }
+                    FailureKind::NotSent | FailureKind::Unknown => {
+                        if f.kind == FailureKind::Unknown {
+                            tracing::warn!(
+                                id = out.id,
+                                part = seq,
+                                "the part may have been delivered: a retry may duplicate it"
+                            );
+                        }
+                        if out.retries + 1 > max_retries {
+                            ctx.counters.failed += 1;
+                            finish(
+                                storage.as_ref(),
+                                out,
+                                Outcome::Failed {
+                                    status_code: code,
+                                    reason: f.reason,
+                                    unusable: false,
+                                },
+                                retry_timeout,
+                            )
+                            .await
+                        } else {
+                            finish(
+                                storage.as_ref(),
+                                out,
+                                Outcome::Retry {
+                                    status_code: code,
+                                    reason: f.reason,
+                                },
+                                retry_timeout,
+                            )
+                            .await
+                        }
+                    }
+                    FailureKind::RouteDown => {
+                        finish(
+                            storage.as_ref(),
+                            out,
+                            Outcome::Release { reason: f.reason },
+                            ROUTE_DOWN_WAIT_SECS.min(retry_timeout),
+                        )
+                        .await?;
+                        Err(Stop::RouteDown)
+                    }
+                };
+                if link_down && result.is_ok() {
+                    return Err(Stop::LinkDown);
+                }
+                return result;
+            }
+        }
+        ctx.counters.sent += 1;
+    }
+    finish(storage.as_ref(), out, Outcome::Sent, retry_timeout).await
+}
