@@ -190,6 +190,9 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
     let mut receive_tick = every(ctx.phone.receive_frequency);
     let mut status_tick = every(ctx.phone.status_frequency);
     let mut reset_tick = every(ctx.phone.reset_frequency);
+    // Messages become due without anyone writing (retry timeouts, SendingDateTime in the
+    // future): look again at least this often (Gammu's CommTimeout is 30 s).
+    let mut send_tick = every(ctx.cfg.sending.retry_timeout.clamp(1, 30));
     let mut wake = ctx.wake.clone();
     wake.mark_unchanged();
     loop {
@@ -238,6 +241,7 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
                 }
                 drain(&mut modem, ctx).await
             }
+            _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {
                 // URCs are lost while the port is closed or the modem is busy: sweep.
                 sweep(&mut modem, ctx).await

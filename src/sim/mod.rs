@@ -153,6 +153,8 @@ pub struct Snapshot {
     pub pin_attempts_left: u8,
     /// The SIM is locked and wants its PUK.
     pub puk_locked: bool,
+    /// PDUs the modem was given, sent or refused.
+    pub attempts: u32,
 }
 
 enum ConnCmd {
@@ -227,6 +229,7 @@ impl Sim {
             waiting: s.waiting.len(),
             pin_attempts_left: s.pin_attempts,
             puk_locked: s.lock == state::Lock::Puk,
+            attempts: s.attempts,
         }
     }
 

@@ -69,6 +69,8 @@ pub(crate) struct State {
     /// Messages that did not fit into full storage; delivered when room frees up.
     pub waiting: Vec<String>,
     pub responses: u64,
+    /// PDUs given after the prompt, accepted or not.
+    pub attempts: u32,
 }
 
 fn hex_tpdu_len(pdu: &str) -> usize {
@@ -108,6 +110,7 @@ impl State {
             acks: 0,
             waiting: Vec::new(),
             responses: 0,
+            attempts: 0,
             cfg,
         };
         let inbox = s.cfg.inbox.clone();
@@ -556,6 +559,7 @@ impl State {
     /// for one, the status report to deliver later.
     pub fn submit(&mut self, expected_len: usize, hex: &str) -> Outcome {
         let mut o = Outcome::default();
+        self.attempts += 1;
         let hex = hex.trim();
         let bad = |s: &Self, o: &mut Outcome| s.line(&mut o.out, "+CMS ERROR: 304");
         let Ok(bytes) = pdu::from_hex(hex) else {

@@ -1,0 +1,423 @@
+//! The daemon end to end: `smsgw::daemon::run` with real SQLite files and simulated modems
+//! on real pseudo-terminals (through a stable symlink, as /dev/serial/by-id gives one).
+//! CI runs this file a second time under `TZ=UTC+3`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use smsgw::config::Config;
+use smsgw::pdu::{self, Pdu};
+use smsgw::sim::{PtyHandle, Sim, SimConfig};
+use tempfile::TempDir;
+use tokio::sync::watch;
+
+const T: Duration = Duration::from_secs(30);
+
+struct Modem {
+    sim: Sim,
+    _pty: PtyHandle,
+    link: PathBuf,
+}
+
+struct Daemon {
+    dir: TempDir,
+    modems: Vec<Modem>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    config: PathBuf,
+}
+
+impl Daemon {
+    /// A daemon with one phone per simulator config; `extra` is appended to the config.
+    async fn start(sims: Vec<SimConfig>, phone_extra: &str, extra: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n[storage]\npath = \"{d}/smsgw.db\"\n\n",
+            d = dir.path().display()
+        );
+        let mut modems = Vec::new();
+        for (i, cfg) in sims.into_iter().enumerate() {
+            let sim = Sim::new(cfg);
+            let link = dir.path().join(format!("modem{i}"));
+            let pty = sim.attach_pty(Some(link.clone())).unwrap();
+            text.push_str(&format!(
+                "[[phone]]\nid = \"m{i}\"\ndevice = \"{}\"\nreceive_frequency = 1\ncommand_timeout = 2\nsend_timeout = 3\n{phone_extra}\n",
+                link.display()
+            ));
+            modems.push(Modem {
+                sim,
+                _pty: pty,
+                link,
+            });
+        }
+        text.push_str(extra);
+        let config = dir.path().join("smsgw.toml");
+        std::fs::write(&config, &text).unwrap();
+        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
+        let storage = smsgw::backends::open(&cfg).await.unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx));
+        Daemon {
+            dir,
+            modems,
+            stop,
+            task,
+            config,
+        }
+    }
+
+    fn db(&self) -> Connection {
+        let c = Connection::open(self.dir.path().join("smsgw.db")).unwrap();
+        c.busy_timeout(Duration::from_secs(5)).unwrap();
+        c
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Waits (bounded) until `sql` counts `want`.
+    async fn wait_count(&self, sql: &str, want: i64) {
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let n = self.count(sql);
+            if n == want {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql} stayed at {n}, wanted {want}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn inject(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .arg("inject")
+            .arg("-c")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(T, self.task)
+            .await
+            .expect("stops in time")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+fn init_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("smsgw=debug")
+        .try_init();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_message_goes_out_as_the_right_pdus() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "", "").await;
+    let text = "A message in three parts, queued by inject and sent by the daemon. ".repeat(6);
+    let out = d.inject(&["TEXT", "+48600100200", "--text", &text]);
+    assert!(out.starts_with("Written message with ID "), "{out}");
+    let sent = d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 3)
+        .await
+        .expect("3 PDUs")
+        .sent;
+    let joined: String = sent.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(joined, text);
+    for (i, s) in sent.iter().enumerate() {
+        assert_eq!(s.to, "+48600100200");
+        assert_eq!(s.part.map(|p| (p.0, p.1)), Some((i as u8 + 1, 3)));
+        let Pdu::Submit(sub) = pdu::decode(&pdu::from_hex(&s.pdu).unwrap()).unwrap() else {
+            panic!("not a SUBMIT")
+        };
+        assert!(!sub.status_report_request);
+    }
+    d.wait_count(
+        "SELECT count(*) FROM sentitems WHERE Status = 'SendingOKNoReport' AND SenderID = 'm0'",
+        3,
+    )
+    .await;
+    assert_eq!(d.count("SELECT count(*) FROM outbox"), 0);
+    assert_eq!(
+        d.count("SELECT TPMR FROM sentitems WHERE SequencePosition = 3"),
+        2
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_inserted_by_plain_sql_is_sent() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "", "").await;
+    // As Kalkun does: only the columns it cares about.
+    d.db()
+        .execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100201', 'Written by a web front-end', 'Kalkun', datetime('now','localtime'), datetime('now','localtime'))",
+            [],
+        )
+        .unwrap();
+    let sent = d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 1)
+        .await
+        .expect("sent")
+        .sent;
+    assert_eq!(
+        (sent[0].to.as_str(), sent[0].text.as_str()),
+        ("+48600100201", "Written by a web front-end")
+    );
+    d.wait_count(
+        "SELECT count(*) FROM sentitems WHERE CreatorID = 'Kalkun'",
+        1,
+    )
+    .await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_part_message_arriving_out_of_order_is_stored_gammus_way() {
+    init_log();
+    let text =
+        "Received in three parts, stored as three inbox rows with the whole text in the first. "
+            .repeat(4);
+    let mut parts = smsgw::sim::deliver_pdus("+48111222333", &text, 42, "+48602000000").unwrap();
+    assert_eq!(parts.len(), 3);
+    parts.reverse();
+    let d = Daemon::start(
+        vec![SimConfig {
+            inbox: parts,
+            ..SimConfig::default()
+        }],
+        "",
+        "",
+    )
+    .await;
+    d.wait_count("SELECT count(*) FROM inbox", 3).await;
+    let rows: Vec<(String, String, String, String)> = {
+        let c = d.db();
+        let mut st = c
+            .prepare("SELECT UDH, TextDecoded, SenderNumber, RecipientID FROM inbox ORDER BY UDH")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(rows[0].0, "0500032A0301");
+    assert_eq!(rows[0].1, text, "part 1 holds the whole text");
+    assert_eq!((rows[1].1.as_str(), rows[2].1.as_str()), ("", ""));
+    assert!(rows.iter().all(|r| r.2 == "+48111222333" && r.3 == "m0"));
+    // The SIM is emptied, and only after the commit (the parts were stashed first).
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.stored.is_empty())
+        .await
+        .expect("SIM emptied");
+    assert_eq!(d.count("SELECT count(*) FROM smsgw_pending_parts"), 0);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_become_delivery_ok() {
+    init_log();
+    let sim = SimConfig {
+        report_pending_first: true,
+        report_delay: Duration::from_millis(100),
+        ..SimConfig::default()
+    };
+    let d = Daemon::start(vec![sim], "", "").await;
+    d.inject(&["TEXT", "+48600100200", "--text", "report back", "--report"]);
+    d.wait_count("SELECT count(*) FROM sentitems WHERE Status = 'DeliveryOK' AND StatusError = 0 AND DeliveryDateTime IS NOT NULL", 1).await;
+    let Pdu::Submit(sub) =
+        pdu::decode(&pdu::from_hex(&d.modems[0].sim.snapshot().sent[0].pdu).unwrap()).unwrap()
+    else {
+        panic!()
+    };
+    assert!(sub.status_report_request);
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.stored.is_empty())
+        .await
+        .expect("reports deleted from the modem");
+    assert_eq!(
+        d.count("SELECT count(*) FROM inbox"),
+        0,
+        "reports are not messages"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_sends_are_retried_then_end_in_sending_error() {
+    init_log();
+    let sim = SimConfig {
+        fail_sends: 100,
+        fail_code: 42,
+        ..SimConfig::default()
+    };
+    let d = Daemon::start(
+        vec![sim],
+        "",
+        "[sending]\nmax_retries = 1\nretry_timeout = 1\n",
+    )
+    .await;
+    d.inject(&["TEXT", "+48600100200", "--text", "congested"]);
+    d.wait_count(
+        "SELECT count(*) FROM sentitems WHERE Status = 'SendingError' AND StatusCode = 42",
+        1,
+    )
+    .await;
+    assert_eq!(d.count("SELECT count(*) FROM outbox"), 0);
+    assert_eq!(d.count("SELECT count(*) FROM smsgw_failures"), 1);
+    assert!(d.modems[0].sim.snapshot().sent.is_empty());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_network_keeps_the_retry_budget() {
+    init_log();
+    let sim = SimConfig {
+        no_network: true,
+        ..SimConfig::default()
+    };
+    let d = Daemon::start(
+        vec![sim],
+        "",
+        "[sending]\nmax_retries = 0\nretry_timeout = 1\n",
+    )
+    .await;
+    d.inject(&["TEXT", "+48600100200", "--text", "waits for the network"]);
+    // Refused for "no network" again and again, yet never counted as a retry.
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.attempts >= 3)
+        .await
+        .expect("tried again");
+    assert_eq!(d.count("SELECT Retries FROM outbox"), 0);
+    assert_eq!(d.count("SELECT count(*) FROM sentitems"), 0);
+    d.modems[0].sim.set_network(true);
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 1)
+        .await
+        .expect("sent once the network is back");
+    d.wait_count(
+        "SELECT count(*) FROM sentitems WHERE Status = 'SendingOKNoReport'",
+        1,
+    )
+    .await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_pin_is_not_sent_again_and_the_daemon_keeps_running() {
+    init_log();
+    let sim = SimConfig {
+        pin: Some("1234".into()),
+        ..SimConfig::default()
+    };
+    let d = Daemon::start(vec![sim], "pin = \"0000\"", "").await;
+    let memory = d.dir.path().join("state/pin-rejected/m0.txt");
+    let deadline = tokio::time::Instant::now() + T;
+    while !memory.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the rejection was not remembered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(d.modems[0].sim.snapshot().pin_attempts_left, 2);
+    assert!(!d.task.is_finished());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unplugged_and_back_it_carries_on() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "", "").await;
+    d.inject(&["TEXT", "+48600100200", "--text", "before"]);
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 1)
+        .await
+        .expect("first sent");
+    d.modems[0].sim.unplug();
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| !s.connected)
+        .await
+        .expect("gone");
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.connected)
+        .await
+        .expect("reconnected");
+    d.inject(&["TEXT", "+48600100200", "--text", "after"]);
+    let sent = d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 2)
+        .await
+        .expect("second sent")
+        .sent;
+    assert_eq!(sent[1].text, "after");
+    assert!(Path::new(&d.modems[0].link).exists());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_on_one_database_send_each_message_once() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default(), SimConfig::default()], "", "").await;
+    let c = d.db();
+    for i in 0..40 {
+        c.execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'test', datetime('now','localtime'), datetime('now','localtime'))",
+            [format!("message {i}")],
+        )
+        .unwrap();
+    }
+    let done =
+        |d: &Daemon| d.modems[0].sim.snapshot().sent.len() + d.modems[1].sim.snapshot().sent.len();
+    let deadline = tokio::time::Instant::now() + T;
+    while done(&d) < 40 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of 40 sent",
+            done(&d)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut texts: Vec<String> = d
+        .modems
+        .iter()
+        .flat_map(|m| m.sim.snapshot().sent)
+        .map(|s| s.text)
+        .collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 40, "every message exactly once");
+    assert_eq!(done(&d), 40, "no duplicates");
+    d.wait_count("SELECT count(*) FROM sentitems", 40).await;
+    d.stop().await;
+}
