@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod modem;
 pub mod pdu;
+pub mod route;
 pub mod service;
 pub mod sim;
 

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use smsgw::at::Channel;
-use smsgw::modem::{Delivery, FailureKind, Modem, ModemConfig, ModemError, ModemEvent};
+use smsgw::modem::{
+    Delivery, Modem, ModemConfig, ModemError, ModemEvent, SendErrorKind as FailureKind,
+};
 use smsgw::pdu::{self, Address, ConcatRef, Encoding, Pdu, Submit, UserData};
 use smsgw::sim::{PtyHandle, Sim, SimConfig};
 use tempfile::TempDir;
@@ -318,7 +320,7 @@ async fn send_failures_say_whether_retrying_helps() {
     let part = &submits("+4812", "x", 0)[0];
     b.sim.fail_next_sends(1, 42);
     let f = m.send(part).await.unwrap_err();
-    assert_eq!((f.kind, f.cms), (FailureKind::NotSent, Some(42)));
+    assert_eq!((f.kind, f.code), (FailureKind::NotSent, Some(42)));
     b.sim.fail_next_sends(1, 1);
     let f = m.send(part).await.unwrap_err();
     assert_eq!(f.kind, FailureKind::Rejected);

@@ -159,7 +159,8 @@ async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
     if !ctx.phone.send {
         return Ok(());
     }
-    match send::drain(modem, ctx).await {
+    let mut route = crate::modem::ModemRoute { modem };
+    match send::drain(&mut route, ctx).await {
         send::Stop::Empty | send::Stop::RouteDown => Ok(()),
         send::Stop::LinkDown => Err("the link went down while sending".into()),
         send::Stop::Storage(e) => {

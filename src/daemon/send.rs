@@ -1,10 +1,10 @@
-//! Draining the outbox through one modem: claim, send the stored parts, record each, finish.
+//! Draining the outbox through one route: claim, send the stored parts, record each, finish.
 
 use std::time::{Duration, Instant};
 
 use crate::compose::{self, SendDefaults};
-use crate::modem::{FailureKind, Modem};
 use crate::pdu::Address;
+use crate::route::{SendErrorKind, Transport};
 use crate::service::{Outcome, PartResult, Service, StorageError};
 
 use super::PhoneCtx;
@@ -30,7 +30,7 @@ pub enum Stop {
 }
 
 /// Sends until the outbox has nothing for this phone.
-pub async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Stop {
+pub async fn drain(route: &mut dyn Transport, ctx: &mut PhoneCtx) -> Stop {
     loop {
         let routes = vec![ctx.phone.id.clone()];
         let claimed = match ctx
@@ -41,12 +41,13 @@ pub async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Stop {
             Ok(c) => c,
             Err(e) => return Stop::Storage(e),
         };
-        let Some(mut out) = claimed.into_iter().next() else {
+        if claimed.is_empty() {
             return Stop::Empty;
-        };
-        match send_one(modem, ctx, &mut out).await {
-            Ok(()) => {}
-            Err(stop) => return stop,
+        }
+        for mut out in claimed {
+            if let Err(stop) = send_one(route, ctx, &mut out).await {
+                return stop;
+            }
         }
     }
 }
@@ -71,7 +72,7 @@ async fn finish(
 }
 
 async fn send_one(
-    modem: &mut Modem,
+    route: &mut dyn Transport,
     ctx: &mut PhoneCtx,
     out: &mut crate::service::Outgoing,
 ) -> Result<(), Stop> {
@@ -135,36 +136,19 @@ async fn send_one(
             }
         }
         submit.smsc = smsc.clone();
-        let encoded = match submit.encode() {
-            Ok(e) => e,
-            Err(e) => {
-                let reason = format!("part {seq}: {e}");
-                return finish(
-                    storage.as_ref(),
-                    out,
-                    Outcome::Failed {
-                        status_code: -1,
-                        reason,
-                        unusable: true,
-                    },
-                    retry_timeout,
-                )
-                .await;
-            }
-        };
         let report = submit.status_report_request;
-        match modem.send(&encoded).await {
-            Ok(mr) => {
-                tracing::info!(id = out.id, part = seq, mr, to = %out.destination, "sent");
+        match route.send(&submit).await {
+            Ok(receipt) => {
+                tracing::info!(id = out.id, part = seq, mr = ?receipt.tpmr, to = %out.destination, route = route.id(), "sent");
                 let result = PartResult::Sent {
-                    route: ctx.phone.id.clone(),
-                    tpmr: Some(mr),
+                    route: route.id().to_string(),
+                    tpmr: receipt.tpmr,
                     report,
                     smsc: ctx
                         .phone
                         .smsc
                         .clone()
-                        .or_else(|| modem.smsc.clone())
+                        .or_else(|| route.smsc())
                         .unwrap_or_default(),
                 };
                 match storage.record_sent(out, seq, &result).await {
@@ -180,11 +164,11 @@ async fn send_one(
                 }
             }
             Err(f) => {
-                let code = f.cms.map_or(-1, i32::from);
+                let code = f.code.map_or(-1, i32::from);
                 let link_down = f.link_down;
                 tracing::warn!(id = out.id, part = seq, "send failed: {f}");
                 let result = match f.kind {
-                    FailureKind::Rejected => {
+                    SendErrorKind::Rejected => {
                         ctx.counters.failed += 1;
                         finish(
                             storage.as_ref(),
@@ -198,8 +182,8 @@ async fn send_one(
                         )
                         .await
                     }
-                    FailureKind::NotSent | FailureKind::Unknown => {
-                        if f.kind == FailureKind::Unknown {
+                    SendErrorKind::NotSent | SendErrorKind::Unknown => {
+                        if f.kind == SendErrorKind::Unknown {
                             tracing::warn!(
                                 id = out.id,
                                 part = seq,
@@ -232,7 +216,7 @@ async fn send_one(
                             .await
                         }
                     }
-                    FailureKind::RouteDown => {
+                    SendErrorKind::RouteDown => {
                         finish(
                             storage.as_ref(),
                             out,

@@ -1,55 +1,9 @@
-//! What a failed send means for the message: the `+CMS ERROR` / `+CME ERROR` codes of GSM
+//! The modem's mapping of failed sends to [`SendError`]: the `+CMS ERROR` / `+CME ERROR` codes of GSM
 //! 07.05 3.2.5, 07.07 9.2 and the GSM 04.11 cause values they carry, sorted by whether
 //! retrying can help.
 
-use std::fmt;
-
 use crate::at::Final;
-
-/// How a send failed, as far as the message is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// The network or modem refused this message (bad number, barred, invalid PDU):
-    /// retrying it will not help.
-    Rejected,
-    /// Not sent, for a reason that may pass (congestion, temporary failure, SIM busy):
-    /// safe to retry, here or on another route.
-    NotSent,
-    /// The route cannot send anything now (no network, no SIM, PIN needed, no credit): the
-    /// message keeps its retries and the route is marked down.
-    RouteDown,
-    /// May have been sent: the PDU went out and no answer came. Retrying may duplicate it.
-    Unknown,
-}
-
-/// A failed send with its reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendFailure {
-    pub kind: FailureKind,
-    /// The `+CMS ERROR` code, when there was one.
-    pub cms: Option<u16>,
-    /// What happened, for logs and the storage's error column.
-    pub reason: String,
-    /// The modem's link went down during the send: reconnect before anything else.
-    pub link_down: bool,
-}
-
-impl fmt::Display for SendFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-impl SendFailure {
-    pub fn new(kind: FailureKind, reason: impl Into<String>) -> SendFailure {
-        SendFailure {
-            kind,
-            cms: None,
-            reason: reason.into(),
-            link_down: false,
-        }
-    }
-}
+use crate::route::{SendError, SendErrorKind as FailureKind};
 
 /// The meaning of a `+CMS ERROR` code.
 pub fn cms_kind(code: u16) -> (FailureKind, &'static str) {
@@ -130,7 +84,7 @@ pub fn cme_kind(code: u16) -> (FailureKind, &'static str) {
 }
 
 /// The failure an error result of `AT+CMGS` means.
-pub fn from_final(result: &Final) -> SendFailure {
+pub fn from_final(result: &Final) -> SendError {
     let (kind, what, cms) = match result {
         Final::CmsError(e) => match e.code {
             Some(c) => {
@@ -148,9 +102,9 @@ pub fn from_final(result: &Final) -> SendFailure {
         },
         _ => (FailureKind::NotSent, "the modem refused the command", None),
     };
-    SendFailure {
+    SendError {
         kind,
-        cms,
+        code: cms,
         reason: format!("{result} ({what})"),
         link_down: false,
     }
@@ -179,7 +133,7 @@ mod tests {
         assert_eq!(kind("+CME ERROR: 515"), FailureKind::NotSent);
         assert_eq!(kind("ERROR"), FailureKind::NotSent);
         let f = from_final(&parse_final("+CMS ERROR: 331").unwrap());
-        assert_eq!(f.cms, Some(331));
+        assert_eq!(f.code, Some(331));
         assert_eq!(f.to_string(), "+CMS ERROR: 331 (no network service)");
     }
 }

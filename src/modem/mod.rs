@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use crate::at::{AtError, Channel, Final, Response, Urc};
 use crate::pdu::{self, DecodeOptions, Encoded, Pdu, PduError, SmscPrefix};
 
-pub use failure::{cme_kind, cms_kind, FailureKind, SendFailure};
+pub use crate::route::{SendError, SendErrorKind};
+pub use failure::{cme_kind, cms_kind};
 pub use open::{open, wait_for_device, OpenError, Port};
 pub use parse::{Battery, PinState, Registration, Signal};
 pub use pin::PinMemory;
@@ -654,7 +655,7 @@ impl Modem {
 
     /// Sends one encoded part; returns its TP-MR. `AT+CMGS` gets the TPDU length, which does
     /// not count the SMSC part.
-    pub async fn send(&mut self, pdu: &Encoded) -> Result<u8, SendFailure> {
+    pub async fn send(&mut self, pdu: &Encoded) -> Result<u8, SendError> {
         let cmd = format!("AT+CMGS={}", pdu.tpdu_len());
         let r = match self
             .chan
@@ -663,8 +664,8 @@ impl Modem {
         {
             Ok(r) => r,
             Err(AtError::Timeout { lines, .. }) if lines.is_empty() => {
-                return Err(SendFailure::new(
-                    FailureKind::Unknown,
+                return Err(SendError::new(
+                    SendErrorKind::Unknown,
                     format!(
                         "no answer to the PDU within {:?}: it may have been sent",
                         self.cfg.send_timeout
@@ -672,8 +673,8 @@ impl Modem {
                 ))
             }
             Err(AtError::Timeout { lines, .. }) => {
-                return Err(SendFailure::new(
-                    FailureKind::Unknown,
+                return Err(SendError::new(
+                    SendErrorKind::Unknown,
                     format!(
                         "no final result within {:?} (got {lines:?}): it may have been sent",
                         self.cfg.send_timeout
@@ -681,26 +682,26 @@ impl Modem {
                 ))
             }
             Err(e @ AtError::NoPrompt { .. }) => {
-                return Err(SendFailure::new(FailureKind::NotSent, e.to_string()))
+                return Err(SendError::new(SendErrorKind::NotSent, e.to_string()))
             }
             Err(e @ (AtError::Closed(_) | AtError::Io(_))) => {
-                return Err(SendFailure {
+                return Err(SendError {
                     link_down: true,
-                    ..SendFailure::new(
-                        FailureKind::Unknown,
+                    ..SendError::new(
+                        SendErrorKind::Unknown,
                         format!("the link went down during the send: {e}"),
                     )
                 })
             }
-            Err(e) => return Err(SendFailure::new(FailureKind::NotSent, e.to_string())),
+            Err(e) => return Err(SendError::new(SendErrorKind::NotSent, e.to_string())),
         };
         if !r.result.is_ok() {
             return Err(failure::from_final(&r.result));
         }
         match r.info("+CMGS:").and_then(parse::cmgs) {
             Some(mr) => Ok(mr),
-            None => Err(SendFailure::new(
-                FailureKind::Unknown,
+            None => Err(SendError::new(
+                SendErrorKind::Unknown,
                 format!(
                     "the modem said OK without a valid +CMGS reference ({:?})",
                     r.lines
@@ -821,6 +822,43 @@ pub fn event(u: &Urc) -> ModemEvent {
         "+CUSD" => ModemEvent::Ussd(v.to_string()),
         "^BOOT" | "RDY" | "+CFUN" | "SMS READY" | "CALL READY" | "+PBREADY" => ModemEvent::Rebooted,
         _ => ModemEvent::Other(u.clone()),
+    }
+}
+
+/// The modem as a route: one part at a time.
+pub struct ModemRoute<'a> {
+    pub modem: &'a mut Modem,
+}
+
+#[async_trait::async_trait]
+impl crate::route::Transport for ModemRoute<'_> {
+    fn id(&self) -> &str {
+        &self.modem.cfg.id
+    }
+
+    fn max_in_flight(&self) -> usize {
+        1
+    }
+
+    fn smsc(&self) -> Option<String> {
+        self.modem.smsc.clone()
+    }
+
+    async fn send(
+        &mut self,
+        part: &crate::pdu::Submit,
+    ) -> Result<crate::route::PartReceipt, SendError> {
+        let encoded = part.encode().map_err(|e| {
+            SendError::new(
+                SendErrorKind::Rejected,
+                format!("cannot encode the PDU: {e}"),
+            )
+        })?;
+        let mr = self.modem.send(&encoded).await?;
+        Ok(crate::route::PartReceipt {
+            tpmr: Some(mr),
+            message_id: None,
+        })
     }
 }
 

@@ -1,0 +1,77 @@
+//! Routes: every way out (a `[[phone]]` modem, later `[[transport]]`s) behind one trait,
+//! and the one error type every way out maps its failures to (DESIGN.md, "Routes").
+
+use async_trait::async_trait;
+use std::fmt;
+
+use crate::pdu::Submit;
+
+/// How a send failed, as far as the message is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendErrorKind {
+    /// The network or device refused this message (bad number, barred, invalid PDU):
+    /// retrying it will not help.
+    Rejected,
+    /// Not sent, for a reason that may pass (congestion, temporary failure, SIM busy):
+    /// safe to retry, here or on another route.
+    NotSent,
+    /// The route cannot send anything now (no network, no SIM, PIN needed, no credit): the
+    /// message keeps its retries and the route is marked down.
+    RouteDown,
+    /// May have been sent: it went out and no answer came. Retrying may duplicate it; never
+    /// failed over to another route.
+    Unknown,
+}
+
+/// A failed send with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub kind: SendErrorKind,
+    /// The `+CMS ERROR` code (or the transport's status code), when there was one.
+    pub code: Option<u16>,
+    /// What happened, for logs and the storage's error column.
+    pub reason: String,
+    /// The route's link went down during the send: reconnect before anything else.
+    pub link_down: bool,
+}
+
+impl SendError {
+    pub fn new(kind: SendErrorKind, reason: impl Into<String>) -> SendError {
+        SendError {
+            kind,
+            code: None,
+            reason: reason.into(),
+            link_down: false,
+        }
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// What a route says of a part it accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartReceipt {
+    /// The modem's TP-MR (matched by status reports).
+    pub tpmr: Option<u8>,
+    /// An SMSC's message id (matched by delivery receipts).
+    pub message_id: Option<String>,
+}
+
+/// A way out. The modem is the first implementation; SMPP, HTTP and mail add theirs.
+#[async_trait]
+pub trait Transport: Send {
+    /// The route id (Gammu's PhoneID for a modem).
+    fn id(&self) -> &str;
+    /// How many messages this route sends at once (1 for a modem, the window for SMPP).
+    fn max_in_flight(&self) -> usize;
+    /// The SMSC number recorded with sent parts, when known.
+    fn smsc(&self) -> Option<String>;
+    /// Sends one part.
+    async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError>;
+}
