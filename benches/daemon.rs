@@ -1,0 +1,240 @@
+//! End-to-end figures of the daemon (not a test): `cargo bench --bench daemon`.
+//!
+//! Runs the release `smsgw run` against `smsgw sim` (a simulated modem on a pseudo-terminal,
+//! no reply delay) with an SQLite file, as separate processes, and prints:
+//! - inject-to-`AT+CMGS` latency: 20 `smsgw inject` at random moments, from the start of the
+//!   command to the PDU reaching the modem;
+//! - throughput: 2,000 messages queued while the daemon is down, drained after it starts;
+//! - idle CPU of the daemon over 60 s (`SMSGW_BENCH_IDLE_SECS` to change), and how long a
+//!   row inserted by plain SQL then takes to reach the modem;
+//! - peak RSS of the daemon (VmHWM).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    // Cargo builds the package's binary for benches in the same profile directory.
+    let exe = std::env::current_exe().expect("bench path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("smsgw");
+    if !bin.exists() {
+        let status = Command::new("cargo")
+            .args(["build", "--release", "--bin", "smsgw"])
+            .status()
+            .expect("cargo build");
+        assert!(status.success());
+    }
+    bin
+}
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn records(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn wait_records(path: &Path, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let r = records(path);
+        if r.len() >= n || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn record_time(r: &serde_json::Value) -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339(r["time"].as_str().expect("time")).expect("rfc3339")
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 (utime, stime) are 12 and 13 after the command name.
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
+
+fn vm_hwm_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to parse.
+    let smsgw = bin();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let link = d.join("modem");
+    let record = d.join("sent.jsonl");
+    let mut sim = Proc(
+        Command::new(&smsgw)
+            .args(["sim", "--link"])
+            .arg(&link)
+            .arg("--record")
+            .arg(&record)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("smsgw sim"),
+    );
+    let mut first = String::new();
+    BufReader::new(sim.0.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("sim started");
+    let config = d.join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[phone]]\nid = \"bench\"\ndevice = \"{}\"\nstatus_frequency = 0\nreceive_frequency = 600\n",
+            link.display(),
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    let run = || {
+        Proc(
+            Command::new(&smsgw)
+                .arg("run")
+                .arg("-c")
+                .arg(&config)
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("smsgw run"),
+        )
+    };
+    let db_path = d.join("smsgw.db");
+    let daemon = run();
+    // Ready when the control socket exists and the modem answered (the phones row).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(d.join("control.sock").exists() && db_path.exists()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+
+    // 1. Latency of inject.
+    let mut lat = Vec::new();
+    let mut seed = 12345u64;
+    for i in 0..20 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % 250));
+        let before = records(&record).len();
+        let t0 = chrono::Local::now();
+        let st = Command::new(&smsgw)
+            .arg("inject")
+            .arg("-c")
+            .arg(&config)
+            .args(["TEXT", "+48600100200", "--text", &format!("latency {i}")])
+            .stdout(Stdio::null())
+            .status()
+            .expect("inject");
+        assert!(st.success());
+        let r = wait_records(&record, before + 1, Duration::from_secs(30));
+        let t = record_time(&r[before]);
+        lat.push((t - t0.fixed_offset()).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    }
+    let max = lat.iter().cloned().fold(0.0, f64::max);
+    let med = median(&mut lat);
+    drop(daemon);
+
+    // 2. Throughput: 2,000 queued while the daemon is down.
+    let n = 2000;
+    {
+        let mut c = rusqlite::Connection::open(&db_path).expect("db");
+        let tx = c.transaction().expect("tx");
+        for i in 0..n {
+            tx.execute(
+                "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'bench', datetime('now','localtime'), datetime('now','localtime'))",
+                [format!("queued {i}")],
+            )
+            .expect("insert");
+        }
+        tx.commit().expect("commit");
+    }
+    let before = records(&record).len();
+    let t0 = Instant::now();
+    let daemon = run();
+    let pid = daemon.0.id();
+    let r = wait_records(&record, before + n, Duration::from_secs(600));
+    let drained = t0.elapsed();
+    assert!(
+        r.len() >= before + n,
+        "only {} of {n} sent",
+        r.len() - before
+    );
+
+    // 3. Idle CPU, then a row by plain SQL.
+    let idle_secs: u64 = std::env::var("SMSGW_BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks0 = cpu_ticks(pid);
+    let w0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(idle_secs));
+    let ticks1 = cpu_ticks(pid);
+    // SAFETY: sysconf has no preconditions.
+    let hz = match unsafe { nix::libc::sysconf(nix::libc::_SC_CLK_TCK) } {
+        n if n > 0 => n as f64,
+        _ => 100.0,
+    };
+    let idle_cpu = (ticks1 - ticks0) as f64 / hz / w0.elapsed().as_secs_f64() * 100.0;
+    let before = records(&record).len();
+    let t0 = Instant::now();
+    rusqlite::Connection::open(&db_path)
+        .expect("db")
+        .execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', 'by plain SQL', 'bench', datetime('now','localtime'), datetime('now','localtime'))",
+            [],
+        )
+        .expect("insert");
+    wait_records(&record, before + 1, Duration::from_secs(30));
+    let sql_pickup = t0.elapsed();
+    let rss = vm_hwm_kb(pid);
+    drop(daemon);
+
+    println!(
+        "smsgw daemon against the simulated modem (no reply delay), SQLite, one core-pair machine"
+    );
+    println!("| measure | smsgw |");
+    println!("|---|---|");
+    println!("| inject to AT+CMGS, median of 20 | {med:.1} ms |");
+    println!("| inject to AT+CMGS, max of 20 | {max:.1} ms |");
+    println!(
+        "| drain {n} queued messages | {:.2} s ({:.0} msg/s) |",
+        drained.as_secs_f64(),
+        n as f64 / drained.as_secs_f64()
+    );
+    println!("| idle CPU over {idle_secs} s | {idle_cpu:.3} % of a core |");
+    println!(
+        "| row inserted by plain SQL to AT+CMGS (idle daemon) | {:.0} ms |",
+        sql_pickup.as_secs_f64() * 1000.0
+    );
+    println!("| peak RSS (VmHWM) | {:.1} MB |", rss as f64 / 1024.0);
+}
