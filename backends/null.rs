@@ -33,6 +33,13 @@ impl Service for Null {
     ) -> Result<Vec<Outgoing>> {
         Ok(Vec::new())
     }
+    async fn split_outbox(
+        &self,
+        out: &Outgoing,
+        _parts: &[crate::service::NewPart],
+    ) -> Result<Outgoing> {
+        Err(StorageError::LostClaim(out.id))
+    }
     async fn renew_claim(&self, out: &mut Outgoing, _lease_secs: u32) -> Result<()> {
         Err(StorageError::LostClaim(out.id))
     }

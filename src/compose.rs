@@ -176,6 +176,56 @@ fn part_submit(out: &Outgoing, part: &OutPart, defaults: &SendDefaults) -> Resul
     })
 }
 
+/// A single row without UDH whose text does not fit one SMS (a script wrote a long
+/// `TextDecoded`): the parts to write back, Gammu's way, before the first send.
+pub fn split_long_row(out: &Outgoing, reference: u8) -> Option<Vec<NewPart>> {
+    let [part] = out.parts.as_slice() else {
+        return None;
+    };
+    if part.udh_hex.is_some() || part.already_sent || part.coding == Some(Coding::EightBit) {
+        return None;
+    }
+    let text = match &part.text_hex {
+        Some(hex) => from_ucs2_hex(hex).ok()?,
+        None => part.text_decoded.clone()?,
+    };
+    let encoding = if part.coding == Some(Coding::Unicode) {
+        Encoding::Ucs2
+    } else {
+        Encoding::Auto
+    };
+    if pdu::estimate(&text, encoding, ConcatRef::Eight(reference))
+        .ok()?
+        .parts
+        < 2
+    {
+        return None;
+    }
+    let mut template = Submit::new(Address::number("0").ok()?, "");
+    template.dcs = Dcs::new(
+        Alphabet::Gsm7,
+        u8::try_from(part.class)
+            .ok()
+            .and_then(MessageClass::from_number),
+    );
+    let parts = pdu::split(&template, &text, encoding, ConcatRef::Eight(reference)).ok()?;
+    Some(
+        parts
+            .iter()
+            .map(|p| {
+                let body = p.user_data.text().unwrap_or_default().to_string();
+                NewPart {
+                    text_hex: Some(ucs2_hex(&body)),
+                    text_decoded: body,
+                    coding: Coding::from_alphabet(p.dcs.alphabet()),
+                    udh_hex: p.udh.as_ref().map(|u| pdu::to_hex(&u.to_bytes())),
+                    class: part.class,
+                }
+            })
+            .collect(),
+    )
+}
+
 /// The SUBMIT of every part still to send, with its `SequencePosition`; an error says why
 /// the message is unusable (it then ends as `Error`). Every part is checked to encode.
 pub fn submits(out: &Outgoing, defaults: &SendDefaults) -> Result<Vec<(u32, Submit)>, String> {
@@ -288,6 +338,31 @@ mod tests {
                 .alphabet(),
             Alphabet::Ucs2
         );
+    }
+
+    #[test]
+    fn a_long_single_row_is_split_for_writing_back() {
+        let out = outgoing(vec![part(1, &"x".repeat(200), Coding::Default, None)]);
+        let parts = split_long_row(&out, 5).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].udh_hex.as_deref(), Some("050003050201"));
+        assert_eq!(
+            parts.iter().map(|p| p.text_decoded.len()).sum::<usize>(),
+            200
+        );
+        assert!(
+            split_long_row(&outgoing(vec![part(1, "short", Coding::Default, None)]), 5).is_none()
+        );
+        assert!(split_long_row(
+            &outgoing(vec![part(
+                1,
+                &"x".repeat(200),
+                Coding::Default,
+                Some("050003010201")
+            )]),
+            5
+        )
+        .is_none());
     }
 
     #[test]

@@ -302,6 +302,10 @@ pub trait Service: Send + Sync {
         limit: usize,
         lease_secs: u32,
     ) -> Result<Vec<Outgoing>>;
+    /// Writes a single long row back as Gammu's multipart layout (part 1 in `outbox`, the
+    /// rest in `outbox_multipart`, UDH per row) before its first send, so that a retry
+    /// reuses the same concatenation reference. Returns the message with its new parts.
+    async fn split_outbox(&self, out: &Outgoing, parts: &[NewPart]) -> Result<Outgoing>;
     /// Extends the lease while sending; `LostClaim` when it is not ours any more.
     async fn renew_claim(&self, out: &mut Outgoing, lease_secs: u32) -> Result<()>;
     /// Records one sent part in `sentitems`.

@@ -196,6 +196,30 @@ async fn a_row_inserted_by_plain_sql_is_sent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_row_written_by_a_script_is_split_written_back_and_sent() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "", "").await;
+    let text = "A script put this whole long text into one row. ".repeat(5);
+    d.db()
+        .execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'script', datetime('now','localtime'), datetime('now','localtime'))",
+            [&text],
+        )
+        .unwrap();
+    let sent = d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 2)
+        .await
+        .expect("2 parts")
+        .sent;
+    assert_eq!(format!("{}{}", sent[0].text, sent[1].text), text);
+    assert_eq!(sent[0].part.map(|p| (p.0, p.1)), Some((1, 2)));
+    d.wait_count("SELECT count(*) FROM sentitems WHERE UDH LIKE '050003%'", 2)
+        .await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_three_part_message_arriving_out_of_order_is_stored_gammus_way() {
     init_log();
     let text =

@@ -509,6 +509,38 @@ impl Service for Sqlite {
             .await
     }
 
+    async fn split_outbox(
+        &self,
+        out: &Outgoing,
+        parts: &[crate::service::NewPart],
+    ) -> Result<Outgoing> {
+        let (out, parts) = (out.clone(), parts.to_vec());
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            check_lease(&tx, &out)?;
+            let first = parts
+                .first()
+                .ok_or_else(|| StorageError::Data("no parts to write back".into()))?;
+            tx.execute(
+                "UPDATE outbox SET Text = ?2, TextDecoded = ?3, Coding = ?4, UDH = ?5, MultiPart = 'true' WHERE ID = ?1",
+                params![out.id, first.text_hex, first.text_decoded, first.coding.as_str(), first.udh_hex],
+            )
+            .map_err(db)?;
+            tx.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [out.id]).map_err(db)?;
+            for (seq, p) in (2u32..).zip(&parts[1..]) {
+                tx.execute(
+                    "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![out.id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
+                )
+                .map_err(db)?;
+            }
+            let new_parts = read_parts(&tx, out.id).map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Outgoing { parts: new_parts, ..out })
+        })
+        .await
+    }
+
     async fn renew_claim(&self, out: &mut Outgoing, lease_secs: u32) -> Result<()> {
         let (id, old) = (out.id, out.lease.clone());
         let lease = self

@@ -96,6 +96,20 @@ async fn send_one(
         )
         .await;
     }
+    if let Some(parts) = compose::split_long_row(out, out.id as u8) {
+        match storage.split_outbox(out, &parts).await {
+            Ok(split) => {
+                tracing::info!(
+                    id = out.id,
+                    parts = parts.len(),
+                    "long message written back in parts before sending"
+                );
+                *out = split;
+            }
+            Err(StorageError::LostClaim(_)) => return Ok(()),
+            Err(e) => return Err(Stop::Storage(e)),
+        }
+    }
     let defaults = SendDefaults {
         validity: cfg.sending.validity,
         delivery_reports: cfg.sending.delivery_reports,

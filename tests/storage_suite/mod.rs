@@ -557,6 +557,36 @@ pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
     assert_eq!(raw.text("SELECT Send FROM phones").as_deref(), Some("yes"));
 }
 
+pub async fn a_long_row_is_written_back_in_parts(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let text = "x".repeat(200);
+    raw.exec(&format!(
+        "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', '{text}', 'script', {now}, {now})",
+        now = raw.now_plus(-1)
+    ));
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    let parts = compose::split_long_row(&out, 3).expect("needs splitting");
+    let split = s.split_outbox(&out, &parts).await.unwrap();
+    assert_eq!(split.parts.len(), 2);
+    assert_eq!(split.parts[1].seq, 2);
+    assert_eq!(
+        raw.text("SELECT MultiPart FROM outbox").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        raw.text("SELECT UDH FROM outbox_multipart WHERE SequencePosition = 2")
+            .as_deref(),
+        Some("050003030202")
+    );
+    let subs = compose::submits(&split, &Default::default()).unwrap();
+    assert_eq!(
+        subs.iter()
+            .map(|(_, s)| s.user_data.text().unwrap().len())
+            .sum::<usize>(),
+        200
+    );
+}
+
 pub async fn times_are_the_databases_local_time(b: &dyn Backend) {
     let (s, raw) = (b.service(), b.raw());
     let id = s.create_outbox(&message("when", None)).await.unwrap();
@@ -588,6 +618,7 @@ macro_rules! storage_suite_tests {
             inbox_and_pending_parts,
             status_reports_match_pending_then_final,
             phones_row_is_kept_up_to_date,
+            a_long_row_is_written_back_in_parts,
             times_are_the_databases_local_time
         );
     };
