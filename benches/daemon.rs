@@ -220,7 +220,7 @@ fn main() {
     drop(daemon);
 
     println!(
-        "smsgw daemon against the simulated modem (no reply delay), SQLite, one core-pair machine"
+        "smsgw daemon against the simulated modem (no reply delay), SQLite, on this 2-core machine"
     );
     println!("| measure | smsgw |");
     println!("|---|---|");
