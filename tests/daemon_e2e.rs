@@ -410,6 +410,37 @@ async fn unplugged_and_back_it_carries_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_modem_is_reconnected_and_the_message_still_goes_out() {
+    init_log();
+    let d = Daemon::start(
+        vec![SimConfig::default()],
+        "",
+        "[sending]\nmax_retries = 10\nretry_timeout = 1\n",
+    )
+    .await;
+    // Connected and initialised: the phones row is written after init.
+    d.wait_count("SELECT count(*) FROM phones", 1).await;
+    let woken = d.modems[0].sim.snapshot().wakeups;
+    d.modems[0].sim.set_hang(true);
+    d.inject(&["TEXT", "+48600100200", "--text", "through a hang"]);
+    // The daemon gives up on the silent modem and initialises it again (a new `AT`).
+    d.modems[0]
+        .sim
+        .wait_until(Duration::from_secs(60), |s| s.wakeups > woken)
+        .await
+        .expect("re-initialised after the hang");
+    d.modems[0].sim.set_hang(false);
+    let sent = d.modems[0]
+        .sim
+        .wait_until(Duration::from_secs(60), |s| s.sent.len() == 1)
+        .await
+        .expect("sent after the hang")
+        .sent;
+    assert_eq!(sent[0].text, "through a hang");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_phones_on_one_database_send_each_message_once() {
     init_log();
     let d = Daemon::start(vec![SimConfig::default(), SimConfig::default()], "", "").await;

@@ -134,6 +134,8 @@ pub struct Channel {
     /// After a timeout: how long to wait for the late final result before the next command
     /// (zero: only wait for a quiet moment).
     dirty: Option<Duration>,
+    /// Commands in a row that got no answer at all.
+    silent: u32,
 }
 
 impl Drop for Channel {
@@ -164,8 +166,14 @@ impl Channel {
             reader,
             label: label.to_string(),
             dirty: None,
+            silent: 0,
         };
         (chan, urx)
+    }
+
+    /// How many commands in a row timed out (0 after any answer): a hung modem.
+    pub fn silent_commands(&self) -> u32 {
+        self.silent
     }
 
     /// Stops the reader and closes the port, waiting until it is closed (so that the device
@@ -233,6 +241,14 @@ impl Channel {
         });
         let result = self.run(command, pdu, timeout).await;
         lock(&self.shared).active = None;
+        if matches!(
+            result,
+            Err(AtError::Timeout { .. } | AtError::NoPrompt { .. })
+        ) {
+            self.silent += 1;
+        } else {
+            self.silent = 0;
+        }
         match &result {
             // The PDU went out: its +CMGS may still come, and must not be taken for the
             // answer to the next command.

@@ -257,6 +257,13 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
                 Err("scheduled reset".to_string())
             }
         };
+        let result = result.and_then(|()| {
+            if modem.is_hung() {
+                Err("the modem stopped answering".to_string())
+            } else {
+                Ok(())
+            }
+        });
         if let Err(why) = result {
             modem.close().await;
             return End::Reconnect(why);

@@ -231,6 +231,11 @@ impl Modem {
         }
     }
 
+    /// Three commands in a row went unanswered: the modem hangs (reconnect, or reset).
+    pub fn is_hung(&self) -> bool {
+        self.chan.silent_commands() >= 3
+    }
+
     /// Closes the port and waits until it is closed, so that it can be opened again at once.
     pub async fn close(self) {
         self.chan.close().await;

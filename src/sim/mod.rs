@@ -155,6 +155,8 @@ pub struct Snapshot {
     pub puk_locked: bool,
     /// PDUs the modem was given, sent or refused.
     pub attempts: u32,
+    /// Bare `AT` lines received, even while hanging (a client waking or re-initialising it).
+    pub wakeups: u32,
 }
 
 enum ConnCmd {
@@ -230,6 +232,7 @@ impl Sim {
             pin_attempts_left: s.pin_attempts,
             puk_locked: s.lock == state::Lock::Puk,
             attempts: s.attempts,
+            wakeups: s.wakeups,
         }
     }
 
@@ -429,6 +432,10 @@ impl Sim {
                     b'\r' => {
                         let text = String::from_utf8_lossy(&line).into_owned();
                         line.clear();
+                        if text.trim().eq_ignore_ascii_case("AT") {
+                            lock(&self.inner.state).wakeups += 1;
+                            self.changed();
+                        }
                         if hang || text.trim().is_empty() {
                             continue;
                         }

@@ -71,6 +71,8 @@ pub(crate) struct State {
     pub responses: u64,
     /// PDUs given after the prompt, accepted or not.
     pub attempts: u32,
+    /// Bare `AT` lines received (even while hanging): each is a client waking the modem.
+    pub wakeups: u32,
 }
 
 fn hex_tpdu_len(pdu: &str) -> usize {
@@ -111,6 +113,7 @@ impl State {
             waiting: Vec::new(),
             responses: 0,
             attempts: 0,
+            wakeups: 0,
             cfg,
         };
         let inbox = s.cfg.inbox.clone();
