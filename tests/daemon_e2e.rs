@@ -32,9 +32,18 @@ struct Daemon {
 impl Daemon {
     /// A daemon with one phone per simulator config; `extra` is appended to the config.
     async fn start(sims: Vec<SimConfig>, phone_extra: &str, extra: &str) -> Daemon {
+        Daemon::start_with(sims, phone_extra, extra, "sqlite").await
+    }
+
+    async fn start_with(
+        sims: Vec<SimConfig>,
+        phone_extra: &str,
+        extra: &str,
+        storage: &str,
+    ) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let mut text = format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n[storage]\npath = \"{d}/smsgw.db\"\n\n",
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n[storage]\nkind = \"{storage}\"\npath = \"{d}/smsgw.db\"\n\n",
             d = dir.path().display()
         );
         let mut modems = Vec::new();
@@ -158,7 +167,7 @@ async fn an_injected_message_goes_out_as_the_right_pdus() {
         3,
     )
     .await;
-    assert_eq!(d.count("SELECT count(*) FROM outbox"), 0);
+    d.wait_count("SELECT count(*) FROM outbox", 0).await;
     assert_eq!(
         d.count("SELECT TPMR FROM sentitems WHERE SequencePosition = 3"),
         2
@@ -474,5 +483,174 @@ async fn two_phones_on_one_database_send_each_message_once() {
     assert_eq!(texts.len(), 40, "every message exactly once");
     assert_eq!(done(&d), 40, "no duplicates");
     d.wait_count("SELECT count(*) FROM sentitems", 40).await;
+    d.stop().await;
+}
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+async fn wait_file(path: &Path, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} never contained {needle:?}: {text:?}",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hooks_get_message_data_in_the_environment_and_never_run_it() {
+    init_log();
+    let hookdir = tempfile::tempdir().unwrap();
+    let log = hookdir.path().join("hook.log");
+    let pwned = hookdir.path().join("PWNED");
+    let hook = script(
+        hookdir.path(),
+        "on-receive",
+        &format!("{{ echo \"ARGS:$*\"; env | grep -E '^(SMS_|DECODED_|PHONE_ID)' | sort; echo END; }} >> {}", log.display()),
+    );
+    let sent_hook = script(
+        hookdir.path(),
+        "on-sent",
+        &format!("echo \"SENT:$1:$SMS_1_NUMBER\" >> {}", log.display()),
+    );
+    let evil = format!(
+        "He said \"hi\"; $(touch {}) `touch {}` and\nmore",
+        pwned.display(),
+        pwned.display()
+    );
+    let inbox = smsgw::sim::deliver_pdus("+48600111222", &evil, 1, "+48602000000").unwrap();
+    let d = Daemon::start(
+        vec![SimConfig {
+            inbox,
+            ..SimConfig::default()
+        }],
+        "",
+        &format!(
+            "[hooks]\nrun_on_receive = \"{}\"\nrun_on_sent = \"{}\"\ntimeout = 5\n",
+            hook.display(),
+            sent_hook.display()
+        ),
+    )
+    .await;
+    let text = wait_file(&log, "END").await;
+    // The text needs UCS-2 (the backquote) and two parts: one inbox row each.
+    assert!(
+        text.contains("ARGS:1 2\n"),
+        "the inbox IDs are the arguments: {text}"
+    );
+    assert!(text.contains("SMS_1_NUMBER=+48600111222"), "{text}");
+    assert!(text.contains("PHONE_ID=m0"), "{text}");
+    assert!(
+        text.contains("SMS_MESSAGES=2") && text.contains("DECODED_PARTS=1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("$(touch"),
+        "the text arrives literally: {text}"
+    );
+    assert!(!pwned.exists(), "message text was executed");
+    let out = d.inject(&["TEXT", "+48600100200", "--text", "hook me"]);
+    let id = out.trim().rsplit(' ').next().unwrap().to_string();
+    wait_file(&log, &format!("SENT:{id}:+48600100200")).await;
+    d.stop().await;
+}
+
+fn processes_with(arg: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| String::from_utf8_lossy(c).split('\0').any(|a| a == arg))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_hook_is_killed_at_its_timeout_while_messages_keep_flowing() {
+    init_log();
+    let d = Daemon::start(
+        vec![SimConfig::default()],
+        "",
+        "[hooks]\nrun_on_receive = \"sleep 31.4159\"\ntimeout = 1\n",
+    )
+    .await;
+    d.wait_count("SELECT count(*) FROM phones", 1).await;
+    for i in 0..3 {
+        d.modems[0]
+            .sim
+            .deliver_text("+48600111222", &format!("message {i}"), 0)
+            .unwrap();
+    }
+    d.wait_count("SELECT count(*) FROM inbox", 3).await;
+    d.inject(&["TEXT", "+48600100200", "--text", "still sending"]);
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 1)
+        .await
+        .expect("sent while hooks hang");
+    let deadline = tokio::time::Instant::now() + T;
+    while processes_with("31.4159") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the hanging hooks were not killed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_null_storage_the_hooks_exit_status_is_the_commit() {
+    init_log();
+    let hookdir = tempfile::tempdir().unwrap();
+    let flag = hookdir.path().join("accept");
+    let runs = hookdir.path().join("runs");
+    let hook = script(
+        hookdir.path(),
+        "on-receive",
+        &format!("echo run >> {}\ntest -e {}", runs.display(), flag.display()),
+    );
+    let inbox = smsgw::sim::deliver_pdus(
+        "+48600111222",
+        "keep me until the hook says yes",
+        1,
+        "+48602000000",
+    )
+    .unwrap();
+    let d = Daemon::start_with(
+        vec![SimConfig {
+            inbox,
+            ..SimConfig::default()
+        }],
+        "",
+        &format!("[hooks]\nrun_on_receive = \"{}\"\n", hook.display()),
+        "null",
+    )
+    .await;
+    // The hook fails: the message stays on the SIM, sweep after sweep.
+    // The hook ran and failed twice (two sweeps): the message is still there.
+    wait_file(&runs, "run\nrun\n").await;
+    assert_eq!(
+        d.modems[0].sim.snapshot().stored.len(),
+        1,
+        "not committed, not deleted"
+    );
+    std::fs::write(&flag, "").unwrap();
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.stored.is_empty())
+        .await
+        .expect("deleted once the hook succeeds");
     d.stop().await;
 }

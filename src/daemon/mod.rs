@@ -2,6 +2,7 @@
 //! socket), by other programs' writes (the storage's change counter, polled every second),
 //! and by the modems' unsolicited codes. Idle means asleep.
 
+pub mod hooks;
 mod phone;
 mod receive;
 mod send;

@@ -60,6 +60,20 @@ async fn connect(ctx: &PhoneCtx, sim: Option<&Sim>) -> Result<Modem, ModemError>
     }
 }
 
+/// Gammu's RunOnFailure with `INIT`: the modem could not be connected.
+fn on_failure_init(ctx: &PhoneCtx) {
+    if let Some(cmd) = &ctx.cfg.hooks.run_on_failure {
+        let env = vec![("PHONE_ID".to_string(), ctx.phone.id.clone())];
+        super::hooks::spawn(
+            "run_on_failure",
+            cmd.clone(),
+            vec!["INIT".to_string()],
+            env,
+            Duration::from_secs(ctx.cfg.hooks.timeout),
+        );
+    }
+}
+
 /// Why serving a connected modem ended.
 enum End {
     Stop,
@@ -91,6 +105,7 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
                 }
             }
             Err(e) if e.is_transient() => {
+                on_failure_init(&ctx);
                 tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
                 let w = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -98,6 +113,7 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
             }
             Err(e) => {
                 tracing::error!(phone = %ctx.phone.id, "{e}");
+                on_failure_init(&ctx);
                 OPERATOR_WAIT
             }
         };
@@ -228,7 +244,17 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
                         Ok(())
                     }
                 }
-                Some(ModemEvent::Ring) | Some(ModemEvent::Caller(_)) if ctx.phone.hangup_calls => {
+                Some(ModemEvent::Caller(number)) => {
+                    if let Some(cmd) = &ctx.cfg.hooks.run_on_incoming_call {
+                        let env = vec![("PHONE_ID".to_string(), ctx.phone.id.clone())];
+                        super::hooks::spawn("run_on_incoming_call", cmd.clone(), vec![number], env, Duration::from_secs(ctx.cfg.hooks.timeout));
+                    }
+                    if ctx.phone.hangup_calls {
+                        let _ = modem.hang_up().await;
+                    }
+                    Ok(())
+                }
+                Some(ModemEvent::Ring) if ctx.phone.hangup_calls => {
                     let _ = modem.hang_up().await;
                     Ok(())
                 }

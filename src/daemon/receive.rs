@@ -1,6 +1,8 @@
 //! Receiving through one modem: decode, keep parts of concatenated messages until complete,
 //! store Gammu's way, and only then delete from the SIM (or acknowledge a direct delivery).
 
+use std::time::Duration;
+
 use chrono::Local;
 
 use crate::compose::ucs2_hex;
@@ -8,7 +10,9 @@ use crate::modem::{Modem, StoredSms};
 use crate::pdu::{self, Deliver, Pdu, StatusReport, UserData};
 use crate::service::{Coding, DeliveryKey, InboxPart, PendingPart, StorageError};
 
+use super::hooks::{self, PartEnv};
 use super::PhoneCtx;
+use crate::config::StorageKind;
 
 /// What happened to the received messages of one pass.
 #[derive(Debug, Default)]
@@ -70,6 +74,63 @@ fn inbox_part(ctx: &PhoneCtx, d: &Deliver, whole: Option<String>) -> InboxPart {
     }
 }
 
+fn part_env(d: &Deliver) -> PartEnv {
+    PartEnv {
+        number: d.originator.to_string(),
+        text: d.user_data.text().map(str::to_string),
+        class: d.class().map_or(-1, |c| i32::from(c.number())),
+        reference: d.concat().map_or(-1, |c| i32::from(c.reference)),
+    }
+}
+
+/// Runs `run_on_receive` for stored messages, in the background (Gammu's arguments: the
+/// inbox IDs).
+fn on_receive(ctx: &PhoneCtx, ids: &[i64], parts: &[&Deliver], whole: &str) {
+    if let Some(cmd) = &ctx.cfg.hooks.run_on_receive {
+        let env = hooks::message_env(
+            &ctx.phone.id,
+            &parts.iter().map(|d| part_env(d)).collect::<Vec<_>>(),
+            &[whole.to_string()],
+        );
+        let args = ids.iter().map(ToString::to_string).collect();
+        hooks::spawn(
+            "run_on_receive",
+            cmd.clone(),
+            args,
+            env,
+            Duration::from_secs(ctx.cfg.hooks.timeout),
+        );
+    }
+}
+
+/// With the null storage, a message is committed when `run_on_receive` exits 0.
+async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
+    let Some(cmd) = ctx.cfg.hooks.run_on_receive.clone() else {
+        if ctx.undecodable.insert(("null".into(), 0, String::new())) {
+            tracing::warn!(phone = %ctx.phone.id, "storage is null and no run_on_receive is set: received messages stay on the SIM");
+        }
+        return false;
+    };
+    let env = hooks::message_env(
+        &ctx.phone.id,
+        &[part_env(d)],
+        &[d.user_data.text().unwrap_or_default().to_string()],
+    );
+    let ok = hooks::run(
+        "run_on_receive",
+        &cmd,
+        &[],
+        &env,
+        Duration::from_secs(ctx.cfg.hooks.timeout),
+    )
+    .await
+        == Some(0);
+    if ok {
+        ctx.counters.received += 1;
+    }
+    ok
+}
+
 /// Handles one received DELIVER. Returns `Ok(true)` when it is safely stored (stashed or
 /// saved) and may be deleted from the SIM.
 async fn deliver(ctx: &mut PhoneCtx, d: &Deliver, pdu_hex: &str) -> Result<bool, StorageError> {
@@ -77,6 +138,9 @@ async fn deliver(ctx: &mut PhoneCtx, d: &Deliver, pdu_hex: &str) -> Result<bool,
     if !accepted(ctx, &sender) {
         tracing::info!(phone = %ctx.phone.id, %sender, "message ignored by the include/exclude lists: left on the SIM");
         return Ok(false);
+    }
+    if ctx.cfg.storage.kind == StorageKind::Null {
+        return Ok(receive_null(ctx, d).await);
     }
     match d.concat() {
         Some(c) if c.total > 1 => {
@@ -263,6 +327,7 @@ pub async fn complete(ctx: &mut PhoneCtx) {
             Ok(ids) => {
                 ctx.counters.received += rows.len() as u64;
                 tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), ids = ?ids, "received a concatenated message");
+                on_receive(ctx, &ids, &delivers.iter().collect::<Vec<_>>(), &whole);
             }
             Err(e) => {
                 tracing::warn!(phone = %ctx.phone.id, "cannot store a concatenated message yet: {e}")

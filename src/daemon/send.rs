@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::compose::{self, SendDefaults};
 use crate::pdu::Address;
 use crate::route::{SendErrorKind, Transport};
-use crate::service::{Outcome, PartResult, Service, StorageError};
+use crate::service::{Outcome, PartResult, StorageError};
 
 use super::PhoneCtx;
 
@@ -52,14 +52,50 @@ pub async fn drain(route: &mut dyn Transport, ctx: &mut PhoneCtx) -> Stop {
     }
 }
 
+/// Gammu's RunOnSent / RunOnFailure: the outbox ID as argument, in the background.
+fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Outcome) {
+    let (name, cmd) = match outcome {
+        Outcome::Sent => ("run_on_sent", &ctx.cfg.hooks.run_on_sent),
+        Outcome::Failed { .. } => ("run_on_failure", &ctx.cfg.hooks.run_on_failure),
+        _ => return,
+    };
+    let Some(cmd) = cmd else { return };
+    let parts: Vec<super::hooks::PartEnv> = out
+        .parts
+        .iter()
+        .map(|p| super::hooks::PartEnv {
+            number: out.destination.clone(),
+            text: p.text_decoded.clone(),
+            class: p.class,
+            reference: -1,
+        })
+        .collect();
+    let whole: String = out
+        .parts
+        .iter()
+        .filter_map(|p| p.text_decoded.as_deref())
+        .collect();
+    let env = super::hooks::message_env(&ctx.phone.id, &parts, &[whole]);
+    super::hooks::spawn(
+        name,
+        cmd.clone(),
+        vec![out.id.to_string()],
+        env,
+        Duration::from_secs(ctx.cfg.hooks.timeout),
+    );
+}
+
 async fn finish(
-    storage: &dyn Service,
+    ctx: &PhoneCtx,
     out: &crate::service::Outgoing,
     outcome: Outcome,
     retry_after: u32,
 ) -> Result<(), Stop> {
-    match storage.finish_outbox(out, &outcome, retry_after).await {
-        Ok(()) => Ok(()),
+    match ctx.storage.finish_outbox(out, &outcome, retry_after).await {
+        Ok(()) => {
+            after(ctx, out, &outcome);
+            Ok(())
+        }
         Err(StorageError::LostClaim(id)) => {
             tracing::warn!(
                 id,
@@ -85,7 +121,7 @@ async fn send_one(
         ctx.counters.failed += 1;
         let reason = format!("gave up after {} attempts", out.retries);
         return finish(
-            storage.as_ref(),
+            ctx,
             out,
             Outcome::Failed {
                 status_code: -1,
@@ -120,7 +156,7 @@ async fn send_one(
             tracing::error!(id = out.id, "message cannot be sent: {reason}");
             ctx.counters.failed += 1;
             return finish(
-                storage.as_ref(),
+                ctx,
                 out,
                 Outcome::Failed {
                     status_code: -1,
@@ -185,7 +221,7 @@ async fn send_one(
                     SendErrorKind::Rejected => {
                         ctx.counters.failed += 1;
                         finish(
-                            storage.as_ref(),
+                            ctx,
                             out,
                             Outcome::Failed {
                                 status_code: code,
@@ -207,7 +243,7 @@ async fn send_one(
                         if out.retries + 1 > max_retries {
                             ctx.counters.failed += 1;
                             finish(
-                                storage.as_ref(),
+                                ctx,
                                 out,
                                 Outcome::Failed {
                                     status_code: code,
@@ -219,7 +255,7 @@ async fn send_one(
                             .await
                         } else {
                             finish(
-                                storage.as_ref(),
+                                ctx,
                                 out,
                                 Outcome::Retry {
                                     status_code: code,
@@ -232,7 +268,7 @@ async fn send_one(
                     }
                     SendErrorKind::RouteDown => {
                         finish(
-                            storage.as_ref(),
+                            ctx,
                             out,
                             Outcome::Release { reason: f.reason },
                             ROUTE_DOWN_WAIT_SECS.min(retry_timeout),
@@ -249,5 +285,5 @@ async fn send_one(
         }
         ctx.counters.sent += 1;
     }
-    finish(storage.as_ref(), out, Outcome::Sent, retry_timeout).await
+    finish(ctx, out, Outcome::Sent, retry_timeout).await
 }
