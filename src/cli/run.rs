@@ -46,6 +46,18 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     init_logging(&cfg)?;
+    let _pid = match smsgw::daemon::pidfile::PidFile::take(&cfg.daemon.pid_file) {
+        Ok(p) => p,
+        Err(e @ smsgw::daemon::pidfile::PidFileError::Running { .. }) => {
+            eprintln!("smsgw: {e}");
+            // gammu-smsd's exit code for this.
+            return Ok(ExitCode::from(10));
+        }
+        Err(e) => {
+            eprintln!("smsgw: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -4,6 +4,7 @@
 
 pub mod hooks;
 mod phone;
+pub mod pidfile;
 mod receive;
 mod send;
 
