@@ -53,6 +53,49 @@ fn a_second_daemon_on_the_same_pid_file_refuses_and_sigterm_stops_cleanly() {
             .and_then(|c| c.query_row("SELECT count(*) FROM inbox", [], |r| r.get::<_, i64>(0)))
             .is_ok_and(|n| n == 1)
     });
+    // monitor, from the running daemon, in each form.
+    let monitor = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(["monitor", "-c"])
+            .arg(&config)
+            .args(["-n", "1"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    wait_for(
+        "monitor to see the received message",
+        Duration::from_secs(20),
+        || monitor(&["--json"]).contains("\"received\":1"),
+    );
+    let text = monitor(&[]);
+    assert!(text.contains("Source: daemon"), "{text}");
+    for line in [
+        "PhoneID: demo",
+        "State: connected",
+        "IMEI: 490154203237518",
+        "IMSI: 260011234567890",
+        "Received: 1",
+        "BatterPercent: 80",
+        "NetworkSignal: 65",
+        "Storage: up",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    let csv = monitor(&["-C"]);
+    assert!(
+        csv.trim_end()
+            .ends_with(";demo;490154203237518;260011234567890;0;1;0;80;65"),
+        "{csv}"
+    );
+    let json: serde_json::Value = serde_json::from_str(monitor(&["--json"]).trim()).unwrap();
+    assert_eq!(json["phones"][0]["state"], "connected");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(first.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -65,6 +108,13 @@ fn a_second_daemon_on_the_same_pid_file_refuses_and_sigterm_stops_cleanly() {
         !dir.path().join("control.sock").exists(),
         "the control socket is removed on exit"
     );
+    // Without a daemon, monitor reads the phones table and says so.
+    let text = monitor(&[]);
+    assert!(
+        text.contains("Source: phones table of") && text.contains("no daemon answers"),
+        "{text}"
+    );
+    assert!(text.contains("IMEI: 490154203237518"), "{text}");
 }
 
 #[test]

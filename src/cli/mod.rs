@@ -4,6 +4,7 @@
 mod config;
 mod db;
 mod inject;
+mod monitor;
 mod pdu;
 mod run;
 mod sim;
@@ -30,6 +31,8 @@ enum Command {
     Run(run::RunArgs),
     /// Queue a message in the configured storage (like gammu-smsd-inject).
     Inject(inject::InjectArgs),
+    /// Show the phones' status: signal, battery, network, counters, state.
+    Monitor(monitor::MonitorArgs),
     /// Create or check the database schema.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -50,5 +53,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inject(a) => inject::run(a),
         Command::Run(a) => run::run(a),
         Command::Db(c) => db::run(c),
+        Command::Monitor(a) => monitor::run(a),
     }
 }

@@ -7,6 +7,7 @@ mod phone;
 pub mod pidfile;
 mod receive;
 mod send;
+pub mod status;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -43,6 +44,8 @@ pub struct PhoneCtx {
     pub exclude: Vec<String>,
     /// Stored messages that do not decode (logged once).
     pub undecodable: HashSet<(String, usize, String)>,
+    /// What `status` on the control socket reports.
+    pub board: status::Board,
 }
 
 fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
@@ -61,9 +64,14 @@ fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
     }
 }
 
-/// Listens on the control socket for `wake` (sent by `inject`). Later versions add status,
-/// suspend/resume and reload.
-async fn control(path: &Path, wake: watch::Sender<u64>) -> std::io::Result<()> {
+/// Serves the control socket: `wake` (sent by `inject`) wakes the senders, `status` answers
+/// one line of JSON ([`status::Status`]). Later versions add suspend/resume and reload.
+async fn control(
+    path: &Path,
+    wake: watch::Sender<u64>,
+    board: status::Board,
+    storage: Arc<dyn Service>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -76,12 +84,36 @@ async fn control(path: &Path, wake: watch::Sender<u64>) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     loop {
         let (stream, _) = listener.accept().await?;
-        let wake = wake.clone();
+        let (wake, board, storage) = (wake.clone(), board.clone(), storage.clone());
         tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stream).lines();
+            let (read, mut write) = stream.into_split();
+            let mut lines = tokio::io::BufReader::new(read).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if line.trim() == "wake" {
-                    wake.send_modify(|n| *n = n.wrapping_add(1));
+                match line.trim() {
+                    "wake" => wake.send_modify(|n| *n = n.wrapping_add(1)),
+                    "status" => {
+                        let st = status::Status {
+                            storage: match storage.health().await {
+                                Ok(()) => "up".into(),
+                                Err(e) => format!("down: {e}"),
+                            },
+                            phones: board.phones(),
+                        };
+                        let mut text = serde_json::to_string(&st).unwrap_or_else(|_| "{}".into());
+                        text.push('\n');
+                        if tokio::io::AsyncWriteExt::write_all(&mut write, text.as_bytes())
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    other => {
+                        let msg =
+                            format!("{{\"error\":\"unknown command {other:?}: wake, status\"}}\n");
+                        let _ =
+                            tokio::io::AsyncWriteExt::write_all(&mut write, msg.as_bytes()).await;
+                    }
                 }
             }
         });
@@ -108,10 +140,12 @@ pub async fn run(
     let mut exclude = cfg.receiving.exclude_numbers.clone();
     exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
 
+    let board = status::Board::default();
     let control_path = cfg.daemon.control_socket.clone();
     let control_wake = wake_tx.clone();
+    let (control_board, control_storage) = (board.clone(), storage.clone());
     let control_task = tokio::spawn(async move {
-        if let Err(e) = control(&control_path, control_wake).await {
+        if let Err(e) = control(&control_path, control_wake, control_board, control_storage).await {
             tracing::warn!("control socket {}: {e} (inject cannot wake the daemon; new messages are found within a second anyway)", control_path.display());
         }
     });
@@ -141,6 +175,7 @@ pub async fn run(
             include: include.clone(),
             exclude: exclude.clone(),
             undecodable: HashSet::new(),
+            board: board.clone(),
         };
         phones.push(tokio::spawn(phone::run(ctx, stop.clone())));
     }

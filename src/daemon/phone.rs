@@ -74,6 +74,15 @@ fn on_failure_init(ctx: &PhoneCtx) {
     }
 }
 
+fn publish_counters(ctx: &PhoneCtx) {
+    let c = ctx.counters;
+    ctx.board.update(&ctx.phone.id, |p| {
+        p.sent = c.sent;
+        p.received = c.received;
+        p.failed = c.failed;
+    });
+}
+
 /// Why serving a connected modem ended.
 enum End {
     Stop,
@@ -88,13 +97,29 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
         if *stop.borrow() {
             return;
         }
+        ctx.board
+            .update(&ctx.phone.id, |p| p.state = "connecting".into());
         let wait = match connect(&ctx, sim.as_ref()).await {
             Ok(modem) => {
                 backoff = Duration::from_secs(1);
+                ctx.board.update(&ctx.phone.id, |p| {
+                    p.state = "connected".into();
+                    p.error = None;
+                    p.imei = modem.identity.imei.clone().unwrap_or_default();
+                    p.imsi = modem.identity.imsi.clone().unwrap_or_default();
+                });
                 match serve(modem, &mut ctx, &mut stop).await {
-                    End::Stop => return,
+                    End::Stop => {
+                        ctx.board
+                            .update(&ctx.phone.id, |p| p.state = "stopped".into());
+                        return;
+                    }
                     End::Reconnect(why) => {
                         tracing::warn!(phone = %ctx.phone.id, "reconnecting: {why}");
+                        ctx.board.update(&ctx.phone.id, |p| {
+                            p.state = "reconnecting".into();
+                            p.error = Some(why.clone());
+                        });
                         if !wait_for_device(&ctx.phone.device, Duration::from_secs(30)).await
                             && ctx.phone.device != "sim"
                         {
@@ -106,6 +131,10 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
             }
             Err(e) if e.is_transient() => {
                 on_failure_init(&ctx);
+                ctx.board.update(&ctx.phone.id, |p| {
+                    p.state = "reconnecting".into();
+                    p.error = Some(e.to_string());
+                });
                 tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
                 let w = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -114,12 +143,25 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
             Err(e) => {
                 tracing::error!(phone = %ctx.phone.id, "{e}");
                 on_failure_init(&ctx);
+                let state = match e {
+                    ModemError::PinRequired { .. } => "PIN needed",
+                    ModemError::PinRejected { .. } => "PIN rejected",
+                    ModemError::PukRequired { .. } => "SIM locked (PUK)",
+                    _ => "needs the operator",
+                };
+                ctx.board.update(&ctx.phone.id, |p| {
+                    p.state = state.into();
+                    p.error = Some(e.to_string());
+                });
                 OPERATOR_WAIT
             }
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                ctx.board.update(&ctx.phone.id, |p| p.state = "stopped".into());
+                return;
+            }
         }
     }
 }
@@ -150,6 +192,12 @@ async fn refresh_status(modem: &mut Modem, ctx: &PhoneCtx) {
         sent: ctx.counters.sent,
         received: ctx.counters.received,
     };
+    ctx.board.update(&ctx.phone.id, |p| {
+        p.signal = status.signal;
+        p.battery = status.battery;
+        p.network_code = status.net_code.clone();
+        p.network_name = status.net_name.clone();
+    });
     if let Err(e) = ctx.storage.refresh_status(&status).await {
         tracing::warn!(phone = %ctx.phone.id, "cannot write the phone status: {e}");
     }
@@ -198,6 +246,7 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
         modem.close().await;
         return End::Reconnect(why);
     }
+    publish_counters(ctx);
     let every = |secs: u64| {
         let period = Duration::from_secs(secs.max(1));
         let mut i = interval_at(Instant::now() + period, period);
@@ -283,6 +332,7 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
                 Err("scheduled reset".to_string())
             }
         };
+        publish_counters(ctx);
         let result = result.and_then(|()| {
             if modem.is_hung() {
                 Err("the modem stopped answering".to_string())
