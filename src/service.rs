@@ -306,6 +306,15 @@ pub trait Service: Send + Sync {
     /// rest in `outbox_multipart`, UDH per row) before its first send, so that a retry
     /// reuses the same concatenation reference. Returns the message with its new parts.
     async fn split_outbox(&self, out: &Outgoing, parts: &[NewPart]) -> Result<Outgoing>;
+    /// The owners of the claims held now (as given to `claim_outbox`).
+    async fn claim_owners(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Ends the leases of owners known to be dead (a daemon killed on this host), so their
+    /// messages are sent again at once instead of after the lease; returns how many.
+    async fn release_claims(&self, _owners: &[String]) -> Result<usize> {
+        Ok(0)
+    }
     /// Extends the lease while sending; `LostClaim` when it is not ours any more.
     async fn renew_claim(&self, out: &mut Outgoing, lease_secs: u32) -> Result<()>;
     /// Records one sent part in `sentitems`.

@@ -509,6 +509,39 @@ impl Service for Sqlite {
             .await
     }
 
+    async fn claim_owners(&self) -> Result<Vec<String>> {
+        self.call(|c| {
+            let mut st = c
+                .prepare("SELECT DISTINCT Owner FROM smsgw_claims")
+                .map_err(db)?;
+            let rows = st.query_map([], |r| r.get(0)).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn release_claims(&self, owners: &[String]) -> Result<usize> {
+        let owners = owners.to_vec();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let mut n = 0;
+            for o in &owners {
+                // Only while the lease is still the one that owner set.
+                n += tx
+                    .execute(
+                        "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime')
+                          WHERE ID IN (SELECT c.ID FROM smsgw_claims c WHERE c.Owner = ?1 AND c.Lease = outbox.SendingTimeOut)",
+                        [o],
+                    )
+                    .map_err(db)?;
+                tx.execute("DELETE FROM smsgw_claims WHERE Owner = ?1", [o]).map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(n)
+        })
+        .await
+    }
+
     async fn split_outbox(
         &self,
         out: &Outgoing,

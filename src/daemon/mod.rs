@@ -120,6 +120,28 @@ async fn control(
     }
 }
 
+/// `host:pid:phone` owners on this host whose process is gone.
+fn dead_local_owners(owners: &[String], host: &str) -> Vec<String> {
+    owners
+        .iter()
+        .filter(|o| {
+            let mut it = o.splitn(3, ':');
+            let (h, pid) = (
+                it.next().unwrap_or(""),
+                it.next().and_then(|p| p.parse::<i32>().ok()),
+            );
+            match pid {
+                Some(pid) if h == host && pid > 0 && pid as u32 != std::process::id() => {
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+                        == Err(nix::errno::Errno::ESRCH)
+                }
+                _ => false,
+            }
+        })
+        .cloned()
+        .collect()
+}
+
 /// Runs the daemon until `stop` turns true.
 pub async fn run(
     cfg: Config,
@@ -128,13 +150,20 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
     let (wake_tx, wake_rx) = watch::channel(0u64);
-    let owner = format!(
-        "{}:{}",
-        nix::unistd::gethostname()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    );
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let owner = format!("{host}:{}", std::process::id());
+    // A daemon killed on this host left leases behind: its messages need not wait them out.
+    if let Ok(owners) = storage.claim_owners().await {
+        let dead = dead_local_owners(&owners, &host);
+        if !dead.is_empty() {
+            match storage.release_claims(&dead).await {
+                Ok(n) => tracing::warn!(released = n, "messages claimed by a daemon that died (a crash) are sent again now; the part in flight may be sent twice"),
+                Err(e) => tracing::warn!("cannot release the claims of a dead daemon: {e}"),
+            }
+        }
+    }
     let mut include = cfg.receiving.include_numbers.clone();
     include.extend(read_numbers(&cfg.receiving.include_numbers_file));
     let mut exclude = cfg.receiving.exclude_numbers.clone();

@@ -213,6 +213,35 @@ pub async fn lease_expiry_takeover_and_renewal(b: &dyn Backend) {
     assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 1);
 }
 
+pub async fn claims_of_a_dead_owner_can_be_released(b: &dyn Backend) {
+    let (s, s2) = (b.service(), b.second());
+    s.create_outbox(&message("in flight when the owner died", None))
+        .await
+        .unwrap();
+    let dead = s
+        .claim_outbox("host:4242:m1", &[], 1, 60)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(s2.claim_owners().await.unwrap(), ["host:4242:m1"]);
+    assert!(
+        s2.claim_outbox("b", &[], 1, 60).await.unwrap().is_empty(),
+        "leased"
+    );
+    assert_eq!(
+        s2.release_claims(&["host:4242:m1".to_string()])
+            .await
+            .unwrap(),
+        1
+    );
+    let again = s2.claim_outbox("b", &[], 1, 60).await.unwrap();
+    assert_eq!(
+        again[0].id, dead.id,
+        "released at once, not after the lease"
+    );
+    assert!(s2.claim_owners().await.unwrap() == ["b"]);
+}
+
 pub async fn retries_then_sending_error(b: &dyn Backend) {
     let (s, raw) = (b.service(), b.raw());
     let id = s
@@ -613,6 +642,7 @@ macro_rules! storage_suite_tests {
             claim_limit_is_respected,
             two_claimers_never_get_the_same_row,
             lease_expiry_takeover_and_renewal,
+            claims_of_a_dead_owner_can_be_released,
             retries_then_sending_error,
             sent_parts_are_not_sent_again,
             inbox_and_pending_parts,
