@@ -135,3 +135,94 @@ fn a_bad_config_exits_2_with_file_line_and_key() {
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("smsgw.toml:4: phone.baud:"), "{msg}");
 }
+
+/// A simulated modem behind a TCP port (as with ser2net), counting connections.
+async fn tcp_sim() -> (
+    smsgw::sim::Sim,
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let sim = smsgw::sim::Sim::new(smsgw::sim::SimConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("tcp://{}", listener.local_addr().unwrap());
+    let conns = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (server, count) = (sim.clone(), conns.clone());
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let s = server.clone();
+            tokio::spawn(async move { s.serve(sock).await });
+        }
+    });
+    (sim, addr, conns)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_phone_list_and_sigusr1_sigusr2_release_and_take_back() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let t = Duration::from_secs(20);
+    let (sim_a, addr_a, conns_a) = tcp_sim().await;
+    let (sim_b, addr_b, conns_b) = tcp_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("smsgw.toml");
+    let base = format!(
+        "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[phone]]\nid = \"a\"\ndevice = \"{addr_a}\"\n"
+    );
+    std::fs::write(&config, &base).unwrap();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["run", "-c"])
+        .arg(&config)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(daemon.id() as i32);
+    sim_a
+        .wait_until(t, |s| s.wakeups >= 1)
+        .await
+        .expect("phone a connected");
+    // SIGHUP with one phone added: it starts, the other is left alone.
+    std::fs::write(
+        &config,
+        format!("{base}[[phone]]\nid = \"b\"\ndevice = \"{addr_b}\"\n"),
+    )
+    .unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    sim_b
+        .wait_until(t, |s| s.wakeups >= 1)
+        .await
+        .expect("phone b started by the reload");
+    assert_eq!(conns_a.load(SeqCst), 1, "phone a was not restarted");
+    assert!(sim_a.snapshot().connected);
+    // SIGUSR1 releases both modems...
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR1).unwrap();
+    sim_a
+        .wait_until(t, |s| !s.connected)
+        .await
+        .expect("a released");
+    sim_b
+        .wait_until(t, |s| !s.connected)
+        .await
+        .expect("b released");
+    // ...and SIGUSR2 takes them back.
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR2).unwrap();
+    sim_a
+        .wait_until(t, |s| s.connected && s.wakeups >= 2)
+        .await
+        .expect("a taken back");
+    sim_b
+        .wait_until(t, |s| s.connected && s.wakeups >= 2)
+        .await
+        .expect("b taken back");
+    assert_eq!((conns_a.load(SeqCst), conns_b.load(SeqCst)), (2, 2));
+    // A reload that removes phone b stops it.
+    std::fs::write(&config, &base).unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    sim_b
+        .wait_until(t, |s| !s.connected)
+        .await
+        .expect("b stopped by the reload");
+    assert!(sim_a.snapshot().connected);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(daemon.wait().unwrap().success());
+}

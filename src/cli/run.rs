@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use smsgw::config::{Config, DEFAULT_PATH};
+use smsgw::daemon::Command;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
@@ -16,25 +17,69 @@ pub struct RunArgs {
     config: PathBuf,
 }
 
-fn init_logging(cfg: &Config) -> anyhow::Result<()> {
+/// A log file that can be reopened (after logrotate moved it away: SIGHUP).
+struct LogFile {
+    path: PathBuf,
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl LogFile {
+    fn open(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+    }
+
+    fn reopen(&self) {
+        match LogFile::open(&self.path) {
+            Ok(f) => *self.file.lock().unwrap_or_else(|p| p.into_inner()) = f,
+            Err(e) => tracing::error!("cannot reopen the log file {}: {e}", self.path.display()),
+        }
+    }
+}
+
+struct LogWriter(std::sync::Arc<LogFile>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .flush()
+    }
+}
+
+fn init_logging(cfg: &Config) -> anyhow::Result<Option<std::sync::Arc<LogFile>>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("smsgw={}", cfg.daemon.log_level))
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if cfg.daemon.log == "stderr" {
         builder.with_writer(std::io::stderr).init();
-    } else {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&cfg.daemon.log)
-            .map_err(|e| anyhow::anyhow!("cannot open the log file {}: {e}", cfg.daemon.log))?;
-        builder
-            .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .init();
+        return Ok(None);
     }
-    Ok(())
+    let path = PathBuf::from(&cfg.daemon.log);
+    let file = LogFile::open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open the log file {}: {e}", path.display()))?;
+    let log = std::sync::Arc::new(LogFile {
+        path,
+        file: std::sync::Mutex::new(file),
+    });
+    let for_writer = log.clone();
+    builder
+        .with_ansi(false)
+        .with_writer(move || LogWriter(for_writer.clone()))
+        .init();
+    Ok(Some(log))
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
@@ -45,7 +90,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    init_logging(&cfg)?;
+    let log = init_logging(&cfg)?;
     let _pid = match smsgw::daemon::pidfile::PidFile::take(&cfg.daemon.pid_file) {
         Ok(p) => p,
         Err(e @ smsgw::daemon::pidfile::PidFileError::Running { .. }) => {
@@ -77,17 +122,32 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let (stop_tx, stop_rx) = watch::channel(false);
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let mut usr1 = signal(SignalKind::user_defined1())?;
+        let mut usr2 = signal(SignalKind::user_defined2())?;
         tokio::spawn(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+            loop {
+                let cmd = tokio::select! {
+                    _ = term.recv() => break,
+                    _ = int.recv() => break,
+                    _ = hup.recv() => {
+                        if let Some(l) = &log {
+                            l.reopen();
+                        }
+                        Command::Reload
+                    }
+                    _ = usr1.recv() => Command::Suspend,
+                    _ = usr2.recv() => Command::Resume,
+                };
+                let _ = cmd_tx.send(cmd);
             }
             tracing::info!("stopping");
             let _ = stop_tx.send(true);
         });
-        smsgw::daemon::run(cfg, storage, stop_rx).await?;
+        smsgw::daemon::run_with(cfg, Some(a.config.clone()), storage, stop_rx, cmd_rx).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -65,12 +65,14 @@ fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
 }
 
 /// Serves the control socket: `wake` (sent by `inject`) wakes the senders, `status` answers
-/// one line of JSON ([`status::Status`]). Later versions add suspend/resume and reload.
+/// one line of JSON ([`status::Status`]), `suspend`, `resume` and `reload` act as SIGUSR1,
+/// SIGUSR2 and SIGHUP do.
 async fn control(
     path: &Path,
     wake: watch::Sender<u64>,
     board: status::Board,
     storage: Arc<dyn Service>,
+    commands: tokio::sync::mpsc::UnboundedSender<Command>,
 ) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -84,7 +86,12 @@ async fn control(
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     loop {
         let (stream, _) = listener.accept().await?;
-        let (wake, board, storage) = (wake.clone(), board.clone(), storage.clone());
+        let (wake, board, storage, commands) = (
+            wake.clone(),
+            board.clone(),
+            storage.clone(),
+            commands.clone(),
+        );
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut lines = tokio::io::BufReader::new(read).lines();
@@ -108,9 +115,20 @@ async fn control(
                             return;
                         }
                     }
+                    cmd @ ("suspend" | "resume" | "reload") => {
+                        let c = match cmd {
+                            "suspend" => Command::Suspend,
+                            "resume" => Command::Resume,
+                            _ => Command::Reload,
+                        };
+                        let _ = commands.send(c);
+                        let _ = tokio::io::AsyncWriteExt::write_all(&mut write, b"{\"ok\":true}\n")
+                            .await;
+                    }
                     other => {
-                        let msg =
-                            format!("{{\"error\":\"unknown command {other:?}: wake, status\"}}\n");
+                        let msg = format!(
+                            "{{\"error\":\"unknown command {other:?}: wake, status, suspend, resume, reload\"}}\n"
+                        );
                         let _ =
                             tokio::io::AsyncWriteExt::write_all(&mut write, msg.as_bytes()).await;
                     }
@@ -143,13 +161,45 @@ fn dead_local_owners(owners: &[String], host: &str) -> Vec<String> {
 }
 
 /// Runs the daemon until `stop` turns true.
+/// What the daemon can be told while it runs (signals and the control socket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Release the modems (SIGUSR1, `suspend`).
+    Suspend,
+    /// Take them back (SIGUSR2, `resume`).
+    Resume,
+    /// Re-read the config: phones added, removed or changed are (re)started, the others
+    /// keep running (SIGHUP, `reload`).
+    Reload,
+}
+
+/// Runs the daemon until `stop` turns true.
 pub async fn run(
     cfg: Config,
     storage: Arc<dyn Service>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let cfg = Arc::new(cfg);
+    let (_keep, commands) = tokio::sync::mpsc::unbounded_channel();
+    run_with(cfg, None, storage, stop, commands).await
+}
+
+struct Running {
+    phone: Phone,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// [`run`], taking [`Command`]s; `config_path` is re-read on [`Command::Reload`].
+pub async fn run_with(
+    cfg: Config,
+    config_path: Option<std::path::PathBuf>,
+    storage: Arc<dyn Service>,
+    mut stop: watch::Receiver<bool>,
+    mut commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
+) -> anyhow::Result<()> {
+    let mut cfg = Arc::new(cfg);
     let (wake_tx, wake_rx) = watch::channel(0u64);
+    let (suspend_tx, suspend_rx) = watch::channel(false);
     let host = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -164,17 +214,22 @@ pub async fn run(
             }
         }
     }
-    let mut include = cfg.receiving.include_numbers.clone();
-    include.extend(read_numbers(&cfg.receiving.include_numbers_file));
-    let mut exclude = cfg.receiving.exclude_numbers.clone();
-    exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
 
     let board = status::Board::default();
+    let (cmd_tx, mut socket_commands) = tokio::sync::mpsc::unbounded_channel();
     let control_path = cfg.daemon.control_socket.clone();
     let control_wake = wake_tx.clone();
     let (control_board, control_storage) = (board.clone(), storage.clone());
     let control_task = tokio::spawn(async move {
-        if let Err(e) = control(&control_path, control_wake, control_board, control_storage).await {
+        if let Err(e) = control(
+            &control_path,
+            control_wake,
+            control_board,
+            control_storage,
+            cmd_tx,
+        )
+        .await
+        {
             tracing::warn!("control socket {}: {e} (inject cannot wake the daemon; new messages are found within a second anyway)", control_path.display());
         }
     });
@@ -192,8 +247,11 @@ pub async fn run(
         }
     });
 
-    let mut phones = Vec::new();
-    for p in &cfg.phones {
+    let start = |p: &Phone, cfg: &Arc<Config>| {
+        let mut include = cfg.receiving.include_numbers.clone();
+        include.extend(read_numbers(&cfg.receiving.include_numbers_file));
+        let mut exclude = cfg.receiving.exclude_numbers.clone();
+        exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
         let ctx = PhoneCtx {
             phone: p.clone(),
             cfg: cfg.clone(),
@@ -201,20 +259,81 @@ pub async fn run(
             owner: format!("{owner}:{}", p.id),
             wake: wake_rx.clone(),
             counters: Counters::default(),
-            include: include.clone(),
-            exclude: exclude.clone(),
+            include,
+            exclude,
             undecodable: HashSet::new(),
             board: board.clone(),
         };
-        phones.push(tokio::spawn(phone::run(ctx, stop.clone())));
-    }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        Running {
+            phone: p.clone(),
+            stop: stop_tx,
+            task: tokio::spawn(phone::run(ctx, stop_rx, suspend_rx.clone())),
+        }
+    };
+    let mut phones: Vec<Running> = cfg.phones.iter().map(|p| start(p, &cfg)).collect();
     if phones.is_empty() {
         tracing::warn!("no [[phone]] in the config: nothing to send or receive with");
     }
     tracing::info!(phones = cfg.phones.len(), "smsgw running");
-    let _ = stop.wait_for(|s| *s).await;
-    for p in phones {
-        let _ = p.await;
+    let mut outside_open = true;
+    loop {
+        let command = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            c = commands.recv(), if outside_open => match c {
+                Some(c) => c,
+                None => {
+                    outside_open = false;
+                    continue;
+                }
+            },
+            Some(c) = socket_commands.recv() => c,
+        };
+        match command {
+            Command::Suspend => {
+                tracing::info!("suspended: the modems are released");
+                suspend_tx.send_replace(true);
+            }
+            Command::Resume => {
+                tracing::info!("resumed");
+                suspend_tx.send_replace(false);
+            }
+            Command::Reload => {
+                let Some(path) = &config_path else { continue };
+                let new = match Config::load(path) {
+                    Ok(c) => Arc::new(c),
+                    Err(e) => {
+                        tracing::error!("reload refused, the running config stays: {e}");
+                        continue;
+                    }
+                };
+                let mut kept = Vec::new();
+                for r in phones.drain(..) {
+                    if new.phones.contains(&r.phone) {
+                        kept.push(r);
+                    } else {
+                        tracing::info!(phone = %r.phone.id, "reload: stopping (removed or changed)");
+                        let _ = r.stop.send(true);
+                        let _ = r.task.await;
+                    }
+                }
+                for p in &new.phones {
+                    if !kept.iter().any(|r| r.phone == *p) {
+                        tracing::info!(phone = %p.id, "reload: starting");
+                        kept.push(start(p, &new));
+                    }
+                }
+                phones = kept;
+                cfg = new;
+                tracing::info!(phones = phones.len(), "config reloaded");
+            }
+        }
+    }
+    for r in &phones {
+        let _ = r.stop.send(true);
+    }
+    for r in phones {
+        let _ = r.task.await;
     }
     poller.abort();
     control_task.abort();

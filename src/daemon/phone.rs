@@ -86,16 +86,29 @@ fn publish_counters(ctx: &PhoneCtx) {
 /// Why serving a connected modem ended.
 enum End {
     Stop,
+    Suspend,
     Reconnect(String),
 }
 
-/// Runs the phone until `stop` turns true.
-pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
+/// Runs the phone until `stop` turns true; while `suspended` is true the modem is released.
+pub async fn run(
+    mut ctx: PhoneCtx,
+    mut stop: watch::Receiver<bool>,
+    mut suspended: watch::Receiver<bool>,
+) {
     let sim = (ctx.phone.device == "sim").then(demo_sim);
     let mut backoff = Duration::from_secs(1);
     loop {
         if *stop.borrow() {
             return;
+        }
+        if *suspended.borrow() {
+            ctx.board
+                .update(&ctx.phone.id, |p| p.state = "suspended".into());
+            tokio::select! {
+                _ = async { let _ = suspended.wait_for(|s| !*s).await; } => {}
+                _ = stop.changed() => return,
+            }
         }
         ctx.board
             .update(&ctx.phone.id, |p| p.state = "connecting".into());
@@ -108,12 +121,13 @@ pub async fn run(mut ctx: PhoneCtx, mut stop: watch::Receiver<bool>) {
                     p.imei = modem.identity.imei.clone().unwrap_or_default();
                     p.imsi = modem.identity.imsi.clone().unwrap_or_default();
                 });
-                match serve(modem, &mut ctx, &mut stop).await {
+                match serve(modem, &mut ctx, &mut stop, &mut suspended).await {
                     End::Stop => {
                         ctx.board
                             .update(&ctx.phone.id, |p| p.state = "stopped".into());
                         return;
                     }
+                    End::Suspend => Duration::ZERO,
                     End::Reconnect(why) => {
                         tracing::warn!(phone = %ctx.phone.id, "reconnecting: {why}");
                         ctx.board.update(&ctx.phone.id, |p| {
@@ -234,7 +248,12 @@ async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
     }
 }
 
-async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<bool>) -> End {
+async fn serve(
+    mut modem: Modem,
+    ctx: &mut PhoneCtx,
+    stop: &mut watch::Receiver<bool>,
+    suspended: &mut watch::Receiver<bool>,
+) -> End {
     refresh_status(&mut modem, ctx).await;
     if ctx.phone.receive {
         if let Err(why) = sweep(&mut modem, ctx).await {
@@ -266,6 +285,10 @@ async fn serve(mut modem: Modem, ctx: &mut PhoneCtx, stop: &mut watch::Receiver<
             _ = stop.changed() => {
                 modem.close().await;
                 return End::Stop;
+            }
+            _ = async { let _ = suspended.wait_for(|s| *s).await; } => {
+                modem.close().await;
+                return End::Suspend;
             }
             event = modem.next_event() => match event {
                 None => Err("the modem's port closed".to_string()),
