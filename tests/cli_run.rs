@@ -226,3 +226,67 @@ async fn sighup_reloads_the_phone_list_and_sigusr1_sigusr2_release_and_take_back
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     assert!(daemon.wait().unwrap().success());
 }
+
+#[test]
+fn user_and_group_are_checked_against_the_devices_then_taken() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("SKIPPED: --user needs root");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let d = dir.path().display().to_string();
+    // A device only root can open.
+    let device = dir.path().join("ttyFAKE");
+    std::fs::write(&device, "").unwrap();
+    std::fs::set_permissions(&device, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = dir.path().join("smsgw.toml");
+    let write = |device: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/ctl/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/state/smsgw.db\"\n[[phone]]\nid = \"m\"\ndevice = \"{device}\"\n"
+            ),
+        )
+        .unwrap()
+    };
+    write(&device.display().to_string());
+    let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["run", "-U", "nobody", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("user nobody could not open") && msg.contains("add the user to group"),
+        "{msg}"
+    );
+    // With a device it can use, the daemon runs as nobody.
+    write("sim");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["run", "-U", "nobody", "-c"])
+        .arg(&config)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", daemon.id());
+    wait_for(
+        "the daemon to run as nobody with its socket",
+        Duration::from_secs(20),
+        || {
+            let uid_ok = std::fs::read_to_string(&status)
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("65534"));
+            uid_ok && dir.path().join("ctl/control.sock").exists()
+        },
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(daemon.wait().unwrap().success());
+}

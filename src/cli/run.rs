@@ -15,6 +15,13 @@ pub struct RunArgs {
     /// The config file.
     #[arg(short, long, default_value = DEFAULT_PATH)]
     config: PathBuf,
+    /// Run as this user (name or number) after start-up; it must be able to open every
+    /// modem device (checked first). Under systemd use `User=` instead.
+    #[arg(short = 'U', long)]
+    user: Option<String>,
+    /// Run with this group (default: the user's primary group).
+    #[arg(short = 'G', long, requires = "user")]
+    group: Option<String>,
 }
 
 /// A log file that can be reopened (after logrotate moved it away: SIGHUP).
@@ -103,6 +110,44 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(user) = &a.user {
+        let target = match smsgw::daemon::privileges::resolve(user, a.group.as_deref()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("smsgw: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        for p in &cfg.phones {
+            if p.device == "sim" || p.device.starts_with("tcp://") {
+                continue;
+            }
+            if let Err(e) =
+                smsgw::daemon::privileges::can_open(&target, std::path::Path::new(&p.device))
+            {
+                eprintln!("smsgw: phone {}: {e}", p.id);
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        // Directories the daemon writes after the drop.
+        let socket_dir = cfg
+            .daemon
+            .control_socket
+            .parent()
+            .map(std::path::Path::to_path_buf);
+        for dir in [Some(cfg.daemon.state_dir.clone()), socket_dir]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::create_dir_all(&dir)?;
+            let _ = nix::unistd::chown(&dir, Some(target.user.uid), Some(target.gid));
+        }
+        if let Err(e) = smsgw::daemon::privileges::drop_to(&target) {
+            eprintln!("smsgw: cannot become {user}: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+        tracing::info!(user = %target.user.name, "running as an unprivileged user");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -5,6 +5,7 @@
 pub mod hooks;
 mod phone;
 pub mod pidfile;
+pub mod privileges;
 mod receive;
 mod send;
 pub mod status;
