@@ -28,6 +28,24 @@ fn from_ucs2_hex(hex: &str) -> Result<String, String> {
         .collect())
 }
 
+/// Outbox rows (Gammu's layout) for split text parts: `Text` in UTF-16 hex, `TextDecoded`,
+/// `Coding`, the part's `UDH`, and `class` (-1 for none).
+fn rows(parts: &[Submit], class: i32) -> Vec<NewPart> {
+    parts
+        .iter()
+        .map(|p| {
+            let body = p.user_data.text().unwrap_or_default().to_string();
+            NewPart {
+                text_hex: Some(ucs2_hex(&body)),
+                text_decoded: body,
+                coding: Coding::from_alphabet(p.dcs.alphabet()),
+                udh_hex: p.udh.as_ref().map(|u| pdu::to_hex(&u.to_bytes())),
+                class,
+            }
+        })
+        .collect()
+}
+
 /// How `inject` queues a text.
 #[derive(Debug, Clone, Default)]
 pub struct InjectOptions {
@@ -83,19 +101,7 @@ pub fn new_message(
     };
     let parts = pdu::split(&template, text, encoding, ConcatRef::Eight(o.reference))
         .map_err(ComposeError::Encode)?;
-    let parts = parts
-        .iter()
-        .map(|p| {
-            let body = p.user_data.text().unwrap_or_default().to_string();
-            NewPart {
-                text_hex: Some(ucs2_hex(&body)),
-                text_decoded: body,
-                coding: Coding::from_alphabet(p.dcs.alphabet()),
-                udh_hex: p.udh.as_ref().map(|u| pdu::to_hex(&u.to_bytes())),
-                class: class.map_or(-1, |c| i32::from(c.number())),
-            }
-        })
-        .collect();
+    let parts = rows(&parts, class.map_or(-1, |c| i32::from(c.number())));
     Ok(NewMessage {
         destination: destination.to_string(),
         parts,
@@ -209,21 +215,7 @@ pub fn split_long_row(out: &Outgoing, reference: u8) -> Option<Vec<NewPart>> {
             .and_then(MessageClass::from_number),
     );
     let parts = pdu::split(&template, &text, encoding, ConcatRef::Eight(reference)).ok()?;
-    Some(
-        parts
-            .iter()
-            .map(|p| {
-                let body = p.user_data.text().unwrap_or_default().to_string();
-                NewPart {
-                    text_hex: Some(ucs2_hex(&body)),
-                    text_decoded: body,
-                    coding: Coding::from_alphabet(p.dcs.alphabet()),
-                    udh_hex: p.udh.as_ref().map(|u| pdu::to_hex(&u.to_bytes())),
-                    class: part.class,
-                }
-            })
-            .collect(),
-    )
+    Some(rows(&parts, part.class))
 }
 
 /// The SUBMIT of every part still to send, with its `SequencePosition`; an error says why

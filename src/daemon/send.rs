@@ -217,8 +217,19 @@ async fn send_one(
                 let code = f.code.map_or(-1, i32::from);
                 let link_down = f.link_down;
                 tracing::warn!(id = out.id, part = seq, "send failed: {f}");
+                if f.kind == SendErrorKind::Unknown {
+                    tracing::warn!(
+                        id = out.id,
+                        part = seq,
+                        "the part may have been delivered: a retry may duplicate it"
+                    );
+                }
+                let retryable = matches!(f.kind, SendErrorKind::NotSent | SendErrorKind::Unknown);
                 let result = match f.kind {
-                    SendErrorKind::Rejected => {
+                    // Refused for good, or out of retries: the message ends in error.
+                    SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown
+                        if !retryable || out.retries + 1 > max_retries =>
+                    {
                         ctx.counters.failed += 1;
                         finish(
                             ctx,
@@ -232,39 +243,17 @@ async fn send_one(
                         )
                         .await
                     }
-                    SendErrorKind::NotSent | SendErrorKind::Unknown => {
-                        if f.kind == SendErrorKind::Unknown {
-                            tracing::warn!(
-                                id = out.id,
-                                part = seq,
-                                "the part may have been delivered: a retry may duplicate it"
-                            );
-                        }
-                        if out.retries + 1 > max_retries {
-                            ctx.counters.failed += 1;
-                            finish(
-                                ctx,
-                                out,
-                                Outcome::Failed {
-                                    status_code: code,
-                                    reason: f.reason,
-                                    unusable: false,
-                                },
-                                retry_timeout,
-                            )
-                            .await
-                        } else {
-                            finish(
-                                ctx,
-                                out,
-                                Outcome::Retry {
-                                    status_code: code,
-                                    reason: f.reason,
-                                },
-                                retry_timeout,
-                            )
-                            .await
-                        }
+                    SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown => {
+                        finish(
+                            ctx,
+                            out,
+                            Outcome::Retry {
+                                status_code: code,
+                                reason: f.reason,
+                            },
+                            retry_timeout,
+                        )
+                        .await
                     }
                     SendErrorKind::RouteDown => {
                         finish(
