@@ -3,6 +3,7 @@
 
 mod config;
 mod db;
+mod doc;
 mod inject;
 mod monitor;
 mod pdu;
@@ -36,6 +37,9 @@ enum Command {
     /// Create or check the database schema.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Write the man pages or shell completions (for packagers).
+    #[command(subcommand, hide = true)]
+    Doc(doc::DocCommand),
     /// Check the configuration file.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -54,5 +58,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Db(c) => db::run(c),
         Command::Monitor(a) => monitor::run(a),
+        Command::Doc(c) => doc::run(c),
     }
 }

@@ -192,7 +192,21 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             tracing::info!("stopping");
             let _ = stop_tx.send(true);
         });
+        // systemd (Type=notify): ready once the storage is up, and alive while the runtime
+        // runs. Outside systemd these do nothing.
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        let mut usec = 0;
+        if sd_notify::watchdog_enabled(false, &mut usec) {
+            let period = std::time::Duration::from_micros(usec / 2);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                }
+            });
+        }
         smsgw::daemon::run_with(cfg, Some(a.config.clone()), storage, stop_rx, cmd_rx).await?;
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -1,0 +1,109 @@
+//! `smsgw doc`: writes the man pages and shell completions from the command definitions and
+//! the config key table (CI checks the committed copies are fresh).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Subcommand};
+use smsgw::config::{ARRAY_SECTIONS, KEYS};
+
+#[derive(Debug, Subcommand)]
+pub enum DocCommand {
+    /// Write smsgw(8), one page per subcommand, and smsgw.toml(5) into DIR.
+    Man(DirArg),
+    /// Write bash, zsh and fish completions into DIR.
+    Completions(DirArg),
+}
+
+#[derive(Debug, Args)]
+pub struct DirArg {
+    dir: PathBuf,
+}
+
+pub fn run(cmd: DocCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DocCommand::Man(a) => {
+            std::fs::create_dir_all(&a.dir)?;
+            let root = super::Cli::command();
+            pages(&root, "smsgw", &a.dir)?;
+            std::fs::write(a.dir.join("smsgw.toml.5"), config_page())?;
+        }
+        DocCommand::Completions(a) => {
+            std::fs::create_dir_all(&a.dir)?;
+            for shell in [
+                clap_complete::Shell::Bash,
+                clap_complete::Shell::Zsh,
+                clap_complete::Shell::Fish,
+            ] {
+                let mut cmd = super::Cli::command();
+                clap_complete::generate_to(shell, &mut cmd, "smsgw", &a.dir)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// smsgw.8 and smsgw-<sub>.8 for every visible subcommand, recursively.
+fn pages(cmd: &clap::Command, name: &str, dir: &Path) -> anyhow::Result<()> {
+    let cmd = cmd
+        .clone()
+        .name(name.to_string())
+        .display_name(name.replace('-', " "));
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .render(&mut buf)?;
+    std::fs::write(dir.join(format!("{name}.8")), buf)?;
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        pages(sub, &format!("{name}-{}", sub.get_name()), dir)?;
+    }
+    Ok(())
+}
+
+fn roff(text: &str) -> String {
+    text.replace('\\', "\\e")
+        .replace('-', "\\-")
+        .replace('\'', "\\(aq")
+}
+
+/// smsgw.toml(5), from the key table the parser is tested against.
+fn config_page() -> Vec<u8> {
+    let mut o = Vec::new();
+    let _ = writeln!(
+        o,
+        ".TH SMSGW.TOML 5 \"\" \"smsgw {}\" \"File Formats\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        o,
+        ".SH NAME\nsmsgw.toml \\- configuration of the smsgw SMS gateway"
+    );
+    let _ = writeln!(
+        o,
+        ".SH DESCRIPTION\nOne TOML file, /etc/smsgw/smsgw.toml by default (\\fB\\-c\\fR selects another). Unknown keys and bad values are errors naming the file, line and key; \\fBsmsgw config check\\fR checks a file."
+    );
+    let mut section = "";
+    for k in KEYS {
+        if k.section != section {
+            section = k.section;
+            let header = if ARRAY_SECTIONS.contains(&section) {
+                format!("[[{section}]]")
+            } else {
+                format!("[{section}]")
+            };
+            let _ = writeln!(o, ".SH {}", roff(&header));
+        }
+        let _ = writeln!(o, ".TP\n\\fB{}\\fR = {}", roff(k.name), roff(k.example));
+        let _ = writeln!(o, "{}", roff(k.doc));
+        let _ = writeln!(o, "Default: {}.", roff(k.default));
+    }
+    let _ = writeln!(
+        o,
+        ".SH EXAMPLE\n.nf\n[storage]\nkind = \"sqlite\"\npath = \"/var/lib/smsgw/smsgw.db\"\n\n[[phone]]\nid = \"modem1\"\ndevice = \"/dev/serial/by\\-id/usb\\-HUAWEI_Mobile\\-if00\\-port0\"\npin = \"1234\"\n.fi\n.SH SEE ALSO\nsmsgw(8)"
+    );
+    o
+}
