@@ -10,6 +10,7 @@ pub mod at;
 pub mod compose;
 pub mod config;
 pub mod daemon;
+pub mod import;
 pub mod modem;
 pub mod pdu;
 pub mod route;

@@ -49,11 +49,17 @@ _smsgw() {
             smsgw__subcmd__config,help)
                 cmd="smsgw__subcmd__config__subcmd__help"
                 ;;
+            smsgw__subcmd__config,import-gammu)
+                cmd="smsgw__subcmd__config__subcmd__import__subcmd__gammu"
+                ;;
             smsgw__subcmd__config__subcmd__help,check)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__check"
                 ;;
             smsgw__subcmd__config__subcmd__help,help)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            smsgw__subcmd__config__subcmd__help,import-gammu)
+                cmd="smsgw__subcmd__config__subcmd__help__subcmd__import__subcmd__gammu"
                 ;;
             smsgw__subcmd__db,check)
                 cmd="smsgw__subcmd__db__subcmd__check"
@@ -121,6 +127,9 @@ _smsgw() {
             smsgw__subcmd__help__subcmd__config,check)
                 cmd="smsgw__subcmd__help__subcmd__config__subcmd__check"
                 ;;
+            smsgw__subcmd__help__subcmd__config,import-gammu)
+                cmd="smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__gammu"
+                ;;
             smsgw__subcmd__help__subcmd__db,check)
                 cmd="smsgw__subcmd__help__subcmd__db__subcmd__check"
                 ;;
@@ -187,7 +196,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config)
-            opts="-h -V --help --version check help"
+            opts="-h -V --help --version check import-gammu help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +224,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__help)
-            opts="check help"
+            opts="check import-gammu help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +254,34 @@ _smsgw() {
         smsgw__subcmd__config__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__config__subcmd__help__subcmd__import__subcmd__gammu)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__config__subcmd__import__subcmd__gammu)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -483,7 +520,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config)
-            opts="check"
+            opts="check import-gammu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +534,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__gammu)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -11,6 +11,16 @@ pub enum ConfigCommand {
     /// Check a config file: every error names the file, line and key. Exits 2 when it is
     /// not usable.
     Check(CheckArgs),
+    /// Convert a gammu-smsd config (`/etc/gammu-smsdrc`) to smsgw's TOML, printed on
+    /// standard output, with a comment for every key that could not be carried over.
+    ImportGammu(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The gammu-smsd config.
+    #[arg(default_value = "/etc/gammu-smsdrc")]
+    file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -25,6 +35,19 @@ pub struct CheckArgs {
 
 pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ConfigCommand::ImportGammu(a) => match std::fs::read_to_string(&a.file) {
+            Ok(text) => {
+                print!(
+                    "{}",
+                    smsgw::import::gammu_to_toml(&text, &a.file.display().to_string())
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("smsgw: cannot read {}: {e}", a.file.display());
+                Ok(ExitCode::from(2))
+            }
+        },
         ConfigCommand::Check(a) => {
             if a.keys {
                 print!("{}", Config::describe_keys());

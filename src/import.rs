@@ -1,0 +1,384 @@
+//! `smsgw config import-gammu`: a gammu-smsd config (`/etc/gammu-smsdrc`: its `[gammu]` and
+//! `[smsd]` keys) turned into smsgw's TOML, with a comment for every key that could not be
+//! carried over and why.
+
+use std::collections::BTreeMap;
+
+/// An INI file as Gammu reads it: case-insensitive sections and keys, `;`/`#` comments.
+fn parse_ini(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with(';') || l.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            section = name.trim().to_ascii_lowercase();
+            continue;
+        }
+        if let Some((k, v)) = l.split_once('=') {
+            out.entry(section.clone())
+                .or_default()
+                .push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn boolean(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "t" => Some(true),
+        "0" | "false" | "no" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
+
+/// The TOML for a gammu-smsd config. `source` names the file in the header comment.
+pub fn gammu_to_toml(text: &str, source: &str) -> String {
+    let ini = parse_ini(text);
+    let empty = Vec::new();
+    let gammu = ini.get("gammu").unwrap_or(&empty);
+    let smsd = ini.get("smsd").unwrap_or(&empty);
+    let get = |list: &Vec<(String, String)>, key: &str| {
+        list.iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let mut daemon = Vec::new();
+    let mut storage = Vec::new();
+    let mut phone = Vec::new();
+    let mut sending = Vec::new();
+    let mut receiving = Vec::new();
+    let mut hooks = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+
+    // [gammu]
+    for (k, v) in gammu {
+        match k.as_str() {
+            "device" | "port" => phone.push(format!("device = {}", quoted(v))),
+            "connection" => {
+                let baud = v
+                    .to_ascii_lowercase()
+                    .trim_start_matches("at")
+                    .parse::<u32>()
+                    .ok();
+                match baud {
+                    Some(b) => phone.push(format!("baud = {b}")),
+                    None if v.eq_ignore_ascii_case("at") => {}
+                    None => notes.push(format!(
+                        "[gammu] connection = {v}: smsgw talks AT over serial or tcp:// only"
+                    )),
+                }
+            }
+            _ => notes.push(format!(
+                "[gammu] {k} = {v}: no smsgw equivalent (the AT driver adapts by itself)"
+            )),
+        }
+    }
+    // [smsd]
+    let service = get(smsd, "service")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let driver = get(smsd, "driver").unwrap_or_default().to_ascii_lowercase();
+    match (service.as_str(), driver.as_str()) {
+        ("sql", "sqlite3") | ("sql", "sqlite") => {
+            let dir = get(smsd, "dbdir").unwrap_or_default();
+            let db = get(smsd, "database").unwrap_or_else(|| "sms".into());
+            let path = if dir.is_empty() {
+                db
+            } else {
+                format!("{}/{db}", dir.trim_end_matches('/'))
+            };
+            storage.push("kind = \"sqlite\"".to_string());
+            storage.push(format!("path = {}", quoted(&path)));
+        }
+        ("null", _) => storage.push("kind = \"null\"".to_string()),
+        (s, d) => {
+            storage.push("kind = \"sqlite\"".to_string());
+            storage.push("path = \"/var/lib/smsgw/smsgw.db\"".to_string());
+            notes.push(format!(
+                "[smsd] service = {s}{}: not available in this version of smsgw; SQLite is used meanwhile (PostgreSQL, MySQL and files storages come in later versions)",
+                if d.is_empty() { String::new() } else { format!(", driver = {d}") }
+            ));
+        }
+    }
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
+    for (k, v) in smsd {
+        let num = || v.parse::<i64>().ok().filter(|n| *n >= 0);
+        let mapped = match k.as_str() {
+            "service" | "driver" | "dbdir" | "database" => true,
+            "pin" => {
+                phone.push(format!("pin = {}", quoted(v)));
+                true
+            }
+            "phoneid" => {
+                phone.insert(0, format!("id = {}", quoted(v)));
+                true
+            }
+            "smsc" => {
+                phone.push(format!("smsc = {}", quoted(v)));
+                true
+            }
+            "receivefrequency" | "statusfrequency" | "resetfrequency" => match num() {
+                Some(n) => {
+                    let key = match k.as_str() {
+                        "receivefrequency" => "receive_frequency",
+                        "statusfrequency" => "status_frequency",
+                        _ => "reset_frequency",
+                    };
+                    // Gammu's 0 receive frequency means "every loop"; ours is seconds.
+                    phone.push(format!(
+                        "{key} = {}",
+                        if key == "receive_frequency" {
+                            n.max(1)
+                        } else {
+                            n
+                        }
+                    ));
+                    true
+                }
+                None => false,
+            },
+            "sendtimeout" => match num() {
+                Some(n) => {
+                    // Gammu's default 30 s is short for busy networks; keep at least that.
+                    phone.push(format!("send_timeout = {}", n.max(1)));
+                    true
+                }
+                None => false,
+            },
+            "hangupcalls" | "send" | "receive" => match boolean(v) {
+                Some(b) => {
+                    let key = if k == "hangupcalls" {
+                        "hangup_calls"
+                    } else {
+                        k.as_str()
+                    };
+                    phone.push(format!("{key} = {b}"));
+                    true
+                }
+                None => false,
+            },
+            "maxretries" => num()
+                .map(|n| sending.push(format!("max_retries = {n}")))
+                .is_some(),
+            "retrytimeout" => num()
+                .map(|n| sending.push(format!("retry_timeout = {n}")))
+                .is_some(),
+            "deliveryreportdelay" => num()
+                .map(|n| sending.push(format!("delivery_report_delay = {n}")))
+                .is_some(),
+            "deliveryreport" => {
+                let on = !v.eq_ignore_ascii_case("no");
+                sending.push(format!("delivery_reports = {on}"));
+                if v.eq_ignore_ascii_case("sms") {
+                    notes.push("[smsd] DeliveryReport = sms: reports update sentitems (as Gammu's SQL service does); they are not stored as messages".into());
+                }
+                true
+            }
+            "multiparttimeout" => num()
+                .map(|n| receiving.push(format!("multipart_timeout = {n}")))
+                .is_some(),
+            "includenumbersfile" => {
+                receiving.push(format!("include_numbers_file = {}", quoted(v)));
+                true
+            }
+            "excludenumbersfile" => {
+                receiving.push(format!("exclude_numbers_file = {}", quoted(v)));
+                true
+            }
+            "runonreceive" | "runonsent" | "runonfailure" | "runonincomingcall" => {
+                let key = match k.as_str() {
+                    "runonreceive" => "run_on_receive",
+                    "runonsent" => "run_on_sent",
+                    "runonfailure" => "run_on_failure",
+                    _ => "run_on_incoming_call",
+                };
+                if v.contains(['|', '>', '<', ';', '&', '$', '`']) {
+                    notes.push(format!("[smsd] {k}: smsgw runs hooks without a shell; written as `sh -c` to keep its shell syntax"));
+                    hooks.push(format!(
+                        "{key} = {}",
+                        quoted(&format!("sh -c {} hook", quoted(&format!("{v} \"$@\""))))
+                    ));
+                } else {
+                    hooks.push(format!("{key} = {}", quoted(v)));
+                }
+                true
+            }
+            "logfile" => {
+                let target = match v.to_ascii_lowercase().as_str() {
+                    "syslog" | "stderr" | "stdout" => "stderr".to_string(),
+                    _ => v.clone(),
+                };
+                daemon.push(format!("log = {}", quoted(&target)));
+                true
+            }
+            "debuglevel" => {
+                if v.parse::<i64>().unwrap_or(0) > 0 {
+                    daemon.push("log_level = \"debug\"".into());
+                }
+                true
+            }
+            _ => false,
+        };
+        if !mapped {
+            let why = match k.as_str() {
+                "commtimeout" | "loopsleep" => {
+                    "smsgw is event-driven: it sends within milliseconds and sleeps when idle"
+                }
+                "checksecurity" | "checkbattery" | "checksignal" | "checknetwork" => {
+                    "always done, each tolerant of modems that lack it"
+                }
+                "backendretries" => {
+                    "storage outages are retried with backoff for as long as they last"
+                }
+                "user" | "password" | "host" | "pc" | "sql" => {
+                    "belongs to a SQL server storage this version does not have"
+                }
+                "inboxpath" | "outboxpath" | "sentsmspath" | "errorsmspath" | "inboxformat"
+                | "outboxformat" | "transmitformat" => {
+                    "belongs to the files storage this version does not have"
+                }
+                _ => "no smsgw equivalent, or an invalid value",
+            };
+            let shown = if k == "password" { "***" } else { v.as_str() };
+            notes.push(format!("[smsd] {k} = {shown}: {why}"));
+        }
+    }
+    for (section, list) in [
+        ("include_numbers", &mut include),
+        ("exclude_numbers", &mut exclude),
+    ] {
+        if let Some(items) = ini.get(section) {
+            list.extend(items.iter().map(|(_, v)| quoted(v)));
+        }
+    }
+    if !include.is_empty() {
+        receiving.push(format!("include_numbers = [{}]", include.join(", ")));
+    }
+    if !exclude.is_empty() {
+        receiving.push(format!("exclude_numbers = [{}]", exclude.join(", ")));
+    }
+    if !phone.iter().any(|l| l.starts_with("id = ")) {
+        phone.insert(0, "id = \"modem1\"".into());
+    }
+    if !phone.iter().any(|l| l.starts_with("device = ")) {
+        phone.insert(1, "device = \"/dev/ttyUSB0\"".into());
+        notes.push("[gammu] device: missing, /dev/ttyUSB0 assumed".into());
+    }
+
+    let mut out =
+        format!("# smsgw configuration imported from {source} by `smsgw config import-gammu`.\n");
+    if !notes.is_empty() {
+        out.push_str("#\n# Not carried over:\n");
+        for n in &notes {
+            out.push_str(&format!("#   {n}\n"));
+        }
+    }
+    for (name, lines, array) in [
+        ("daemon", &daemon, false),
+        ("storage", &storage, false),
+        ("phone", &phone, true),
+        ("sending", &sending, false),
+        ("receiving", &receiving, false),
+        ("hooks", &hooks, false),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        out.push_str(&if array {
+            format!("\n[[{name}]]\n")
+        } else {
+            format!("\n[{name}]\n")
+        });
+        for l in lines {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn check(toml: &str) -> Config {
+        Config::parse(toml, Path::new("imported.toml")).unwrap_or_else(|e| panic!("{e}\n{toml}"))
+    }
+
+    #[test]
+    fn an_sql_sqlite_config_carries_over() {
+        let gammu = "[gammu]\nport = /dev/ttyUSB2\nconnection = at115200\nmodel = \n\n[smsd]\nservice = sql\ndriver = sqlite3\ndbdir = /var/lib/gammu/\ndatabase = smsd.db\nPIN = 1234\nPhoneID = huawei\nRunOnReceive = /usr/local/bin/on-sms\nRunOnFailure = /usr/bin/logger -t sms failure\nReceiveFrequency = 30\nCommTimeout = 5\nMaxRetries = 3\nRetryTimeout = 120\nDeliveryReport = sms\nLogFile = syslog\nDebugLevel = 1\n\n[exclude_numbers]\nnumber1 = +48600100200\n";
+        let toml = gammu_to_toml(gammu, "/etc/gammu-smsdrc");
+        let c = check(&toml);
+        let p = &c.phones[0];
+        assert_eq!(
+            (p.id.as_str(), p.device.as_str(), p.baud, p.pin.as_deref()),
+            ("huawei", "/dev/ttyUSB2", 115_200, Some("1234"))
+        );
+        assert_eq!(p.receive_frequency, 30);
+        assert_eq!(c.storage.path, Path::new("/var/lib/gammu/smsd.db"));
+        assert_eq!(
+            (
+                c.sending.max_retries,
+                c.sending.retry_timeout,
+                c.sending.delivery_reports
+            ),
+            (3, 120, true)
+        );
+        assert_eq!(
+            c.hooks.run_on_receive.as_deref(),
+            Some("/usr/local/bin/on-sms")
+        );
+        assert_eq!(c.receiving.exclude_numbers, ["+48600100200"]);
+        assert_eq!(c.daemon.log_level, "debug");
+        assert!(
+            toml.contains("#   [smsd] commtimeout = 5: smsgw is event-driven"),
+            "{toml}"
+        );
+        assert!(
+            toml.contains("#   [gammu] model = : no smsgw equivalent"),
+            "{toml}"
+        );
+    }
+
+    #[test]
+    fn files_and_mysql_configs_import_with_the_reason_they_cannot_be_kept() {
+        let files = "[gammu]\ndevice = /dev/ttyACM0\n[smsd]\nservice = files\ninboxpath = /var/spool/sms/inbox/\noutboxpath = /var/spool/sms/outbox/\n";
+        let toml = gammu_to_toml(files, "files.rc");
+        check(&toml);
+        assert!(
+            toml.contains("service = files: not available in this version"),
+            "{toml}"
+        );
+        assert!(
+            toml.contains("inboxpath = /var/spool/sms/inbox/: belongs to the files storage"),
+            "{toml}"
+        );
+        let mysql = "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_mysql\nhost = localhost\nuser = smsd\npassword = secret\ndatabase = smsd\nRunOnReceive = /bin/echo $1 >> /tmp/log\n";
+        let toml = gammu_to_toml(mysql, "mysql.rc");
+        let c = check(&toml);
+        assert!(
+            toml.contains("driver = native_mysql: not available"),
+            "{toml}"
+        );
+        assert!(
+            !toml.contains("secret"),
+            "the password is not copied: {toml}"
+        );
+        assert_eq!(
+            c.hooks.run_on_receive.as_deref(),
+            Some("sh -c '/bin/echo $1 >> /tmp/log \"$@\"' hook")
+        );
+    }
+}
