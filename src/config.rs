@@ -29,6 +29,15 @@ pub struct Config {
     pub sending: Sending,
     pub receiving: Receiving,
     pub hooks: Hooks,
+    pub metrics: Metrics,
+}
+
+/// `[metrics]`: an optional Prometheus endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Metrics {
+    /// `host:port` to serve `/metrics` on; empty (the default) serves nothing.
+    pub listen: String,
 }
 
 /// `[daemon]`: files of the running daemon.
@@ -316,6 +325,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run when a message fails or the modem fails (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
     Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
     Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
+    Key { section: "metrics", name: "listen", default: "\"\"", doc: "host:port of a Prometheus endpoint (/metrics); empty serves nothing. Keep it on 127.0.0.1 unless a firewall protects it.", example: "\"127.0.0.1:9745\"", bad: "9745" },
 ];
 
 /// Sections that are arrays of tables (`[[phone]]`).
@@ -422,6 +432,18 @@ impl Config {
                 message,
             }
         };
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(err(
+                "listen",
+                "metrics.listen",
+                format!(
+                    "{:?} is not host:port (e.g. 127.0.0.1:9745)",
+                    self.metrics.listen
+                ),
+            ));
+        }
         let levels = ["error", "warn", "info", "debug", "trace"];
         if !levels.contains(&self.daemon.log_level.as_str()) {
             return Err(err(

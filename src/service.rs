@@ -306,6 +306,10 @@ pub trait Service: Send + Sync {
     /// rest in `outbox_multipart`, UDH per row) before its first send, so that a retry
     /// reuses the same concatenation reference. Returns the message with its new parts.
     async fn split_outbox(&self, out: &Outgoing, parts: &[NewPart]) -> Result<Outgoing>;
+    /// Messages waiting in the outbox (for metrics), `None` when the storage cannot tell.
+    async fn outbox_depth(&self) -> Result<Option<u64>> {
+        Ok(None)
+    }
     /// The owners of the claims held now (as given to `claim_outbox`).
     async fn claim_owners(&self) -> Result<Vec<String>> {
         Ok(Vec::new())

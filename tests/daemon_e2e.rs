@@ -654,3 +654,64 @@ async fn with_null_storage_the_hooks_exit_status_is_the_commit() {
         .expect("deleted once the hook succeeds");
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_scraped_while_the_daemon_sends() {
+    init_log();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = Daemon::start(
+        vec![SimConfig::default()],
+        "",
+        &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .await;
+    d.inject(&["TEXT", "+48600100200", "--text", "counted"]);
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 1)
+        .await
+        .expect("sent");
+    let scrape = |path: &'static str| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("metrics port");
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.unwrap();
+        body
+    };
+    let deadline = tokio::time::Instant::now() + T;
+    let body = loop {
+        let b = scrape("/metrics").await;
+        if b.contains("smsgw_messages_sent_total{phone=\"m0\"} 1") {
+            break b;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no sent count in\n{b}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+    for line in [
+        "smsgw_phone_connected{phone=\"m0\"} 1",
+        "smsgw_phone_signal_percent{phone=\"m0\"} 65",
+        "smsgw_phone_registered{phone=\"m0\",network=\"Sim Network\"} 1",
+        "smsgw_send_duration_seconds_count{phone=\"m0\"} 1",
+        "smsgw_send_duration_seconds_bucket{phone=\"m0\",le=\"+Inf\"} 1",
+        "smsgw_storage_up 1",
+    ] {
+        assert!(body.contains(line), "missing {line:?} in\n{body}");
+    }
+    d.wait_count("SELECT count(*) FROM outbox", 0).await;
+    assert!(scrape("/metrics").await.contains("smsgw_outbox_depth 0"));
+    assert!(scrape("/other").await.starts_with("HTTP/1.1 404"));
+    d.stop().await;
+}

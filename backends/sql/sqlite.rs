@@ -509,6 +509,15 @@ impl Service for Sqlite {
             .await
     }
 
+    async fn outbox_depth(&self) -> Result<Option<u64>> {
+        self.call(|c| {
+            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+                .map(|n| Some(n.max(0) as u64))
+                .map_err(db)
+        })
+        .await
+    }
+
     async fn claim_owners(&self) -> Result<Vec<String>> {
         self.call(|c| {
             let mut st = c

@@ -3,6 +3,7 @@
 //! and by the modems' unsolicited codes. Idle means asleep.
 
 pub mod hooks;
+pub mod metrics;
 mod phone;
 pub mod pidfile;
 pub mod privileges;
@@ -234,6 +235,13 @@ pub async fn run_with(
             tracing::warn!("control socket {}: {e} (inject cannot wake the daemon; new messages are found within a second anyway)", control_path.display());
         }
     });
+    let metrics = (!cfg.metrics.listen.is_empty()).then(|| {
+        tokio::spawn(metrics::serve(
+            cfg.metrics.listen.clone(),
+            board.clone(),
+            storage.clone(),
+        ))
+    });
     // Rows written by other programs (Kalkun, scripts, gammu-smsd-inject).
     let poll_storage = storage.clone();
     let poll_wake = wake_tx.clone();
@@ -338,6 +346,9 @@ pub async fn run_with(
     }
     poller.abort();
     control_task.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     let _ = std::fs::remove_file(&cfg.daemon.control_socket);
     tracing::info!("smsgw stopped");
     Ok(())

@@ -187,7 +187,11 @@ async fn send_one(
         }
         submit.smsc = smsc.clone();
         let report = submit.status_report_request;
-        match route.send(&submit).await {
+        let started = Instant::now();
+        let sent = route.send(&submit).await;
+        ctx.board
+            .observe_send(route.id(), started.elapsed().as_secs_f64());
+        match sent {
             Ok(receipt) => {
                 tracing::info!(id = out.id, part = seq, mr = ?receipt.tpmr, to = %out.destination, route = route.id(), "sent");
                 let result = PartResult::Sent {

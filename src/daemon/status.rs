@@ -37,9 +37,36 @@ pub struct Status {
     pub phones: Vec<PhoneState>,
 }
 
+/// Upper bounds (seconds) of the send-latency histogram buckets.
+pub const SEND_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// A Prometheus-style histogram of how long sending one part took.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Histogram {
+    /// Cumulative counts per bucket of [`SEND_BUCKETS`].
+    pub buckets: [u64; 10],
+    pub count: u64,
+    pub sum: f64,
+}
+
+impl Histogram {
+    pub fn observe(&mut self, secs: f64) {
+        for (i, le) in SEND_BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
+}
+
 /// The shared board the phone tasks write.
 #[derive(Debug, Clone, Default)]
-pub struct Board(Arc<Mutex<BTreeMap<String, PhoneState>>>);
+pub struct Board(
+    Arc<Mutex<BTreeMap<String, PhoneState>>>,
+    Arc<Mutex<BTreeMap<String, Histogram>>>,
+);
 
 impl Board {
     /// Changes one phone's entry.
@@ -52,6 +79,20 @@ impl Board {
             ..PhoneState::default()
         });
         f(entry);
+    }
+
+    /// Records how long sending one part through `id` took.
+    pub fn observe_send(&self, id: &str, secs: f64) {
+        self.1
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.to_string())
+            .or_default()
+            .observe(secs);
+    }
+
+    pub fn send_latency(&self) -> BTreeMap<String, Histogram> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn phones(&self) -> Vec<PhoneState> {

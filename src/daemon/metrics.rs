@@ -1,0 +1,203 @@
+//! The optional Prometheus endpoint (`[metrics] listen`): per-phone signal, battery,
+//! registration and counters, outbox depth, send latency and storage health, rendered from
+//! the same board the control socket serves to `monitor --json`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::status::{Board, SEND_BUCKETS};
+use crate::service::Service;
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The exposition text.
+pub async fn render(board: &Board, storage: &dyn Service) -> String {
+    let mut o = String::new();
+    let phones = board.phones();
+    let gauge = |o: &mut String, name: &str, help: &str, kind: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+    gauge(
+        &mut o,
+        "smsgw_phone_connected",
+        "1 when the modem is connected and set up.",
+        "gauge",
+    );
+    for p in &phones {
+        let _ = writeln!(
+            o,
+            "smsgw_phone_connected{{phone=\"{}\"}} {}",
+            label(&p.id),
+            u8::from(p.state == "connected")
+        );
+    }
+    gauge(
+        &mut o,
+        "smsgw_phone_signal_percent",
+        "Signal quality, 0-100 (-1 unknown).",
+        "gauge",
+    );
+    for p in &phones {
+        let _ = writeln!(
+            o,
+            "smsgw_phone_signal_percent{{phone=\"{}\"}} {}",
+            label(&p.id),
+            p.signal
+        );
+    }
+    gauge(
+        &mut o,
+        "smsgw_phone_battery_percent",
+        "Battery charge, 0-100 (-1 unknown).",
+        "gauge",
+    );
+    for p in &phones {
+        let _ = writeln!(
+            o,
+            "smsgw_phone_battery_percent{{phone=\"{}\"}} {}",
+            label(&p.id),
+            p.battery
+        );
+    }
+    gauge(
+        &mut o,
+        "smsgw_phone_registered",
+        "1 when the modem is registered to a network.",
+        "gauge",
+    );
+    for p in &phones {
+        let registered = !p.network_code.is_empty() && p.network_code != "ERROR";
+        let _ = writeln!(
+            o,
+            "smsgw_phone_registered{{phone=\"{}\",network=\"{}\"}} {}",
+            label(&p.id),
+            label(&p.network_name),
+            u8::from(registered)
+        );
+    }
+    for (name, help, get) in [
+        (
+            "smsgw_messages_sent_total",
+            "Parts sent.",
+            (|p: &super::status::PhoneState| p.sent) as fn(&super::status::PhoneState) -> u64,
+        ),
+        (
+            "smsgw_messages_received_total",
+            "Parts received and stored.",
+            |p| p.received,
+        ),
+        (
+            "smsgw_messages_failed_total",
+            "Messages that ended in an error state.",
+            |p| p.failed,
+        ),
+    ] {
+        gauge(&mut o, name, help, "counter");
+        for p in &phones {
+            let _ = writeln!(o, "{name}{{phone=\"{}\"}} {}", label(&p.id), get(p));
+        }
+    }
+    gauge(
+        &mut o,
+        "smsgw_send_duration_seconds",
+        "Time to send one part (AT+CMGS to +CMGS).",
+        "histogram",
+    );
+    for (phone, h) in board.send_latency() {
+        let phone = label(&phone);
+        for (le, n) in SEND_BUCKETS.iter().zip(h.buckets) {
+            let _ = writeln!(
+                o,
+                "smsgw_send_duration_seconds_bucket{{phone=\"{phone}\",le=\"{le}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "smsgw_send_duration_seconds_bucket{{phone=\"{phone}\",le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(
+            o,
+            "smsgw_send_duration_seconds_sum{{phone=\"{phone}\"}} {}",
+            h.sum
+        );
+        let _ = writeln!(
+            o,
+            "smsgw_send_duration_seconds_count{{phone=\"{phone}\"}} {}",
+            h.count
+        );
+    }
+    let (up, depth) = match storage.health().await {
+        Ok(()) => (1, storage.outbox_depth().await.ok().flatten()),
+        Err(_) => (0, None),
+    };
+    gauge(
+        &mut o,
+        "smsgw_storage_up",
+        "1 when the storage answers.",
+        "gauge",
+    );
+    let _ = writeln!(o, "smsgw_storage_up {up}");
+    if let Some(d) = depth {
+        gauge(
+            &mut o,
+            "smsgw_outbox_depth",
+            "Messages waiting in the outbox.",
+            "gauge",
+        );
+        let _ = writeln!(o, "smsgw_outbox_depth {d}");
+    }
+    o
+}
+
+/// Serves `/metrics` on `listen` until the task is aborted.
+pub async fn serve(listen: String, board: Board, storage: Arc<dyn Service>) {
+    let listener = match tokio::net::TcpListener::bind(&listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("metrics: cannot listen on {listen}: {e}");
+            return;
+        }
+    };
+    tracing::info!("metrics on http://{listen}/metrics");
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            continue;
+        };
+        let (board, storage) = (board.clone(), storage.clone());
+        tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            let n =
+                match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
+                    .await
+                {
+                    Ok(Ok(n)) => n,
+                    _ => return,
+                };
+            let request = String::from_utf8_lossy(&buf[..n]);
+            let path = request.split_whitespace().nth(1).unwrap_or("");
+            let (status, body, kind) = if path == "/metrics" || path.starts_with("/metrics?") {
+                (
+                    "200 OK",
+                    render(&board, storage.as_ref()).await,
+                    "text/plain; version=0.0.4",
+                )
+            } else {
+                (
+                    "404 Not Found",
+                    "smsgw serves /metrics\n".to_string(),
+                    "text/plain",
+                )
+            };
+            let head = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = sock.write_all(head.as_bytes()).await;
+            let _ = sock.write_all(body.as_bytes()).await;
+        });
+    }
+}
