@@ -324,3 +324,39 @@ fn systemd_hears_ready_and_stopping() {
     assert_eq!(std::str::from_utf8(&buf[..n]).unwrap().trim(), "STOPPING=1");
     assert!(daemon.wait().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_modems_and_says_what_to_fix() {
+    let sim = smsgw::sim::Sim::new(smsgw::sim::SimConfig::default());
+    let mut pty = sim.attach_pty(None).unwrap();
+    let device = pty.wait_path().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[phone]]\nid = \"good\"\ndevice = \"{}\"\n[[phone]]\nid = \"gone\"\ndevice = \"/dev/ttyUSB-smsgw-missing\"\n",
+            device.display()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["doctor", "-c"])
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("good: OK: smsgw SimModem (IMEI 490154203237518), PIN OK, signal -73 dBm, home network on Sim Network"), "{text}");
+    assert!(
+        text.contains("gone: /dev/ttyUSB-smsgw-missing: no such device"),
+        "{text}"
+    );
+    assert!(text.contains("to fix:\n  - phone gone:"), "{text}");
+    assert!(
+        text.contains("smsgw.db: missing (the daemon creates it"),
+        "{text}"
+    );
+}

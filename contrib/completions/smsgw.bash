@@ -25,6 +25,9 @@ _smsgw() {
             smsgw,doc)
                 cmd="smsgw__subcmd__doc"
                 ;;
+            smsgw,doctor)
+                cmd="smsgw__subcmd__doctor"
+                ;;
             smsgw,help)
                 cmd="smsgw__subcmd__help"
                 ;;
@@ -106,6 +109,9 @@ _smsgw() {
             smsgw__subcmd__help,doc)
                 cmd="smsgw__subcmd__help__subcmd__doc"
                 ;;
+            smsgw__subcmd__help,doctor)
+                cmd="smsgw__subcmd__help__subcmd__doctor"
+                ;;
             smsgw__subcmd__help,help)
                 cmd="smsgw__subcmd__help__subcmd__help"
                 ;;
@@ -182,7 +188,7 @@ _smsgw() {
 
     case "${cmd}" in
         smsgw)
-            opts="-h -V --help --version pdu run inject monitor db doc config sim help"
+            opts="-h -V --help --version pdu run inject doctor monitor db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,8 +511,30 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__doctor)
+            opts="-c -h -V --config --probe --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__help)
-            opts="pdu run inject monitor db doc config sim help"
+            opts="pdu run inject doctor monitor db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -634,6 +662,20 @@ _smsgw() {
         smsgw__subcmd__help__subcmd__doc__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -4,6 +4,7 @@
 mod config;
 mod db;
 mod doc;
+mod doctor;
 mod inject;
 mod monitor;
 mod pdu;
@@ -32,6 +33,9 @@ enum Command {
     Run(run::RunArgs),
     /// Queue a message in the configured storage (like gammu-smsd-inject).
     Inject(inject::InjectArgs),
+    /// Check this machine: serial ports and who holds them, the configured modems (PIN,
+    /// signal, network, storage) and the database; print what to fix.
+    Doctor(doctor::DoctorArgs),
     /// Show the phones' status: signal, battery, network, counters, state.
     Monitor(monitor::MonitorArgs),
     /// Create or check the database schema.
@@ -59,5 +63,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c),
         Command::Monitor(a) => monitor::run(a),
         Command::Doc(c) => doc::run(c),
+        Command::Doctor(a) => doctor::run(a),
     }
 }

@@ -1,0 +1,315 @@
+//! `smsgw doctor`: what is on this machine, what the config points at, and what to fix.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use smsgw::config::{Config, StorageKind, DEFAULT_PATH};
+use smsgw::modem::{Modem, ModemConfig};
+
+/// Options of `smsgw doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The config file.
+    #[arg(short, long, default_value = DEFAULT_PATH)]
+    config: PathBuf,
+    /// Also send `AT` to serial ports that are not configured (GPS receivers and UPS links
+    /// live on serial ports too, so this is off by default).
+    #[arg(long)]
+    probe: bool,
+}
+
+/// USB modems whose AT port is a known interface (vendor, product, interface, name).
+const AT_PORTS: &[(&str, &str, &str, &str)] = &[
+    ("2c7c", "0125", "02", "Quectel EC25/EG25"),
+    ("2c7c", "0296", "02", "Quectel BG96"),
+    ("1e0e", "9001", "02", "SIMCom SIM7600"),
+    ("1199", "9071", "03", "Sierra Wireless MC7455"),
+    ("1199", "9091", "03", "Sierra Wireless EM7565"),
+    ("12d1", "1001", "00", "Huawei E1550/E173"),
+    ("12d1", "1506", "00", "Huawei E3372 (stick mode)"),
+    ("12d1", "1436", "02", "Huawei E1752"),
+];
+
+#[derive(Debug, Default)]
+struct Port {
+    dev: PathBuf,
+    driver: String,
+    usb: Option<(String, String, String, String)>,
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Serial ports with a real device behind them, from sysfs.
+fn ports() -> Vec<Port> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/sys/class/tty") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Ok(device) = std::fs::canonicalize(e.path().join("device")) else {
+            continue;
+        };
+        let driver = std::fs::read_link(device.join("driver"))
+            .ok()
+            .and_then(|d| d.file_name().map(|f| f.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        // serial8250 with no hardware behind it: skip the dozens of ttyS placeholders.
+        if driver == "serial8250" && read(&e.path().join("type")) == "0" {
+            continue;
+        }
+        let mut usb = None;
+        let mut dir = device.as_path();
+        let mut interface = String::new();
+        while let Some(parent) = dir.parent() {
+            if interface.is_empty() {
+                interface = read(&dir.join("bInterfaceNumber"));
+            }
+            let vendor = read(&dir.join("idVendor"));
+            if !vendor.is_empty() {
+                let product = read(&dir.join("idProduct"));
+                let label = format!(
+                    "{} {}",
+                    read(&dir.join("manufacturer")),
+                    read(&dir.join("product"))
+                );
+                usb = Some((vendor, product, interface.clone(), label.trim().to_string()));
+                break;
+            }
+            dir = parent;
+        }
+        out.push(Port {
+            dev: Path::new("/dev").join(&name),
+            driver,
+            usb,
+        });
+    }
+    out.sort_by(|a, b| a.dev.cmp(&b.dev));
+    out
+}
+
+/// Processes holding `dev` open: (pid, name).
+fn holders(dev: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for p in procs.flatten() {
+        let pid = p.file_name().to_string_lossy().into_owned();
+        if !pid.chars().all(|c| c.is_ascii_digit()) || pid == std::process::id().to_string() {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == dev))
+        {
+            out.push((pid, read(&p.path().join("comm"))));
+        }
+    }
+    out
+}
+
+async fn probe(dev: &Path) -> String {
+    let cfg = ModemConfig::new("probe", &dev.display().to_string());
+    match Modem::open(cfg).await {
+        Ok(mut m) => {
+            let r = tokio::time::timeout(Duration::from_secs(3), m.command("AT")).await;
+            m.close().await;
+            match r {
+                Ok(Ok(r)) if r.result.is_ok() => "answers AT".into(),
+                _ => "no answer to AT".into(),
+            }
+        }
+        Err(e) => format!("cannot open: {e}"),
+    }
+}
+
+pub fn run(a: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(doctor(a))
+}
+
+async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mut fixes: Vec<String> = Vec::new();
+    let cfg = match Config::load(&a.config) {
+        Ok(c) => {
+            println!("config {}: OK", a.config.display());
+            Some(c)
+        }
+        Err(e) => {
+            println!("config: {e}");
+            fixes.push(format!("fix the config: {e}"));
+            None
+        }
+    };
+    let configured: Vec<String> = cfg
+        .iter()
+        .flat_map(|c| c.phones.iter().map(|p| p.device.clone()))
+        .collect();
+
+    println!("\nserial ports:");
+    let found = ports();
+    if found.is_empty() {
+        println!("  none (is the modem plugged in? USB modems may need usb_modeswitch)");
+    }
+    for p in &found {
+        let mut line = format!(
+            "  {} ({})",
+            p.dev.display(),
+            if p.driver.is_empty() { "?" } else { &p.driver }
+        );
+        if let Some((v, pr, i, label)) = &p.usb {
+            line.push_str(&format!(" USB {v}:{pr} interface {i} {label}"));
+            if let Some((_, _, _, name)) = AT_PORTS
+                .iter()
+                .find(|(kv, kp, ki, _)| kv == v && kp == pr && ki == i)
+            {
+                line.push_str(&format!(" - the AT port of a {name}"));
+            }
+        }
+        for (pid, name) in holders(&p.dev) {
+            line.push_str(&format!(" - held by {name} (PID {pid})"));
+            if name.contains("ModemManager") {
+                fixes.push(format!(
+                    "ModemManager holds {}: stop it (`systemctl disable --now ModemManager`) or add the udev rule in contrib/99-smsgw-modem.rules with this modem's ids",
+                    p.dev.display()
+                ));
+            }
+        }
+        if a.probe && !configured.iter().any(|c| Path::new(c) == p.dev) {
+            line.push_str(&format!(" - {}", probe(&p.dev).await));
+        }
+        println!("{line}");
+    }
+
+    let Some(cfg) = cfg else {
+        return report(fixes);
+    };
+    println!("\nphones:");
+    for p in &cfg.phones {
+        if p.device == "sim" {
+            println!("  {}: the built-in simulated modem", p.id);
+            continue;
+        }
+        let mut mc = ModemConfig::new(&p.id, &p.device);
+        mc.baud = p.baud;
+        mc.pin = p.pin.clone();
+        mc.state_dir = cfg.daemon.state_dir.clone();
+        mc.command_timeout = Duration::from_secs(p.command_timeout.min(5));
+        let result = async {
+            let mut m = Modem::open(mc).await?;
+            let init = m.init().await;
+            if let Err(e) = init {
+                m.close().await;
+                return Err(e);
+            }
+            let signal = m.signal().await;
+            let reg = m.registration().await;
+            let (_, name) = m.operator().await;
+            let summary = format!(
+                "{} {} (IMEI {}), PIN OK, signal {}, {}{}, messages in {:?}, new ones in {}",
+                m.identity.manufacturer.clone().unwrap_or_default(),
+                m.identity.model.clone().unwrap_or_default(),
+                m.identity.imei.clone().unwrap_or_else(|| "?".into()),
+                signal
+                    .and_then(|s| s.dbm)
+                    .map_or("unknown".to_string(), |d| format!("{d} dBm")),
+                reg.map_or("registration unknown", |r| r.as_str()),
+                name.map(|n| format!(" on {n}")).unwrap_or_default(),
+                m.read_memories,
+                m.receive_memory,
+            );
+            let weak = signal.and_then(|s| s.rssi).is_some_and(|r| r < 8);
+            let unregistered = reg.is_some_and(|r| !r.is_registered());
+            m.close().await;
+            Ok::<_, smsgw::modem::ModemError>((summary, weak, unregistered))
+        };
+        match tokio::time::timeout(Duration::from_secs(60), result).await {
+            Ok(Ok((summary, weak, unregistered))) => {
+                println!("  {}: OK: {summary}", p.id);
+                if weak {
+                    fixes.push(format!("phone {}: the signal is weak: move the modem or use an antenna or USB extension", p.id));
+                }
+                if unregistered {
+                    fixes.push(format!("phone {}: not registered to a network: check the SIM's service and coverage", p.id));
+                }
+            }
+            Ok(Err(e)) => {
+                println!("  {}: {e}", p.id);
+                fixes.push(format!("phone {}: {e}", p.id));
+            }
+            Err(_) => {
+                println!("  {}: no answer within a minute", p.id);
+                fixes.push(format!(
+                    "phone {}: the modem on {} does not answer: is it the AT port?",
+                    p.id, p.device
+                ));
+            }
+        }
+    }
+    if cfg.phones.is_empty() {
+        fixes.push("add a [[phone]] to the config".into());
+    }
+
+    println!("\nstorage:");
+    match cfg.storage.kind {
+        StorageKind::Null => println!("  null: nothing is stored"),
+        StorageKind::Sqlite => {
+            let path = &cfg.storage.path;
+            if !path.exists() {
+                println!(
+                    "  {}: missing (the daemon creates it; or `smsgw db init`)",
+                    path.display()
+                );
+            } else {
+                match smsgw::backends::sql::sqlite::Sqlite::open(path, cfg.storage.busy_timeout) {
+                    Ok(db) => match db.inspect().await {
+                        Ok(r) => {
+                            println!(
+                                "  {}: Gammu schema version {}, journal mode {}",
+                                path.display(),
+                                r.version,
+                                r.journal_mode
+                            );
+                            if r.utc_defaults {
+                                fixes.push(format!("{}: time defaults are UTC (Gammu 1.42's sqlite.sql); rows inserted without times wait for the UTC offset", path.display()));
+                            }
+                        }
+                        Err(e) => {
+                            println!("  {}: {e}", path.display());
+                            fixes.push(format!("storage: {e}"));
+                        }
+                    },
+                    Err(e) => {
+                        println!("  {}: {e}", path.display());
+                        fixes.push(format!("storage: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    report(fixes)
+}
+
+fn report(fixes: Vec<String>) -> anyhow::Result<ExitCode> {
+    if fixes.is_empty() {
+        println!("\nnothing to fix");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\nto fix:");
+    for f in &fixes {
+        println!("  - {f}");
+    }
+    Ok(ExitCode::FAILURE)
+}
