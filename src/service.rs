@@ -283,6 +283,38 @@ pub enum DeliveryKey {
     SmscId { route: String, id: String },
 }
 
+/// A message waiting in the outbox, for `smsgw outbox list/show`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub destination: String,
+    /// The route it must go through (`SenderID`), empty for any.
+    pub route: String,
+    pub parts: u32,
+    pub retries: u32,
+    pub priority: i32,
+    pub inserted: String,
+    /// Not before (`SendingDateTime`) / leased until (`SendingTimeOut`).
+    pub send_after: String,
+    pub lease_until: String,
+    /// Last error code (`StatusCode`, -1 none).
+    pub status_code: i32,
+    /// Who holds it now, if anyone (smsgw claims only).
+    pub claimed_by: Option<String>,
+    pub text: String,
+}
+
+/// A stored received message part, for `smsgw inbox list`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InboxEntry {
+    pub id: i64,
+    pub received: String,
+    pub sender: String,
+    pub phone: String,
+    pub udh: String,
+    pub text: String,
+}
+
 /// The storage service. One implementation per backend; the daemon holds it as
 /// `Arc<dyn Service>`.
 #[async_trait]
@@ -306,6 +338,38 @@ pub trait Service: Send + Sync {
     /// rest in `outbox_multipart`, UDH per row) before its first send, so that a retry
     /// reuses the same concatenation reference. Returns the message with its new parts.
     async fn split_outbox(&self, out: &Outgoing, parts: &[NewPart]) -> Result<Outgoing>;
+    /// The outbox, best first; `stuck` keeps only messages retried at least once or due for
+    /// more than ten minutes.
+    async fn list_outbox(&self, _stuck: bool) -> Result<Vec<OutboxEntry>> {
+        Err(StorageError::Data(
+            "this storage has no outbox to list".into(),
+        ))
+    }
+    /// Cancels a queued message: it ends in `sentitems` as `Error` with `reason`.
+    async fn cancel_outbox(&self, id: i64, _reason: &str) -> Result<bool> {
+        Err(StorageError::Data(format!(
+            "this storage cannot cancel message {id}"
+        )))
+    }
+    /// Makes a message due now with its retries reset (and any lease ended).
+    async fn retry_outbox(&self, id: i64) -> Result<bool> {
+        Err(StorageError::Data(format!(
+            "this storage cannot retry message {id}"
+        )))
+    }
+    /// Received parts since `since` (local `YYYY-MM-DD[ HH:MM:SS]`), newest first.
+    async fn list_inbox(&self, _since: Option<&str>) -> Result<Vec<InboxEntry>> {
+        Err(StorageError::Data(
+            "this storage has no inbox to list".into(),
+        ))
+    }
+    /// Deletes inbox and sentitems rows older than `days`; returns (inbox, sentitems) counts.
+    /// With `dry_run` only counts.
+    async fn prune(&self, _days: u32, _dry_run: bool) -> Result<(u64, u64)> {
+        Err(StorageError::Data(
+            "this storage keeps nothing to prune".into(),
+        ))
+    }
     /// Messages waiting in the outbox (for metrics), `None` when the storage cannot tell.
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         Ok(None)

@@ -360,3 +360,110 @@ async fn doctor_checks_the_modems_and_says_what_to_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn outbox_and_inbox_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\ncontrol_socket = \"{d}/none.sock\"\n[storage]\npath = \"{d}/smsgw.db\"\n"
+        ),
+    )
+    .unwrap();
+    let smsgw = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(args)
+            .arg("-c")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    assert_eq!(
+        smsgw(&["inject", "TEXT", "+48600100200", "--text", "first"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        smsgw(&[
+            "inject",
+            "TEXT",
+            "+48600100201",
+            "--phone-id",
+            "m1",
+            "--text",
+            &"long ".repeat(40)
+        ])
+        .0,
+        Some(0)
+    );
+    let (code, list) = smsgw(&["outbox", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        list.contains("+48600100200") && list.contains("first"),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains("+48600100201") && l.contains(" m1 ") && l.contains(" 2 ")),
+        "route and parts: {list}"
+    );
+    let (_, json) = smsgw(&["outbox", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[1]["parts"], 2);
+    let (_, show) = smsgw(&["outbox", "show", "1"]);
+    assert!(
+        show.contains("ID: 1") && show.contains("Held by: nobody"),
+        "{show}"
+    );
+    assert_eq!(smsgw(&["outbox", "show", "99"]).0, Some(1));
+    let (_, stuck) = smsgw(&["outbox", "list", "--stuck", "--json"]);
+    assert_eq!(stuck.trim(), "[]");
+    let (code, cancel) = smsgw(&["outbox", "cancel", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(cancel.contains("Message 1 cancelled by"), "{cancel}");
+    let db = rusqlite::Connection::open(dir.path().join("smsgw.db")).unwrap();
+    let status: String = db
+        .query_row("SELECT Status FROM sentitems WHERE ID = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "Error");
+    let reason: String = db
+        .query_row("SELECT Reason FROM smsgw_failures WHERE ID = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(reason.starts_with("cancelled by"), "{reason}");
+    db.execute("UPDATE outbox SET Retries = 3, SendingTimeOut = datetime('now','localtime','+1 hours') WHERE ID = 2", []).unwrap();
+    assert_eq!(smsgw(&["outbox", "retry", "2"]).0, Some(0));
+    let retries: i64 = db
+        .query_row("SELECT Retries FROM outbox WHERE ID = 2", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(retries, 0);
+    db.execute(
+        "INSERT INTO inbox (ReceivingDateTime, Text, SenderNumber, UDH, TextDecoded, RecipientID) VALUES ('2020-01-01 10:00:00', '', '+48111', '', 'old one', 'm1'), (datetime('now','localtime'), '', '+48222', '', 'new one', 'm1')",
+        [],
+    )
+    .unwrap();
+    let (_, inbox) = smsgw(&["inbox", "list", "--since", "2024-01-01"]);
+    assert!(
+        inbox.contains("new one") && !inbox.contains("old one"),
+        "{inbox}"
+    );
+    let (_, dry) = smsgw(&["db", "prune", "--older-than", "90d", "--dry-run"]);
+    assert!(dry.contains("would delete 1 inbox"), "{dry}");
+    let (_, done) = smsgw(&["db", "prune", "--older-than", "90d"]);
+    assert!(done.contains("deleted 1 inbox"), "{done}");
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 1);
+}

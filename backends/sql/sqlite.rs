@@ -509,6 +509,155 @@ impl Service for Sqlite {
             .await
     }
 
+    async fn list_outbox(&self, stuck: bool) -> Result<Vec<crate::service::OutboxEntry>> {
+        self.call(move |c| {
+            let sql = format!(
+                "SELECT o.ID, o.DestinationNumber, coalesce(o.SenderID, ''),
+                        1 + (SELECT count(*) FROM outbox_multipart m WHERE m.ID = o.ID),
+                        coalesce(o.Retries, 0), coalesce(o.Priority, 0), o.InsertIntoDB, o.SendingDateTime,
+                        coalesce(o.SendingTimeOut, ''), o.StatusCode,
+                        (SELECT c.Owner FROM smsgw_claims c WHERE c.ID = o.ID AND c.Lease = o.SendingTimeOut),
+                        coalesce(o.TextDecoded, '') || coalesce((SELECT group_concat(coalesce(m.TextDecoded, ''), '') FROM
+                            (SELECT TextDecoded FROM outbox_multipart m2 WHERE m2.ID = o.ID ORDER BY m2.SequencePosition) m), '')
+                   FROM outbox o {}
+                  ORDER BY o.Priority DESC, o.InsertIntoDB, o.ID",
+                if stuck {
+                    "WHERE coalesce(o.Retries, 0) > 0 OR o.SendingDateTime <= datetime('now', 'localtime', '-600 seconds')"
+                } else {
+                    ""
+                }
+            );
+            let mut st = c.prepare(&sql).map_err(db)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok(crate::service::OutboxEntry {
+                        id: r.get(0)?,
+                        destination: r.get(1)?,
+                        route: r.get(2)?,
+                        parts: r.get::<_, i64>(3)?.max(1) as u32,
+                        retries: r.get::<_, i64>(4)?.max(0) as u32,
+                        priority: r.get(5)?,
+                        inserted: r.get(6)?,
+                        send_after: r.get(7)?,
+                        lease_until: r.get(8)?,
+                        status_code: r.get(9)?,
+                        claimed_by: r.get(10)?,
+                        text: r.get(11)?,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn cancel_outbox(&self, id: i64, reason: &str) -> Result<bool> {
+        let reason = reason.to_string();
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let head = tx
+                .query_row(
+                    "SELECT DestinationNumber, coalesce(SenderID, ''), CreatorID, coalesce(RelativeValidity, -1), InsertIntoDB FROM outbox WHERE ID = ?1",
+                    [id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i32>(3)?, r.get::<_, String>(4)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let Some((destination, route, creator, validity, inserted)) = head else {
+                return Ok(false);
+            };
+            let out = Outgoing {
+                id,
+                destination,
+                sender_id: Some(route.clone()),
+                creator_id: creator,
+                parts: read_parts(&tx, id).map_err(db)?,
+                relative_validity: validity,
+                delivery_report: ReportRequest::Default,
+                retries: 0,
+                priority: 0,
+                inserted,
+                lease: String::new(),
+            };
+            for part in out.parts.iter().filter(|p| !p.already_sent) {
+                let attempt = Attempt {
+                    route: &route,
+                    status: "Error",
+                    tpmr: -1,
+                    smsc: "",
+                    status_code: -1,
+                };
+                insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
+            }
+            tx.execute("INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![id, reason]).map_err(db)?;
+            delete_message(&tx, id).map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn retry_outbox(&self, id: i64) -> Result<bool> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let n = tx
+                .execute(
+                    "UPDATE outbox SET Retries = 0, SendingDateTime = datetime('now', 'localtime'), SendingTimeOut = datetime('now', 'localtime') WHERE ID = ?1",
+                    [id],
+                )
+                .map_err(db)?;
+            tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [id]).map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn list_inbox(&self, since: Option<&str>) -> Result<Vec<crate::service::InboxEntry>> {
+        let since = since.unwrap_or("0000-00-00").to_string();
+        self.call(move |c| {
+            let mut st = c
+                .prepare(
+                    "SELECT ID, ReceivingDateTime, SenderNumber, RecipientID, UDH, TextDecoded FROM inbox
+                      WHERE ReceivingDateTime >= ?1 ORDER BY ReceivingDateTime DESC, ID DESC",
+                )
+                .map_err(db)?;
+            let rows = st
+                .query_map([since], |r| {
+                    Ok(crate::service::InboxEntry {
+                        id: r.get(0)?,
+                        received: r.get(1)?,
+                        sender: r.get(2)?,
+                        phone: r.get(3)?,
+                        udh: r.get(4)?,
+                        text: r.get(5)?,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn prune(&self, days: u32, dry_run: bool) -> Result<(u64, u64)> {
+        self.call(move |c| {
+            let cutoff = format!("-{days} days");
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+            let count = |t: &str, col: &str| -> rusqlite::Result<i64> {
+                tx.query_row(&format!("SELECT count(*) FROM {t} WHERE {col} < datetime('now', 'localtime', ?1)"), [&cutoff], |r| r.get(0))
+            };
+            let inbox = count("inbox", "ReceivingDateTime").map_err(db)?;
+            let sent = count("sentitems", "SendingDateTime").map_err(db)?;
+            if !dry_run {
+                tx.execute("DELETE FROM inbox WHERE ReceivingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                tx.execute("DELETE FROM sentitems WHERE SendingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                tx.commit().map_err(db)?;
+            }
+            Ok((inbox.max(0) as u64, sent.max(0) as u64))
+        })
+        .await
+    }
+
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         self.call(|c| {
             c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))

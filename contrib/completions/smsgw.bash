@@ -31,11 +31,17 @@ _smsgw() {
             smsgw,help)
                 cmd="smsgw__subcmd__help"
                 ;;
+            smsgw,inbox)
+                cmd="smsgw__subcmd__inbox"
+                ;;
             smsgw,inject)
                 cmd="smsgw__subcmd__inject"
                 ;;
             smsgw,monitor)
                 cmd="smsgw__subcmd__monitor"
+                ;;
+            smsgw,outbox)
+                cmd="smsgw__subcmd__outbox"
                 ;;
             smsgw,pdu)
                 cmd="smsgw__subcmd__pdu"
@@ -73,6 +79,9 @@ _smsgw() {
             smsgw__subcmd__db,init)
                 cmd="smsgw__subcmd__db__subcmd__init"
                 ;;
+            smsgw__subcmd__db,prune)
+                cmd="smsgw__subcmd__db__subcmd__prune"
+                ;;
             smsgw__subcmd__db__subcmd__help,check)
                 cmd="smsgw__subcmd__db__subcmd__help__subcmd__check"
                 ;;
@@ -81,6 +90,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__db__subcmd__help,init)
                 cmd="smsgw__subcmd__db__subcmd__help__subcmd__init"
+                ;;
+            smsgw__subcmd__db__subcmd__help,prune)
+                cmd="smsgw__subcmd__db__subcmd__help__subcmd__prune"
                 ;;
             smsgw__subcmd__doc,completions)
                 cmd="smsgw__subcmd__doc__subcmd__completions"
@@ -115,11 +127,17 @@ _smsgw() {
             smsgw__subcmd__help,help)
                 cmd="smsgw__subcmd__help__subcmd__help"
                 ;;
+            smsgw__subcmd__help,inbox)
+                cmd="smsgw__subcmd__help__subcmd__inbox"
+                ;;
             smsgw__subcmd__help,inject)
                 cmd="smsgw__subcmd__help__subcmd__inject"
                 ;;
             smsgw__subcmd__help,monitor)
                 cmd="smsgw__subcmd__help__subcmd__monitor"
+                ;;
+            smsgw__subcmd__help,outbox)
+                cmd="smsgw__subcmd__help__subcmd__outbox"
                 ;;
             smsgw__subcmd__help,pdu)
                 cmd="smsgw__subcmd__help__subcmd__pdu"
@@ -142,11 +160,29 @@ _smsgw() {
             smsgw__subcmd__help__subcmd__db,init)
                 cmd="smsgw__subcmd__help__subcmd__db__subcmd__init"
                 ;;
+            smsgw__subcmd__help__subcmd__db,prune)
+                cmd="smsgw__subcmd__help__subcmd__db__subcmd__prune"
+                ;;
             smsgw__subcmd__help__subcmd__doc,completions)
                 cmd="smsgw__subcmd__help__subcmd__doc__subcmd__completions"
                 ;;
             smsgw__subcmd__help__subcmd__doc,man)
                 cmd="smsgw__subcmd__help__subcmd__doc__subcmd__man"
+                ;;
+            smsgw__subcmd__help__subcmd__inbox,list)
+                cmd="smsgw__subcmd__help__subcmd__inbox__subcmd__list"
+                ;;
+            smsgw__subcmd__help__subcmd__outbox,cancel)
+                cmd="smsgw__subcmd__help__subcmd__outbox__subcmd__cancel"
+                ;;
+            smsgw__subcmd__help__subcmd__outbox,list)
+                cmd="smsgw__subcmd__help__subcmd__outbox__subcmd__list"
+                ;;
+            smsgw__subcmd__help__subcmd__outbox,retry)
+                cmd="smsgw__subcmd__help__subcmd__outbox__subcmd__retry"
+                ;;
+            smsgw__subcmd__help__subcmd__outbox,show)
+                cmd="smsgw__subcmd__help__subcmd__outbox__subcmd__show"
                 ;;
             smsgw__subcmd__help__subcmd__pdu,count)
                 cmd="smsgw__subcmd__help__subcmd__pdu__subcmd__count"
@@ -156,6 +192,48 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help__subcmd__pdu,encode)
                 cmd="smsgw__subcmd__help__subcmd__pdu__subcmd__encode"
+                ;;
+            smsgw__subcmd__inbox,help)
+                cmd="smsgw__subcmd__inbox__subcmd__help"
+                ;;
+            smsgw__subcmd__inbox,list)
+                cmd="smsgw__subcmd__inbox__subcmd__list"
+                ;;
+            smsgw__subcmd__inbox__subcmd__help,help)
+                cmd="smsgw__subcmd__inbox__subcmd__help__subcmd__help"
+                ;;
+            smsgw__subcmd__inbox__subcmd__help,list)
+                cmd="smsgw__subcmd__inbox__subcmd__help__subcmd__list"
+                ;;
+            smsgw__subcmd__outbox,cancel)
+                cmd="smsgw__subcmd__outbox__subcmd__cancel"
+                ;;
+            smsgw__subcmd__outbox,help)
+                cmd="smsgw__subcmd__outbox__subcmd__help"
+                ;;
+            smsgw__subcmd__outbox,list)
+                cmd="smsgw__subcmd__outbox__subcmd__list"
+                ;;
+            smsgw__subcmd__outbox,retry)
+                cmd="smsgw__subcmd__outbox__subcmd__retry"
+                ;;
+            smsgw__subcmd__outbox,show)
+                cmd="smsgw__subcmd__outbox__subcmd__show"
+                ;;
+            smsgw__subcmd__outbox__subcmd__help,cancel)
+                cmd="smsgw__subcmd__outbox__subcmd__help__subcmd__cancel"
+                ;;
+            smsgw__subcmd__outbox__subcmd__help,help)
+                cmd="smsgw__subcmd__outbox__subcmd__help__subcmd__help"
+                ;;
+            smsgw__subcmd__outbox__subcmd__help,list)
+                cmd="smsgw__subcmd__outbox__subcmd__help__subcmd__list"
+                ;;
+            smsgw__subcmd__outbox__subcmd__help,retry)
+                cmd="smsgw__subcmd__outbox__subcmd__help__subcmd__retry"
+                ;;
+            smsgw__subcmd__outbox__subcmd__help,show)
+                cmd="smsgw__subcmd__outbox__subcmd__help__subcmd__show"
                 ;;
             smsgw__subcmd__pdu,count)
                 cmd="smsgw__subcmd__pdu__subcmd__count"
@@ -188,7 +266,7 @@ _smsgw() {
 
     case "${cmd}" in
         smsgw)
-            opts="-h -V --help --version pdu run inject doctor monitor db doc config sim help"
+            opts="-h -V --help --version pdu run inject doctor monitor outbox inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,7 +378,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__db)
-            opts="-h -V --help --version init check help"
+            opts="-h -V --help --version init check prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,7 +414,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__db__subcmd__help)
-            opts="init check help"
+            opts="init check prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +469,20 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__db__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__db__subcmd__init)
             opts="-c -h -V --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -403,6 +495,32 @@ _smsgw() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__db__subcmd__prune)
+            opts="-c -h -V --config --older-than --dry-run --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -534,7 +652,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help)
-            opts="pdu run inject doctor monitor db doc config sim help"
+            opts="pdu run inject doctor monitor outbox inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,7 +708,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__db)
-            opts="init check"
+            opts="init check prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,6 +736,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__db__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__db__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -701,6 +833,34 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__help__subcmd__inbox)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__inbox__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__help__subcmd__inject)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -718,6 +878,76 @@ _smsgw() {
         smsgw__subcmd__help__subcmd__monitor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__outbox)
+            opts="list show cancel retry"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__outbox__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__outbox__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__outbox__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__outbox__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -813,6 +1043,88 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__inbox)
+            opts="-h -V --help --version list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__inbox__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__inbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__inbox__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__inbox__subcmd__list)
+            opts="-c -h -V --config --json --since --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__inject)
             opts="-c -h -V --config --text --unicode --flash --report --validity --len --phone-id --help --version TEXT"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -879,6 +1191,192 @@ _smsgw() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox)
+            opts="-h -V --help --version list show cancel retry help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__cancel)
+            opts="-c -h -V --config --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help)
+            opts="list show cancel retry help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__list)
+            opts="-c -h -V --config --json --stuck --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__retry)
+            opts="-c -h -V --config --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__outbox__subcmd__show)
+            opts="-c -h -V --config --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

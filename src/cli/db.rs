@@ -15,6 +15,27 @@ pub enum DbCommand {
     /// Check the configured database without changing it: schema version, tables, time
     /// defaults. Exits 3 when it cannot be used.
     Check(DbArgs),
+    /// Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`).
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The config file.
+    #[arg(short, long, default_value = DEFAULT_PATH)]
+    config: PathBuf,
+    /// Age in days, written `90d` or `90`.
+    #[arg(long, value_parser = parse_days)]
+    older_than: u32,
+    /// Only count what would be deleted.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_days(s: &str) -> Result<u32, String> {
+    s.trim_end_matches('d')
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of days (e.g. 90d)"))
 }
 
 #[derive(Debug, Args)]
@@ -28,6 +49,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
     let (args, change) = match &cmd {
         DbCommand::Init(a) => (a, true),
         DbCommand::Check(a) => (a, false),
+        DbCommand::Prune(p) => return prune(p),
     };
     let cfg = match Config::load(&args.config) {
         Ok(c) => c,
@@ -77,6 +99,37 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             eprintln!("smsgw: {}: {e}", path.display());
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+fn prune(p: &PruneArgs) -> anyhow::Result<ExitCode> {
+    let cfg = match Config::load(&p.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("smsgw: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let s = smsgw::backends::open(&cfg).await?;
+        s.prune(p.older_than, p.dry_run).await
+    });
+    match result {
+        Ok((inbox, sent)) => {
+            let verb = if p.dry_run { "would delete" } else { "deleted" };
+            println!(
+                "{verb} {inbox} inbox and {sent} sent item(s) older than {} days",
+                p.older_than
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("smsgw: {e}");
             Ok(ExitCode::from(3))
         }
     }

@@ -8,6 +8,7 @@ mod doctor;
 mod inject;
 mod monitor;
 mod pdu;
+mod queue;
 mod run;
 mod sim;
 
@@ -38,6 +39,12 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// Show the phones' status: signal, battery, network, counters, state.
     Monitor(monitor::MonitorArgs),
+    /// Look at and act on the outbox: list, show, cancel, retry.
+    #[command(subcommand)]
+    Outbox(queue::OutboxCommand),
+    /// Look at the inbox.
+    #[command(subcommand)]
+    Inbox(queue::InboxCommand),
     /// Create or check the database schema.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -64,5 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Monitor(a) => monitor::run(a),
         Command::Doc(c) => doc::run(c),
         Command::Doctor(a) => doctor::run(a),
+        Command::Outbox(c) => queue::outbox(c),
+        Command::Inbox(c) => queue::inbox(c),
     }
 }
