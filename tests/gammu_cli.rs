@@ -185,10 +185,9 @@ fn sigusr1_delivers_a_test_message() {
     let pid = nix::unistd::Pid::from_raw(sim.child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR1).unwrap();
     let mut status = sim.status();
-    for _ in 0..100 {
-        if status.1 == 2 {
-            break;
-        }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while status.1 != 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
         status = sim.status();
     }
     assert_eq!(status, (0, 2), "the test message arrived");
