@@ -147,6 +147,70 @@ pub struct Phone {
     pub command_timeout: u64,
     #[serde(default = "default_send_timeout")]
     pub send_timeout: u64,
+    /// At most this many sends per period (`20/min`, `100/hour`, `10/2s`); excess waits.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rate_text")]
+    pub rate: Option<Rate>,
+    /// At most this many sends per local day; excess waits for tomorrow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_limit: Option<u32>,
+}
+
+/// A send rate: `count` sends per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub period: std::time::Duration,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Rate, String> {
+        let bad =
+            || format!("invalid rate {s:?}: write count/period, e.g. 20/min, 100/hour, 10/2s");
+        let (n, per) = s.split_once('/').ok_or_else(bad)?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = per.trim().to_ascii_lowercase();
+        let split = per.find(|c: char| !c.is_ascii_digit()).unwrap_or(per.len());
+        let (num, unit) = per.split_at(split);
+        let num: u64 = if num.is_empty() {
+            1
+        } else {
+            num.parse().map_err(|_| bad())?
+        };
+        let secs = match unit {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            "d" | "day" => 86400,
+            _ => return Err(bad()),
+        };
+        if count == 0 || num == 0 {
+            return Err(bad());
+        }
+        Ok(Rate {
+            count,
+            period: std::time::Duration::from_secs(num * secs),
+        })
+    }
+}
+
+mod rate_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Rate;
+
+    pub fn serialize<S: Serializer>(r: &Option<Rate>, s: S) -> Result<S::Ok, S::Error> {
+        match r {
+            Some(r) => s.serialize_str(&format!("{}/{}s", r.count, r.period.as_secs())),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Rate>, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map(Some).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `[[transport]]`: other ways out (SMPP, HTTP, mail), added by later versions.
@@ -308,6 +372,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "phone", name: "cnmi", default: NONE, doc: "AT+CNMI setting tried first (e.g. \"2,1,0,2,0\"); the usual fallbacks follow.", example: "\"2,1,0,2,0\"", bad: "2" },
     Key { section: "phone", name: "command_timeout", default: "10", doc: "Seconds to wait for the answer to an AT command.", example: "5", bad: "\"5s\"" },
     Key { section: "phone", name: "send_timeout", default: "60", doc: "Seconds to wait for +CMGS after a message went out (busy networks are slow).", example: "90", bad: "[]" },
+    Key { section: "phone", name: "rate", default: NONE, doc: "At most this many sends per period (20/min, 100/hour, 10/2s); the rest waits in the outbox. Counted from sentitems, so it survives a restart.", example: "\"20/min\"", bad: "\"fast\"" },
+    Key { section: "phone", name: "daily_limit", default: NONE, doc: "At most this many sends per local day (a SIM plan's cap); the rest waits for tomorrow.", example: "500", bad: "-3" },
     Key { section: "transport", name: "id", default: REQUIRED, doc: "Name of the transport (its route id). Transports come with later versions.", example: "\"smpp1\"", bad: "1" },
     Key { section: "transport", name: "kind", default: REQUIRED, doc: "Kind of transport. None is available in this version.", example: "\"smpp\"", bad: "{}" },
     Key { section: "sending", name: "max_retries", default: "1", doc: "Attempts after the first before a message ends as SendingError (Gammu's MaxRetries).", example: "3", bad: "-1" },

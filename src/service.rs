@@ -370,6 +370,10 @@ pub trait Service: Send + Sync {
             "this storage keeps nothing to prune".into(),
         ))
     }
+    /// When `route` sent parts since `since` (local time): seeds the send limits.
+    async fn send_times(&self, _route: &str, _since: &str) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
     /// Messages waiting in the outbox (for metrics), `None` when the storage cannot tell.
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         Ok(None)

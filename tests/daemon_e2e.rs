@@ -715,3 +715,105 @@ async fn metrics_are_scraped_while_the_daemon_sends() {
     assert!(scrape("/other").await.starts_with("HTTP/1.1 404"));
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_holds_over_a_burst() {
+    init_log();
+    // 5 per 2 seconds stands in for "10/min" with a shorter clock.
+    let d = Daemon::start(vec![SimConfig::default()], "rate = \"5/2s\"", "").await;
+    let c = d.db();
+    for i in 0..20 {
+        c.execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'burst', datetime('now','localtime'), datetime('now','localtime'))",
+            [format!("burst {i}")],
+        )
+        .unwrap();
+    }
+    let sent = d.modems[0]
+        .sim
+        .wait_until(Duration::from_secs(60), |s| s.sent.len() == 20)
+        .await
+        .expect("all sent in the end")
+        .sent;
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = sent
+        .iter()
+        .map(|s| chrono::DateTime::parse_from_rfc3339(&s.time).unwrap())
+        .collect();
+    for (i, t) in times.iter().enumerate() {
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| (**u - *t) < chrono::Duration::milliseconds(1900))
+            .count();
+        assert!(
+            in_window <= 5,
+            "{in_window} sends within 2 s starting at send {i}"
+        );
+    }
+    assert!(
+        times[19] - times[0] >= chrono::Duration::seconds(5),
+        "the burst was spread out"
+    );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_limit_survives_a_restart() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "daily_limit = 3", "").await;
+    for i in 0..5 {
+        d.inject(&["TEXT", "+48600100200", "--text", &format!("daily {i}")]);
+    }
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() == 3)
+        .await
+        .expect("three sent");
+    d.wait_count("SELECT count(*) FROM outbox", 2).await;
+    let Daemon {
+        dir,
+        modems,
+        stop,
+        task,
+        config,
+    } = d;
+    let _ = stop.send(true);
+    tokio::time::timeout(T, task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // A new daemon on the same database counts the three from sentitems.
+    let cfg = Config::load(&config).unwrap();
+    let storage = smsgw::backends::open(&cfg).await.unwrap();
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx));
+    let d = Daemon {
+        dir,
+        modems,
+        stop,
+        task,
+        config,
+    };
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(["monitor", "-n", "1", "--json", "-c"])
+            .arg(&d.config)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("\"limits\":\"3/3 today\"") && text.contains("\"state\":\"connected\"") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "monitor never showed the limit: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Connected and over its limit: the other two wait.
+    d.inject(&["TEXT", "+48600100200", "--text", "wake up"]);
+    d.wait_count("SELECT count(*) FROM outbox", 3).await;
+    assert_eq!(d.modems[0].sim.snapshot().sent.len(), 3);
+    d.stop().await;
+}

@@ -658,6 +658,18 @@ impl Service for Sqlite {
         .await
     }
 
+    async fn send_times(&self, route: &str, since: &str) -> Result<Vec<String>> {
+        let (route, since) = (route.to_string(), since.to_string());
+        self.call(move |c| {
+            let mut st = c
+                .prepare("SELECT SendingDateTime FROM sentitems WHERE SenderID = ?1 AND SendingDateTime >= ?2 AND Status NOT IN ('SendingError', 'Error')")
+                .map_err(db)?;
+            let rows = st.query_map(params![route, since], |r| r.get(0)).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         self.call(|c| {
             c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))

@@ -73,6 +73,7 @@ fn from_table(cfg: &Config) -> Result<Status, String> {
                     "unknown (no recent update)".into()
                 },
                 error: None,
+                limits: String::new(),
             })
         })
         .map_err(|e| e.to_string())?
@@ -119,6 +120,9 @@ fn print(st: &Status, source: &str, a: &MonitorArgs) {
         println!("BatterPercent: {}", p.battery);
         println!("NetworkSignal: {}", p.signal);
         println!("Network: {} {}", p.network_code, p.network_name);
+        if !p.limits.is_empty() {
+            println!("Limits: {}", p.limits);
+        }
     }
     println!();
 }

@@ -3,6 +3,7 @@
 //! and by the modems' unsolicited codes. Idle means asleep.
 
 pub mod hooks;
+mod limit;
 pub mod metrics;
 mod phone;
 pub mod pidfile;
@@ -48,6 +49,10 @@ pub struct PhoneCtx {
     pub undecodable: HashSet<(String, usize, String)>,
     /// What `status` on the control socket reports.
     pub board: status::Board,
+    /// `rate` and `daily_limit`, when set.
+    pub limiter: Option<limit::Limiter>,
+    /// Sending waits for the limiter until then.
+    pub limited_until: Option<tokio::time::Instant>,
 }
 
 fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
@@ -272,6 +277,8 @@ pub async fn run_with(
             exclude,
             undecodable: HashSet::new(),
             board: board.clone(),
+            limiter: limit::Limiter::new(p.rate, p.daily_limit),
+            limited_until: None,
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         Running {

@@ -97,6 +97,17 @@ pub async fn run(
     mut suspended: watch::Receiver<bool>,
 ) {
     let sim = (ctx.phone.device == "sim").then(demo_sim);
+    // Sends before a restart still count against the limits.
+    if let Some(l) = ctx.limiter.as_mut() {
+        match ctx.storage.send_times(&ctx.phone.id, &l.seed_since()).await {
+            Ok(times) => l.seed(&times),
+            Err(e) => {
+                tracing::warn!(phone = %ctx.phone.id, "cannot read earlier sends for the limits: {e}")
+            }
+        }
+        let usage = l.usage();
+        ctx.board.update(&ctx.phone.id, |p| p.limits = usage);
+    }
     let mut backoff = Duration::from_secs(1);
     loop {
         if *stop.borrow() {
@@ -341,6 +352,7 @@ async fn serve(
                 drain(&mut modem, ctx).await
             }
             _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx).await,
+            _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {
                 // URCs are lost while the port is closed or the modem is busy: sweep.
                 sweep(&mut modem, ctx).await

@@ -32,6 +32,16 @@ pub enum Stop {
 /// Sends until the outbox has nothing for this phone.
 pub async fn drain(route: &mut dyn Transport, ctx: &mut PhoneCtx) -> Stop {
     loop {
+        if let Some(l) = ctx.limiter.as_mut() {
+            if let Some(wait) = l.wait() {
+                // Over the route's limit: the messages stay queued until it frees up.
+                ctx.limited_until = Some(tokio::time::Instant::now() + wait);
+                let usage = l.usage();
+                ctx.board.update(&ctx.phone.id, |p| p.limits = usage);
+                return Stop::Empty;
+            }
+        }
+        ctx.limited_until = None;
         let routes = vec![ctx.phone.id.clone()];
         let claimed = match ctx
             .storage
@@ -277,6 +287,11 @@ async fn send_one(
             }
         }
         ctx.counters.sent += 1;
+        if let Some(l) = ctx.limiter.as_mut() {
+            l.sent();
+            let usage = l.usage();
+            ctx.board.update(&ctx.phone.id, |p| p.limits = usage);
+        }
     }
     finish(ctx, out, Outcome::Sent, retry_timeout).await
 }

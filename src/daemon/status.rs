@@ -27,6 +27,9 @@ pub struct PhoneState {
     pub failed: u64,
     /// The last problem, if the phone is not connected.
     pub error: Option<String>,
+    /// How close the phone is to its send limits (`7/20 per 60s, 120/500 today`).
+    #[serde(default)]
+    pub limits: String,
 }
 
 /// The whole daemon.
