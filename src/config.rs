@@ -30,6 +30,15 @@ pub struct Config {
     pub receiving: Receiving,
     pub hooks: Hooks,
     pub metrics: Metrics,
+    pub retention: Retention,
+}
+
+/// `[retention]`: what the daemon deletes by itself, once a day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Delete inbox and sent items older than this many days; 0 keeps everything.
+    pub days: u32,
 }
 
 /// `[metrics]`: an optional Prometheus endpoint.
@@ -391,6 +400,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run when a message fails or the modem fails (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
     Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
     Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
+    Key { section: "retention", name: "days", default: "0", doc: "Once a day, delete inbox and sent items older than this many days (as `smsgw db prune`); 0 keeps everything.", example: "90", bad: "\"90d\"" },
     Key { section: "metrics", name: "listen", default: "\"\"", doc: "host:port of a Prometheus endpoint (/metrics); empty serves nothing. Keep it on 127.0.0.1 unless a firewall protects it.", example: "\"127.0.0.1:9745\"", bad: "9745" },
 ];
 

@@ -240,6 +240,19 @@ pub async fn run_with(
             tracing::warn!("control socket {}: {e} (inject cannot wake the daemon; new messages are found within a second anyway)", control_path.display());
         }
     });
+    let retention = (cfg.retention.days > 0).then(|| {
+        let (storage, days) = (storage.clone(), cfg.retention.days);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+            loop {
+                tick.tick().await;
+                match storage.prune(days, false).await {
+                    Ok((inbox, sent)) => tracing::info!(inbox, sent, days, "retention: deleted old messages"),
+                    Err(e) => tracing::warn!("retention: {e}"),
+                }
+            }
+        })
+    });
     let metrics = (!cfg.metrics.listen.is_empty()).then(|| {
         tokio::spawn(metrics::serve(
             cfg.metrics.listen.clone(),
@@ -355,6 +368,9 @@ pub async fn run_with(
     control_task.abort();
     if let Some(m) = metrics {
         m.abort();
+    }
+    if let Some(r) = retention {
+        r.abort();
     }
     let _ = std::fs::remove_file(&cfg.daemon.control_socket);
     tracing::info!("smsgw stopped");
