@@ -817,3 +817,39 @@ async fn a_daily_limit_survives_a_restart() {
     assert_eq!(d.modems[0].sim.snapshot().sent.len(), 3);
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ussd_round_trip_through_the_daemon() {
+    init_log();
+    let d = Daemon::start(vec![SimConfig::default()], "", "").await;
+    d.wait_count("SELECT count(*) FROM phones", 1).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["ussd", "m0", "*100#", "--store", "-c"])
+        .arg(&d.config)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Reply for *100#"
+    );
+    d.wait_count(
+        "SELECT count(*) FROM inbox WHERE Class = 127 AND TextDecoded = 'Reply for *100#'",
+        1,
+    )
+    .await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["ussd", "nope", "*100#", "-c"])
+        .arg(&d.config)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no phone \"nope\""));
+    d.stop().await;
+}

@@ -52,6 +52,9 @@ _smsgw() {
             smsgw,sim)
                 cmd="smsgw__subcmd__sim"
                 ;;
+            smsgw,ussd)
+                cmd="smsgw__subcmd__ussd"
+                ;;
             smsgw__subcmd__config,check)
                 cmd="smsgw__subcmd__config__subcmd__check"
                 ;;
@@ -147,6 +150,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help,sim)
                 cmd="smsgw__subcmd__help__subcmd__sim"
+                ;;
+            smsgw__subcmd__help,ussd)
+                cmd="smsgw__subcmd__help__subcmd__ussd"
                 ;;
             smsgw__subcmd__help__subcmd__config,check)
                 cmd="smsgw__subcmd__help__subcmd__config__subcmd__check"
@@ -266,7 +272,7 @@ _smsgw() {
 
     case "${cmd}" in
         smsgw)
-            opts="-h -V --help --version pdu run inject doctor monitor outbox inbox db doc config sim help"
+            opts="-h -V --help --version pdu run inject doctor monitor outbox ussd inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,7 +658,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help)
-            opts="pdu run inject doctor monitor outbox inbox db doc config sim help"
+            opts="pdu run inject doctor monitor outbox ussd inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1030,6 +1036,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__sim)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__ussd)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1623,6 +1643,28 @@ _smsgw() {
                     return 0
                     ;;
                 --report-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__ussd)
+            opts="-c -h -V --config --store --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -428,6 +428,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             if let Some(f) = parse_final(&line) {
                 let _ = events.send(Event::Final(f));
+                // The command is over: what follows (a +CUSD right after OK) is unsolicited,
+                // even before the command's task has cleared it.
+                s.active = None;
                 continue;
             }
             let own = active

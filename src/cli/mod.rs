@@ -11,6 +11,7 @@ mod pdu;
 mod queue;
 mod run;
 mod sim;
+mod ussd;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Look at and act on the outbox: list, show, cancel, retry.
     #[command(subcommand)]
     Outbox(queue::OutboxCommand),
+    /// Send a USSD code (a prepaid balance query such as *100#) through the running daemon
+    /// and print the network's answer.
+    Ussd(ussd::UssdArgs),
     /// Look at the inbox.
     #[command(subcommand)]
     Inbox(queue::InboxCommand),
@@ -73,5 +77,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(a) => doctor::run(a),
         Command::Outbox(c) => queue::outbox(c),
         Command::Inbox(c) => queue::inbox(c),
+        Command::Ussd(a) => ussd::run(a),
     }
 }

@@ -53,7 +53,28 @@ pub struct PhoneCtx {
     pub limiter: Option<limit::Limiter>,
     /// Sending waits for the limiter until then.
     pub limited_until: Option<tokio::time::Instant>,
+    /// Requests for this phone from the control socket (USSD).
+    pub requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
 }
+
+/// Something asked of one phone through the control socket.
+#[derive(Debug)]
+pub enum Request {
+    /// Send a USSD code; the answer (or why not) goes back on `reply`. With `store`, the
+    /// answer is also saved in the inbox as Gammu does (class 127).
+    Ussd {
+        code: String,
+        store: bool,
+        reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+    },
+}
+
+/// The request queues of the running phones, by PhoneID.
+type Phones = Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<String, tokio::sync::mpsc::UnboundedSender<Request>>,
+    >,
+>;
 
 fn read_numbers(file: &Option<std::path::PathBuf>) -> Vec<String> {
     let Some(path) = file else { return Vec::new() };
@@ -80,6 +101,7 @@ async fn control(
     board: status::Board,
     storage: Arc<dyn Service>,
     commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    phones: Phones,
 ) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -93,11 +115,12 @@ async fn control(
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
     loop {
         let (stream, _) = listener.accept().await?;
-        let (wake, board, storage, commands) = (
+        let (wake, board, storage, commands, phones) = (
             wake.clone(),
             board.clone(),
             storage.clone(),
             commands.clone(),
+            phones.clone(),
         );
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
@@ -121,6 +144,47 @@ async fn control(
                         {
                             return;
                         }
+                    }
+                    l if l.starts_with("ussd ") => {
+                        let mut words = l.split_whitespace().skip(1);
+                        let (phone, code) =
+                            (words.next().unwrap_or(""), words.next().unwrap_or(""));
+                        let store = words.next() == Some("store");
+                        let queue = phones
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get(phone)
+                            .cloned();
+                        let answer = match queue {
+                            None => Err(format!("no phone {phone:?} in this daemon")),
+                            Some(q) => {
+                                let (tx, rx) = tokio::sync::oneshot::channel();
+                                let _ = q.send(Request::Ussd {
+                                    code: code.to_string(),
+                                    store,
+                                    reply: tx,
+                                });
+                                match tokio::time::timeout(Duration::from_secs(60), rx).await {
+                                    Ok(Ok(r)) => r,
+                                    _ => Err(format!(
+                                        "phone {phone} did not answer (is it connected?)"
+                                    )),
+                                }
+                            }
+                        };
+                        let v = match answer {
+                            Ok(a) => {
+                                serde_json::json!({ "phone": phone, "code": code, "answer": a })
+                            }
+                            Err(e) => {
+                                serde_json::json!({ "phone": phone, "code": code, "error": e })
+                            }
+                        };
+                        let _ = tokio::io::AsyncWriteExt::write_all(
+                            &mut write,
+                            format!("{v}\n").as_bytes(),
+                        )
+                        .await;
                     }
                     cmd @ ("suspend" | "resume" | "reload") => {
                         let c = match cmd {
@@ -223,10 +287,12 @@ pub async fn run_with(
     }
 
     let board = status::Board::default();
+    let registry: Phones = Arc::default();
     let (cmd_tx, mut socket_commands) = tokio::sync::mpsc::unbounded_channel();
     let control_path = cfg.daemon.control_socket.clone();
     let control_wake = wake_tx.clone();
-    let (control_board, control_storage) = (board.clone(), storage.clone());
+    let (control_board, control_storage, control_phones) =
+        (board.clone(), storage.clone(), registry.clone());
     let control_task = tokio::spawn(async move {
         if let Err(e) = control(
             &control_path,
@@ -234,6 +300,7 @@ pub async fn run_with(
             control_board,
             control_storage,
             cmd_tx,
+            control_phones,
         )
         .await
         {
@@ -247,7 +314,9 @@ pub async fn run_with(
             loop {
                 tick.tick().await;
                 match storage.prune(days, false).await {
-                    Ok((inbox, sent)) => tracing::info!(inbox, sent, days, "retention: deleted old messages"),
+                    Ok((inbox, sent)) => {
+                        tracing::info!(inbox, sent, days, "retention: deleted old messages")
+                    }
                     Err(e) => tracing::warn!("retention: {e}"),
                 }
             }
@@ -292,6 +361,14 @@ pub async fn run_with(
             board: board.clone(),
             limiter: limit::Limiter::new(p.rate, p.daily_limit),
             limited_until: None,
+            requests: {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                registry
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(p.id.clone(), tx);
+                rx
+            },
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         Running {

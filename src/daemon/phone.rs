@@ -74,6 +74,53 @@ fn on_failure_init(ctx: &PhoneCtx) {
     }
 }
 
+/// A USSD request from the control socket; codes that arrived meanwhile are handled after.
+async fn ussd(
+    modem: &mut Modem,
+    ctx: &mut PhoneCtx,
+    code: &str,
+    store: bool,
+    reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+) -> Result<(), String> {
+    let (answer, others) = modem.ussd(code, Duration::from_secs(30)).await;
+    let link_down = answer.as_ref().is_err_and(|e| e.is_link_down());
+    if let (Ok(text), true) = (&answer, store) {
+        // Gammu stores USSD answers in the inbox with class 127.
+        let part = crate::service::InboxPart {
+            phone_id: ctx.phone.id.clone(),
+            sender: code.to_string(),
+            smsc: String::new(),
+            received: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            coding: crate::service::Coding::Default,
+            udh_hex: String::new(),
+            text_hex: crate::compose::ucs2_hex(text),
+            text_decoded: text.clone(),
+            class: 127,
+        };
+        if let Err(e) = ctx.storage.save_inbox(&[part], &[]).await {
+            tracing::warn!(phone = %ctx.phone.id, "cannot store the USSD answer: {e}");
+        }
+    }
+    let _ = reply.send(answer.map_err(|e| e.to_string()));
+    let mut sweep_after = false;
+    for e in others {
+        match e {
+            ModemEvent::Direct { pdu, .. } => {
+                receive::direct(modem, ctx, &pdu).await;
+            }
+            ModemEvent::NewMessage { .. } | ModemEvent::NewReport { .. } => sweep_after = true,
+            _ => {}
+        }
+    }
+    if link_down {
+        return Err("the link went down during a USSD request".into());
+    }
+    if sweep_after && ctx.phone.receive {
+        sweep(modem, ctx).await?;
+    }
+    Ok(())
+}
+
 fn publish_counters(ctx: &PhoneCtx) {
     let c = ctx.counters;
     ctx.board.update(&ctx.phone.id, |p| {
@@ -351,6 +398,9 @@ async fn serve(
                 }
                 drain(&mut modem, ctx).await
             }
+            Some(request) = ctx.requests.recv() => match request {
+                super::Request::Ussd { code, store, reply } => ussd(&mut modem, ctx, &code, store, reply).await,
+            },
             _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx).await,
             _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {

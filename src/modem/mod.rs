@@ -758,6 +758,71 @@ impl Modem {
         (read.pop().flatten(), name)
     }
 
+    /// Sends a USSD code (`*100#`) and waits up to `timeout` for the network's answer
+    /// (`+CUSD: <m>,"<text>",<dcs>`). Other unsolicited codes arriving meanwhile are
+    /// returned too, for the caller to handle.
+    pub async fn ussd(
+        &mut self,
+        code: &str,
+        timeout: Duration,
+    ) -> (Result<String, AtError>, Vec<ModemEvent>) {
+        let mut others = Vec::new();
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+            || code.is_empty()
+        {
+            return (
+                Err(AtError::Failed {
+                    command: format!("AT+CUSD=1,{code:?},15"),
+                    result: Final::Error,
+                }),
+                others,
+            );
+        }
+        let r = match self
+            .chan
+            .command(
+                &format!("AT+CUSD=1,\"{code}\",15"),
+                self.cfg.command_timeout,
+            )
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return (Err(e), others),
+        };
+        if let Some(v) = r.info("+CUSD:") {
+            return (Ok(parse::cusd(v)), others);
+        }
+        if !r.result.is_ok() {
+            return (
+                Err(AtError::Failed {
+                    command: format!("AT+CUSD=1,\"{code}\",15"),
+                    result: r.result,
+                }),
+                others,
+            );
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.next_event()).await {
+                Ok(Some(ModemEvent::Ussd(v))) => return (Ok(parse::cusd(&v)), others),
+                Ok(Some(e)) => others.push(e),
+                Ok(None) => return (Err(AtError::Closed(None)), others),
+                Err(_) => {
+                    return (
+                        Err(AtError::Timeout {
+                            command: format!("USSD {code}"),
+                            timeout,
+                            lines: Vec::new(),
+                        }),
+                        others,
+                    )
+                }
+            }
+        }
+    }
+
     /// Restarts the modem (`AT+CFUN=1,1`). USB modems re-enumerate: treat what follows as
     /// an unplug (close, [`wait_for_device`], open, init, PIN again).
     pub async fn reset(&mut self) -> Result<(), AtError> {

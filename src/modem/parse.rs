@@ -212,6 +212,25 @@ pub fn cmgs(v: &str) -> Option<u8> {
     fields(v).first()?.parse().ok()
 }
 
+/// The text of `+CUSD: <m>[,"<text>"[,<dcs>]]` (UCS-2 hex answers, as some Huawei
+/// firmware sends, are decoded).
+pub fn cusd(v: &str) -> String {
+    let f = fields(v);
+    let text = f.get(1).cloned().unwrap_or_default();
+    let dcs: Option<u8> = f.get(2).and_then(|d| d.parse().ok());
+    if dcs == Some(72) && text.len() % 4 == 0 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        if let Ok(bytes) = crate::pdu::from_hex(&text) {
+            let units = bytes
+                .chunks_exact(2)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]));
+            return char::decode_utf16(units)
+                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+                .collect();
+        }
+    }
+    text
+}
+
 /// `+CCID: <iccid>` or a bare ICCID (digits, sometimes with a trailing F).
 pub fn iccid(line: &str) -> Option<String> {
     let v = line
@@ -298,6 +317,13 @@ mod tests {
         assert_eq!(mem_index("\"SM\",3"), Some(("SM".into(), 3)));
         assert_eq!(mem_index("\"me\", 0"), Some(("ME".into(), 0)));
         assert_eq!(mem_index("\"SM\""), None);
+    }
+
+    #[test]
+    fn ussd_answers() {
+        assert_eq!(cusd("0,\"Balance: 10.00 EUR\",15"), "Balance: 10.00 EUR");
+        assert_eq!(cusd("0,\"0042\",72"), "B");
+        assert_eq!(cusd("2"), "");
     }
 
     #[test]

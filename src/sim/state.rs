@@ -543,7 +543,7 @@ impl State {
             },
             _ if body.starts_with("+CUSD=1,") => {
                 // The network's answer comes as a URC after OK.
-                let code = cmd[8..]
+                let code = cmd["AT+CUSD=1,".len()..]
                     .split(',')
                     .next()
                     .unwrap_or("")
