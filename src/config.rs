@@ -454,7 +454,12 @@ fn locate(text: &str, line: usize) -> (Option<String>, Option<String>) {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    // Counted on bytes: an offset inside a multi-byte character cannot panic.
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl Config {
@@ -811,6 +816,12 @@ mod tests {
         let e = parse("[receiving]\nexclude_numbers = [\"+48 12x\"]\n").unwrap_err();
         assert!(e.message.contains("not a phone number"), "{e}");
         assert!(parse("").is_ok(), "an empty file is the defaults");
+    }
+
+    #[test]
+    fn errors_after_non_ascii_text_name_the_right_line() {
+        let e = parse("# zażółć gęślą jaźń 😀\n[daemon]\nlog_level = 5\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (3, Some("daemon.log_level")));
     }
 
     #[test]
