@@ -162,6 +162,16 @@ pub struct Phone {
     /// At most this many sends per local day; excess waits for tomorrow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_limit: Option<u32>,
+    /// USSD code that answers with the SIM's balance (`*100#`), asked every
+    /// `balance_frequency` seconds; the answer shows in `monitor` and the metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_code: Option<String>,
+    #[serde(default = "default_balance_frequency")]
+    pub balance_frequency: u64,
+}
+
+fn default_balance_frequency() -> u64 {
+    86400
 }
 
 /// A send rate: `count` sends per `period`.
@@ -383,6 +393,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "phone", name: "send_timeout", default: "60", doc: "Seconds to wait for +CMGS after a message went out (busy networks are slow).", example: "90", bad: "[]" },
     Key { section: "phone", name: "rate", default: NONE, doc: "At most this many sends per period (20/min, 100/hour, 10/2s); the rest waits in the outbox. Counted from sentitems, so it survives a restart.", example: "\"20/min\"", bad: "\"fast\"" },
     Key { section: "phone", name: "daily_limit", default: NONE, doc: "At most this many sends per local day (a SIM plan's cap); the rest waits for tomorrow.", example: "500", bad: "-3" },
+    Key { section: "phone", name: "balance_code", default: NONE, doc: "USSD code answering with the SIM's balance (prepaid cards); asked after connecting and every balance_frequency seconds, shown by monitor and the metrics.", example: "\"*100#\"", bad: "100" },
+    Key { section: "phone", name: "balance_frequency", default: "86400", doc: "Seconds between balance checks when balance_code is set (at least 60).", example: "3600", bad: "\"daily\"" },
     Key { section: "transport", name: "id", default: REQUIRED, doc: "Name of the transport (its route id). Transports come with later versions.", example: "\"smpp1\"", bad: "1" },
     Key { section: "transport", name: "kind", default: REQUIRED, doc: "Kind of transport. None is available in this version.", example: "\"smpp\"", bad: "{}" },
     Key { section: "sending", name: "max_retries", default: "1", doc: "Attempts after the first before a message ends as SendingError (Gammu's MaxRetries).", example: "3", bad: "-1" },

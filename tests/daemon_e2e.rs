@@ -663,9 +663,10 @@ async fn metrics_are_scraped_while_the_daemon_sends() {
         .local_addr()
         .unwrap()
         .port();
+    // The simulated network answers any USSD code with "Reply for <code>".
     let d = Daemon::start(
         vec![SimConfig::default()],
-        "",
+        "balance_code = \"*100#\"",
         &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
     )
     .await;
@@ -690,12 +691,14 @@ async fn metrics_are_scraped_while_the_daemon_sends() {
     let deadline = tokio::time::Instant::now() + T;
     let body = loop {
         let b = scrape("/metrics").await;
-        if b.contains("smsgw_messages_sent_total{phone=\"m0\"} 1") {
+        if b.contains("smsgw_messages_sent_total{phone=\"m0\"} 1")
+            && b.contains("smsgw_phone_balance{phone=\"m0\"} 100")
+        {
             break b;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no sent count in\n{b}"
+            "no sent count or balance in\n{b}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -713,6 +716,13 @@ async fn metrics_are_scraped_while_the_daemon_sends() {
     d.wait_count("SELECT count(*) FROM outbox", 0).await;
     assert!(scrape("/metrics").await.contains("smsgw_outbox_depth 0"));
     assert!(scrape("/other").await.starts_with("HTTP/1.1 404"));
+    let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["monitor", "-n", "1", "-c"])
+        .arg(&d.config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Balance: Reply for *100# (at "), "{text}");
     d.stop().await;
 }
 

@@ -73,7 +73,7 @@ fn from_table(cfg: &Config) -> Result<Status, String> {
                     "unknown (no recent update)".into()
                 },
                 error: None,
-                limits: String::new(),
+                ..PhoneState::default()
             })
         })
         .map_err(|e| e.to_string())?
@@ -120,6 +120,9 @@ fn print(st: &Status, source: &str, a: &MonitorArgs) {
         println!("BatterPercent: {}", p.battery);
         println!("NetworkSignal: {}", p.signal);
         println!("Network: {} {}", p.network_code, p.network_name);
+        if !p.balance.is_empty() {
+            println!("Balance: {} (at {})", p.balance, p.balance_at);
+        }
         if !p.limits.is_empty() {
             println!("Limits: {}", p.limits);
         }

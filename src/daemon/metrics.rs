@@ -81,6 +81,17 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
             u8::from(registered)
         );
     }
+    gauge(
+        &mut o,
+        "smsgw_phone_balance",
+        "The first number in the last answer to balance_code (absent until one came).",
+        "gauge",
+    );
+    for p in &phones {
+        if let Some(n) = super::status::balance_number(&p.balance) {
+            let _ = writeln!(o, "smsgw_phone_balance{{phone=\"{}\"}} {n}", label(&p.id));
+        }
+    }
     for (name, help, get) in [
         (
             "smsgw_messages_sent_total",

@@ -55,6 +55,9 @@ pub struct PhoneCtx {
     pub limited_until: Option<tokio::time::Instant>,
     /// Requests for this phone from the control socket (USSD).
     pub requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    /// When `balance_code` is asked next (kept across reconnects so a flapping modem is
+    /// not asked on every connect).
+    pub balance_due: tokio::time::Instant,
 }
 
 /// Something asked of one phone through the control socket.
@@ -361,6 +364,7 @@ pub async fn run_with(
             board: board.clone(),
             limiter: limit::Limiter::new(p.rate, p.daily_limit),
             limited_until: None,
+            balance_due: tokio::time::Instant::now(),
             requests: {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
                 registry

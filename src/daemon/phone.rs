@@ -102,6 +102,39 @@ async fn ussd(
         }
     }
     let _ = reply.send(answer.map_err(|e| e.to_string()));
+    after_ussd(modem, ctx, others, link_down).await
+}
+
+/// Asks `balance_code` and puts the answer on the board (monitor, metrics).
+async fn check_balance(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
+    let Some(code) = ctx.phone.balance_code.clone() else {
+        return Ok(());
+    };
+    let every = Duration::from_secs(ctx.phone.balance_frequency.max(60));
+    ctx.balance_due = tokio::time::Instant::now() + every;
+    let (answer, others) = modem.ussd(&code, Duration::from_secs(30)).await;
+    let link_down = answer.as_ref().is_err_and(|e| e.is_link_down());
+    match &answer {
+        Ok(text) => {
+            tracing::info!(phone = %ctx.phone.id, "balance ({code}): {text}");
+            let at = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+            ctx.board.update(&ctx.phone.id, |p| {
+                p.balance = text.clone();
+                p.balance_at = at;
+            });
+        }
+        Err(e) => tracing::warn!(phone = %ctx.phone.id, "balance check {code} failed: {e}"),
+    }
+    after_ussd(modem, ctx, others, link_down).await
+}
+
+/// Handles what arrived while waiting for a USSD answer.
+async fn after_ussd(
+    modem: &mut Modem,
+    ctx: &mut PhoneCtx,
+    others: Vec<ModemEvent>,
+    link_down: bool,
+) -> Result<(), String> {
     let mut sweep_after = false;
     for e in others {
         match e {
@@ -402,6 +435,7 @@ async fn serve(
                 super::Request::Ussd { code, store, reply } => ussd(&mut modem, ctx, &code, store, reply).await,
             },
             _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx).await,
+            _ = tokio::time::sleep_until(ctx.balance_due), if ctx.phone.balance_code.is_some() => check_balance(&mut modem, ctx).await,
             _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {
                 // URCs are lost while the port is closed or the modem is busy: sweep.

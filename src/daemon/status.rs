@@ -30,6 +30,39 @@ pub struct PhoneState {
     /// How close the phone is to its send limits (`7/20 per 60s, 120/500 today`).
     #[serde(default)]
     pub limits: String,
+    /// The last answer to `balance_code`, and when it came (local time).
+    #[serde(default)]
+    pub balance: String,
+    #[serde(default)]
+    pub balance_at: String,
+}
+
+/// The first number in a balance answer (`Balance: 10,50 EUR` → 10.5), for the metrics.
+/// A comma followed by one or two digits is read as a decimal comma.
+pub fn balance_number(text: &str) -> Option<f64> {
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let negative = text[..start].ends_with('-');
+    let rest = &text[start..];
+    let mut number = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else if (c == '.' || c == ',') && !number.contains('.') {
+            let digits: String = chars.clone().take_while(|d| d.is_ascii_digit()).collect();
+            if digits.is_empty() {
+                break;
+            }
+            if c == ',' && digits.len() == 3 {
+                continue; // a thousands separator
+            }
+            number.push('.');
+        } else {
+            break;
+        }
+    }
+    let n: f64 = number.parse().ok()?;
+    Some(if negative { -n } else { n })
 }
 
 /// The whole daemon.
@@ -105,5 +138,24 @@ impl Board {
             .values()
             .cloned()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balance_number;
+
+    #[test]
+    fn balance_numbers_from_operator_answers() {
+        assert_eq!(balance_number("Balance: 10.00 EUR"), Some(10.0));
+        assert_eq!(
+            balance_number("Stan konta: 12,50 zl, wazne do 2027-01-01"),
+            Some(12.5)
+        );
+        assert_eq!(balance_number("Your balance is 1,234.50 USD"), Some(1234.5));
+        assert_eq!(balance_number("Saldo: -3.20"), Some(-3.2));
+        assert_eq!(balance_number("Reply for *100#"), Some(100.0));
+        assert_eq!(balance_number("No credit left."), None);
+        assert_eq!(balance_number(""), None);
     }
 }
