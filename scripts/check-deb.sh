@@ -19,5 +19,6 @@ for want in ./usr/bin/smsgw ./usr/share/man/man8/smsgw.8.gz ./usr/share/man/man8
 done
 dpkg-deb -I "$deb" conffiles | grep -qx /etc/smsgw/smsgw.toml || { echo "the config is not a conffile" >&2; missing=1; }
 dpkg-deb -I "$deb" postinst | grep -q "adduser smsgw dialout" || { echo "postinst does not put smsgw in dialout" >&2; missing=1; }
+dpkg-deb -I "$deb" postinst | grep -q "chown root:smsgw /etc/smsgw/smsgw.toml" || { echo "postinst does not let the smsgw user read its config" >&2; missing=1; }
 [ "$missing" = 0 ] || exit 1
 echo "$deb: $(wc -l <<<"$files") entries, all expected files present"
