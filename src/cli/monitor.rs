@@ -121,7 +121,9 @@ fn print(st: &Status, source: &str, a: &MonitorArgs) {
         println!("NetworkSignal: {}", p.signal);
         println!("Network: {} {}", p.network_code, p.network_name);
         if !p.balance.is_empty() {
-            println!("Balance: {} (at {})", p.balance, p.balance_at);
+            // Operators answer on several lines; monitor prints one line per field.
+            let one_line = p.balance.split_whitespace().collect::<Vec<_>>().join(" ");
+            println!("Balance: {one_line} (at {})", p.balance_at);
         }
         if !p.limits.is_empty() {
             println!("Limits: {}", p.limits);

@@ -38,7 +38,8 @@ pub struct PhoneState {
 }
 
 /// The first number in a balance answer (`Balance: 10,50 EUR` → 10.5), for the metrics.
-/// A comma followed by one or two digits is read as a decimal comma.
+/// A comma followed by three digits is a thousands separator, any other comma or point the
+/// decimal mark (so `1.234,50` reads as 1.234: the text itself is always in `monitor`).
 pub fn balance_number(text: &str) -> Option<f64> {
     let start = text.find(|c: char| c.is_ascii_digit())?;
     let negative = text[..start].ends_with('-');
