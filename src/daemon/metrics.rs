@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::status::{Board, SEND_BUCKETS};
+use super::status::{Board, PhoneState, SEND_BUCKETS};
 use crate::service::Service;
 
 fn label(v: &str) -> String {
@@ -23,47 +23,28 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
     let gauge = |o: &mut String, name: &str, help: &str, kind: &str| {
         let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
     };
-    gauge(
-        &mut o,
-        "smsgw_phone_connected",
-        "1 when the modem is connected and set up.",
-        "gauge",
-    );
-    for p in &phones {
-        let _ = writeln!(
-            o,
-            "smsgw_phone_connected{{phone=\"{}\"}} {}",
-            label(&p.id),
-            u8::from(p.state == "connected")
-        );
-    }
-    gauge(
-        &mut o,
-        "smsgw_phone_signal_percent",
-        "Signal quality, 0-100 (-1 unknown).",
-        "gauge",
-    );
-    for p in &phones {
-        let _ = writeln!(
-            o,
-            "smsgw_phone_signal_percent{{phone=\"{}\"}} {}",
-            label(&p.id),
-            p.signal
-        );
-    }
-    gauge(
-        &mut o,
-        "smsgw_phone_battery_percent",
-        "Battery charge, 0-100 (-1 unknown).",
-        "gauge",
-    );
-    for p in &phones {
-        let _ = writeln!(
-            o,
-            "smsgw_phone_battery_percent{{phone=\"{}\"}} {}",
-            label(&p.id),
-            p.battery
-        );
+    type PerPhone = fn(&PhoneState) -> i64;
+    for (name, help, get) in [
+        (
+            "smsgw_phone_connected",
+            "1 when the modem is connected and set up.",
+            (|p: &PhoneState| i64::from(p.state == "connected")) as PerPhone,
+        ),
+        (
+            "smsgw_phone_signal_percent",
+            "Signal quality, 0-100 (-1 unknown).",
+            |p| i64::from(p.signal),
+        ),
+        (
+            "smsgw_phone_battery_percent",
+            "Battery charge, 0-100 (-1 unknown).",
+            |p| i64::from(p.battery),
+        ),
+    ] {
+        gauge(&mut o, name, help, "gauge");
+        for p in &phones {
+            let _ = writeln!(o, "{name}{{phone=\"{}\"}} {}", label(&p.id), get(p));
+        }
     }
     gauge(
         &mut o,
@@ -96,7 +77,7 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
         (
             "smsgw_messages_sent_total",
             "Parts sent.",
-            (|p: &super::status::PhoneState| p.sent) as fn(&super::status::PhoneState) -> u64,
+            (|p: &PhoneState| p.sent) as fn(&PhoneState) -> u64,
         ),
         (
             "smsgw_messages_received_total",
