@@ -16,6 +16,9 @@ pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
             &cfg.storage.path,
             cfg.storage.busy_timeout,
         )?),
+        StorageKind::Postgres | StorageKind::Mysql => {
+            Arc::new(sql::server::Server::connect(&cfg.storage)?)
+        }
         StorageKind::Null => Arc::new(null::Null),
     };
     service.init().await?;

@@ -79,8 +79,27 @@ pub enum StorageKind {
     /// An SQLite file with Gammu's schema (the default).
     #[default]
     Sqlite,
+    /// A PostgreSQL server with Gammu's schema (`LISTEN/NOTIFY` wake-ups).
+    #[serde(alias = "pgsql")]
+    Postgres,
+    /// A MySQL or MariaDB server with Gammu's schema (polled for new rows).
+    #[serde(alias = "mariadb")]
+    Mysql,
     /// Nothing is stored; `run_on_receive` exiting 0 is the commit of a received message.
     Null,
+}
+
+/// Whether to encrypt the connection to a database server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DbTls {
+    /// TLS when the server offers it.
+    #[default]
+    Prefer,
+    /// Refuse to connect without TLS.
+    Require,
+    /// Never TLS (a local socket or loopback).
+    Disable,
 }
 
 /// `[storage]`.
@@ -92,6 +111,29 @@ pub struct Storage {
     pub path: PathBuf,
     /// Milliseconds to wait for a lock another program holds on the SQLite file.
     pub busy_timeout: u64,
+    /// Server URL (`postgres://user@host:5432/sms`, `mysql://user@host/sms`); the fields
+    /// below fill in what it leaves out.
+    pub url: String,
+    pub host: String,
+    /// 0: the server's default port.
+    pub port: u16,
+    pub user: String,
+    pub database: String,
+    /// The password itself (prefer `password_file` or `password_env`).
+    pub password: String,
+    /// A file whose first line is the password.
+    pub password_file: PathBuf,
+    /// An environment variable holding the password.
+    pub password_env: String,
+    pub tls: DbTls,
+    /// Connections kept open to the server.
+    pub pool_size: u32,
+    /// Milliseconds between checks for rows other programs inserted (MySQL; PostgreSQL is
+    /// woken by `NOTIFY` and checks every `poll_interval` only as a safety net).
+    pub poll_interval: u64,
+    /// Time zone of stored times on a server (`Europe/Warsaw`, `+02:00`); empty: the
+    /// host's local zone, like the times gammu-smsd writes.
+    pub time_zone: String,
 }
 
 impl Default for Storage {
@@ -100,6 +142,18 @@ impl Default for Storage {
             kind: StorageKind::Sqlite,
             path: "/var/lib/smsgw/smsgw.db".into(),
             busy_timeout: 5000,
+            url: String::new(),
+            host: String::new(),
+            port: 0,
+            user: String::new(),
+            database: String::new(),
+            password: String::new(),
+            password_file: PathBuf::new(),
+            password_env: String::new(),
+            tls: DbTls::Prefer,
+            pool_size: 4,
+            poll_interval: 1000,
+            time_zone: String::new(),
         }
     }
 }
@@ -373,9 +427,21 @@ pub const KEYS: &[Key] = &[
     Key { section: "daemon", name: "pid_file", default: "\"/run/smsgw/smsgw.pid\"", doc: "PID file; a second daemon with the same one refuses to start.", example: "\"/run/smsgw/smsgw.pid\"", bad: "[1]" },
     Key { section: "daemon", name: "log", default: "\"stderr\"", doc: "Where logs go: stderr (journald-friendly) or a file path.", example: "\"/var/log/smsgw.log\"", bad: "5" },
     Key { section: "daemon", name: "log_level", default: "\"info\"", doc: "error, warn, info, debug or trace (debug shows every AT line, PINs masked).", example: "\"debug\"", bad: "\"loud\"" },
-    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file) or null (store nothing).", example: "\"null\"", bad: "\"oracle\"" },
+    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file), postgres or mysql (Gammu's schema on a server; mysql also serves MariaDB), or null (store nothing).", example: "\"postgres\"", bad: "\"oracle\"" },
     Key { section: "storage", name: "path", default: "\"/var/lib/smsgw/smsgw.db\"", doc: "SQLite database file; created with Gammu's schema when missing.", example: "\"/var/lib/smsgw/smsgw.db\"", bad: "0" },
     Key { section: "storage", name: "busy_timeout", default: "5000", doc: "Milliseconds to wait for an SQLite lock held by another program (Kalkun, a script).", example: "10000", bad: "-5" },
+    Key { section: "storage", name: "url", default: "\"\"", doc: "postgres/mysql: server URL, e.g. postgres://smsd@db.example.org/smsd or mysql://smsd@localhost/smsd; host, port, user, database and the password settings fill in what it leaves out.", example: "\"postgres://smsd@127.0.0.1/smsd\"", bad: "5" },
+    Key { section: "storage", name: "host", default: "\"\"", doc: "postgres/mysql: server host name or address (default localhost).", example: "\"db.example.org\"", bad: "1" },
+    Key { section: "storage", name: "port", default: "0", doc: "postgres/mysql: server port; 0 for the default (5432, 3306).", example: "5433", bad: "70000" },
+    Key { section: "storage", name: "user", default: "\"\"", doc: "postgres/mysql: user name (default smsd).", example: "\"smsd\"", bad: "1" },
+    Key { section: "storage", name: "database", default: "\"\"", doc: "postgres/mysql: database name (default smsd, Gammu's).", example: "\"smsd\"", bad: "1" },
+    Key { section: "storage", name: "password", default: "\"\"", doc: "postgres/mysql: the password, written in the config (prefer password_file or password_env; never logged).", example: "\"secret\"", bad: "1" },
+    Key { section: "storage", name: "password_file", default: "\"\"", doc: "postgres/mysql: a file whose first line is the password (e.g. a systemd credential).", example: "\"/etc/smsgw/db-password\"", bad: "1" },
+    Key { section: "storage", name: "password_env", default: "\"\"", doc: "postgres/mysql: name of an environment variable holding the password.", example: "\"SMSGW_DB_PASSWORD\"", bad: "1" },
+    Key { section: "storage", name: "tls", default: "\"prefer\"", doc: "postgres/mysql: prefer (TLS when the server offers it), require, or disable.", example: "\"require\"", bad: "\"always\"" },
+    Key { section: "storage", name: "pool_size", default: "4", doc: "postgres/mysql: connections kept open to the server.", example: "8", bad: "0" },
+    Key { section: "storage", name: "poll_interval", default: "1000", doc: "Milliseconds between cheap checks for rows that other programs inserted (the wake-up on MySQL; a safety net behind NOTIFY on PostgreSQL).", example: "500", bad: "0" },
+    Key { section: "storage", name: "time_zone", default: "\"\"", doc: "postgres/mysql: zone of the stored local times (Europe/Warsaw, +02:00); empty for the host's local zone, as gammu-smsd writes them.", example: "\"Europe/Warsaw\"", bad: "3" },
     Key { section: "phone", name: "id", default: REQUIRED, doc: "PhoneID: names the modem; outbox rows with this SenderID go only to it.", example: "\"modem1\"", bad: "3" },
     Key { section: "phone", name: "device", default: REQUIRED, doc: "Serial device (prefer /dev/serial/by-id/...), tcp://host:port, or sim for the built-in simulated modem.", example: "\"/dev/ttyUSB0\"", bad: "false" },
     Key { section: "phone", name: "baud", default: "115200", doc: "Serial speed.", example: "9600", bad: "\"fast\"" },
@@ -535,6 +601,20 @@ impl Config {
                     "{:?} is not host:port (e.g. 127.0.0.1:9745)",
                     self.metrics.listen
                 ),
+            ));
+        }
+        if self.storage.pool_size == 0 {
+            return Err(err(
+                "pool_size",
+                "storage.pool_size",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.storage.poll_interval == 0 {
+            return Err(err(
+                "poll_interval",
+                "storage.poll_interval",
+                "must be at least 1 (milliseconds)".into(),
             ));
         }
         let levels = ["error", "warn", "info", "debug", "trace"];

@@ -427,6 +427,12 @@ pub trait Service: Send + Sync {
     async fn outbox_changed(&self) -> Result<bool> {
         Ok(false)
     }
+    /// A counter the storage bumps when another program inserts into the outbox (PostgreSQL
+    /// `NOTIFY`): the daemon sends at once instead of at the next poll. `None` when the
+    /// storage has no such signal.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
 //! SQL storages with Gammu's schema.
 
+pub mod server;
 pub mod sqlite;

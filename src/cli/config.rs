@@ -57,6 +57,11 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                 Ok(c) => {
                     let storage = match c.storage.kind {
                         StorageKind::Sqlite => format!("sqlite at {}", c.storage.path.display()),
+                        StorageKind::Postgres | StorageKind::Mysql => {
+                            smsgw::backends::sql::server::Server::connect(&c.storage)
+                                .map(|s| s.label().to_string())
+                                .unwrap_or_else(|e| format!("{e}"))
+                        }
                         StorageKind::Null => "null".to_string(),
                     };
                     let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();

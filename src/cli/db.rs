@@ -1,9 +1,11 @@
-//! `smsgw db init | check`: create or check the storage's schema.
+//! `smsgw db init | check | prune`: create or check the storage's schema (SQLite,
+//! PostgreSQL, MySQL), delete old messages.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use smsgw::backends::sql::server::Server;
 use smsgw::backends::sql::sqlite::Sqlite;
 use smsgw::config::{Config, StorageKind, DEFAULT_PATH};
 
@@ -62,6 +64,9 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
         println!("storage is null: there is no database");
         return Ok(ExitCode::SUCCESS);
     }
+    if matches!(cfg.storage.kind, StorageKind::Postgres | StorageKind::Mysql) {
+        return server(&cfg, change);
+    }
     let path = &cfg.storage.path;
     if !change && !path.exists() {
         eprintln!(
@@ -102,6 +107,50 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(3))
         }
     }
+}
+
+/// `db init` / `db check` on PostgreSQL or MySQL.
+fn server(cfg: &Config, change: bool) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let db = Server::connect(&cfg.storage)?;
+        let label = db.label().to_string();
+        let r = if change {
+            db.prepare().await
+        } else {
+            db.inspect().await
+        };
+        Ok::<_, smsgw::service::StorageError>((label, r))
+    });
+    match result {
+        Ok((label, Ok(r))) => {
+            println!(
+                "{label}: {} Gammu schema version {} ({}); times in {}",
+                if r.created { "created with" } else { "has" },
+                r.version,
+                r.server,
+                r.time_zone
+            );
+            if db_is_postgres(cfg) && !r.notify_trigger {
+                println!("warning: the smsgw_outbox_notify trigger is missing: rows inserted by other programs are found by polling (storage.poll_interval) instead of at once; `smsgw db init` adds it");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((label, Err(e))) => {
+            eprintln!("smsgw: {label}: {e}");
+            Ok(ExitCode::from(3))
+        }
+        Err(e) => {
+            eprintln!("smsgw: {e}");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+fn db_is_postgres(cfg: &Config) -> bool {
+    cfg.storage.kind == StorageKind::Postgres
 }
 
 fn prune(p: &PruneArgs) -> anyhow::Result<ExitCode> {

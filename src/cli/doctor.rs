@@ -265,6 +265,32 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     println!("\nstorage:");
     match cfg.storage.kind {
         StorageKind::Null => println!("  null: nothing is stored"),
+        StorageKind::Postgres | StorageKind::Mysql => {
+            match smsgw::backends::sql::server::Server::connect(&cfg.storage) {
+                Ok(db) => match db.inspect().await {
+                    Ok(r) => {
+                        println!(
+                            "  {}: Gammu schema version {} ({}), times in {}",
+                            db.label(),
+                            r.version,
+                            r.server,
+                            r.time_zone
+                        );
+                        if cfg.storage.kind == StorageKind::Postgres && !r.notify_trigger {
+                            fixes.push(format!("{}: the smsgw_outbox_notify trigger is missing (`smsgw db init` adds it); until then other programs' rows wait for the poll", db.label()));
+                        }
+                    }
+                    Err(e) => {
+                        println!("  {}: {e}", db.label());
+                        fixes.push(format!("storage: {e}"));
+                    }
+                },
+                Err(e) => {
+                    println!("  {e}");
+                    fixes.push(format!("storage: {e}"));
+                }
+            }
+        }
         StorageKind::Sqlite => {
             let path = &cfg.storage.path;
             if !path.exists() {

@@ -1,6 +1,7 @@
 //! The daemon: one task per phone sharing one storage, woken by `inject` (the control
-//! socket), by other programs' writes (the storage's change counter, polled every second),
-//! and by the modems' unsolicited codes. Idle means asleep.
+//! socket), by other programs' writes (PostgreSQL's `NOTIFY`, or the storage's change
+//! counter polled every `poll_interval`), and by the modems' unsolicited codes. Idle means
+//! asleep.
 
 pub mod hooks;
 mod limit;
@@ -335,8 +336,9 @@ pub async fn run_with(
     // Rows written by other programs (Kalkun, scripts, gammu-smsd-inject).
     let poll_storage = storage.clone();
     let poll_wake = wake_tx.clone();
+    let poll_every = Duration::from_millis(cfg.storage.poll_interval.max(1));
     let poller = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(poll_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -344,6 +346,16 @@ pub async fn run_with(
                 poll_wake.send_modify(|n| *n = n.wrapping_add(1));
             }
         }
+    });
+
+    // Rows announced by the storage itself (PostgreSQL NOTIFY): sent at once.
+    let notified = storage.changes().map(|mut changes| {
+        let wake = wake_tx.clone();
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                wake.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        })
     });
 
     let start = |p: &Phone, cfg: &Arc<Config>| {
@@ -446,6 +458,9 @@ pub async fn run_with(
         let _ = r.task.await;
     }
     poller.abort();
+    if let Some(n) = notified {
+        n.abort();
+    }
     control_task.abort();
     if let Some(m) = metrics {
         m.abort();

@@ -583,7 +583,11 @@ pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
     assert_eq!(raw.count("SELECT count(*) FROM phones"), 1);
     assert_eq!(raw.count("SELECT Signal FROM phones"), 70);
     assert_eq!(raw.count("SELECT Sent FROM phones"), 4);
-    assert_eq!(raw.text("SELECT Send FROM phones").as_deref(), Some("yes"));
+    // Gammu's PostgreSQL schema keeps it as a boolean, the others as 'yes'/'no'.
+    assert!(matches!(
+        raw.text("SELECT Send FROM phones").as_deref(),
+        Some("yes" | "true")
+    ));
 }
 
 pub async fn a_long_row_is_written_back_in_parts(b: &dyn Backend) {
@@ -633,6 +637,24 @@ pub async fn times_are_the_databases_local_time(b: &dyn Backend) {
     );
 }
 
+/// What a backend constructor returns: the backend, or `None` when its server is
+/// unreachable (allowed outside CI only).
+pub trait Made<B> {
+    fn made(self) -> Option<B>;
+}
+
+impl<B: Backend> Made<B> for B {
+    fn made(self) -> Option<B> {
+        Some(self)
+    }
+}
+
+impl<B: Backend> Made<B> for Option<B> {
+    fn made(self) -> Option<B> {
+        self
+    }
+}
+
 /// One `#[tokio::test]` per case of the suite, for a backend made by `$make().await`.
 macro_rules! storage_suite_tests {
     ($make:path) => {
@@ -656,8 +678,10 @@ macro_rules! storage_suite_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let backend = $make().await;
-                storage_suite::$case(&backend).await;
+                // `None`: the server is unreachable outside CI (said loudly by `$make`).
+                if let Some(backend) = storage_suite::Made::made($make().await) {
+                    storage_suite::$case(&backend).await;
+                }
             }
         )*
     };

@@ -1,0 +1,36 @@
+-- smsgw's own tables, added next to Gammu's (which smsgw never alters). Safe to run on
+-- every start.
+
+CREATE TABLE IF NOT EXISTS smsgw_claims (
+  ID integer unsigned NOT NULL PRIMARY KEY,
+  Owner varchar(255) NOT NULL,
+  Lease varchar(32) NOT NULL,
+  ClaimedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS smsgw_pending_parts (
+  PhoneID varchar(255) NOT NULL,
+  Sender varchar(64) NOT NULL,
+  Reference integer NOT NULL,
+  Total integer NOT NULL,
+  Seq integer NOT NULL,
+  PDU text NOT NULL,
+  ReceivedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (PhoneID, Sender, Reference, Total, Seq)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
+  ID integer unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  PhoneID text NOT NULL,
+  TPMR integer NOT NULL,
+  Number text NOT NULL,
+  Status integer NOT NULL,
+  DischargeTime text,
+  ReceivedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS smsgw_failures (
+  ID integer unsigned NOT NULL,
+  Reason text NOT NULL,
+  FailedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -1,0 +1,54 @@
+-- smsgw's own tables and wake-up trigger, added next to Gammu's (which smsgw never alters).
+-- Safe to run on every start.
+
+-- Who holds the lease (outbox.SendingTimeOut) of a message being sent.
+CREATE TABLE IF NOT EXISTS smsgw_claims (
+  "ID" integer PRIMARY KEY,
+  "Owner" text NOT NULL,
+  "Lease" text NOT NULL,
+  "ClaimedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
+-- Parts of concatenated messages received but not yet complete.
+CREATE TABLE IF NOT EXISTS smsgw_pending_parts (
+  "PhoneID" text NOT NULL,
+  "Sender" text NOT NULL,
+  "Reference" integer NOT NULL,
+  "Total" integer NOT NULL,
+  "Seq" integer NOT NULL,
+  "PDU" text NOT NULL,
+  "ReceivedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0),
+  PRIMARY KEY ("PhoneID", "Sender", "Reference", "Total", "Seq")
+);
+
+-- Status reports that matched no sent message (never put into inbox).
+CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
+  "ID" serial PRIMARY KEY,
+  "PhoneID" text NOT NULL,
+  "TPMR" integer NOT NULL,
+  "Number" text NOT NULL,
+  "Status" integer NOT NULL,
+  "DischargeTime" text,
+  "ReceivedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
+-- Why a message ended in an error state (sentitems has only a number).
+CREATE TABLE IF NOT EXISTS smsgw_failures (
+  "ID" integer NOT NULL,
+  "Reason" text NOT NULL,
+  "FailedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
+-- A row inserted into outbox by any program (Kalkun, a script, gammu-smsd-inject) wakes
+-- the daemons listening on channel smsgw_outbox at once.
+CREATE OR REPLACE FUNCTION smsgw_outbox_notify() RETURNS trigger AS $smsgw_notify$
+  BEGIN
+    PERFORM pg_notify('smsgw_outbox', '');
+    RETURN NULL;
+  END;
+$smsgw_notify$ LANGUAGE plpgsql;
+DO $smsgw_trigger$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'smsgw_outbox_notify' AND tgrelid = 'outbox'::regclass) THEN
+    CREATE TRIGGER smsgw_outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE PROCEDURE smsgw_outbox_notify();
+  END IF;
+END $smsgw_trigger$;
