@@ -886,10 +886,24 @@ impl Server {
         for _ in 0..routes {
             sql.push_str(" OR \"SenderID\" = ?");
         }
-        sql.push_str(
-            ") ORDER BY \"Priority\" DESC, \"InsertIntoDB\" ASC, \"ID\" ASC LIMIT ? FOR UPDATE SKIP LOCKED",
-        );
+        sql.push_str(") ORDER BY \"Priority\" DESC, \"InsertIntoDB\" ASC, \"ID\" ASC LIMIT ?");
+        match d {
+            // Locks only the rows it returns: each daemon gets different ones.
+            Dialect::Postgres => sql.push_str(" FOR UPDATE SKIP LOCKED"),
+            // InnoDB locks every row the sorted scan reads, so SKIP LOCKED would hide the
+            // whole queue from the other daemons while one claims: pick without locking
+            // and let the guarded update decide (a few spare candidates for the races).
+            Dialect::Mysql => {}
+        }
         sql
+    }
+
+    /// How many candidates to read for a claim of `limit`.
+    fn candidates(&self, limit: usize) -> usize {
+        match self.dialect {
+            Dialect::Postgres => limit,
+            Dialect::Mysql => limit.saturating_mul(2).saturating_add(8),
+        }
     }
 
     async fn lease_of(&self, tx: &mut Tx, id: i64, lock: bool) -> Result<Option<String>> {
@@ -1185,7 +1199,7 @@ impl Service for Server {
         let d = self.dialect;
         let mut tx = self.begin().await?;
         let mut a: Vec<Arg> = routes.iter().map(Arg::from).collect();
-        a.push(Arg::Int(limit as i64));
+        a.push(Arg::Int(self.candidates(limit) as i64));
         let ids: Vec<i64> = tx
             .rows(&self.claim_sql(routes.len()), &a)
             .await?
@@ -1199,6 +1213,9 @@ impl Service for Server {
         );
         let mut out = Vec::new();
         for id in ids {
+            if out.len() >= limit {
+                break;
+            }
             // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
             if tx.exec(&guard, args![id]).await? != 1 {
                 continue;

@@ -117,6 +117,29 @@ async fn finish(
     }
 }
 
+/// Records a part the network accepted. The part is out: if the storage is down, keep
+/// trying (the lease is still ours while its value is unchanged) rather than let the
+/// message be claimed and sent again; give up after a lease's length.
+async fn record(
+    storage: &dyn crate::service::Service,
+    out: &crate::service::Outgoing,
+    seq: u32,
+    result: &PartResult,
+) -> Result<(), StorageError> {
+    let deadline = Instant::now() + Duration::from_secs(LEASE_SECS.into());
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match storage.record_sent(out, seq, result).await {
+            Err(StorageError::Unavailable(e)) if Instant::now() < deadline => {
+                tracing::warn!(id = out.id, part = seq, "cannot record a sent part yet: {e}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn send_one(
     route: &mut dyn Transport,
     ctx: &mut PhoneCtx,
@@ -215,7 +238,7 @@ async fn send_one(
                         .or_else(|| route.smsc())
                         .unwrap_or_default(),
                 };
-                match storage.record_sent(out, seq, &result).await {
+                match record(storage.as_ref(), out, seq, &result).await {
                     Ok(()) => {}
                     Err(StorageError::LostClaim(id)) => {
                         tracing::warn!(

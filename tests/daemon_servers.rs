@@ -1,0 +1,341 @@
+//! Daemons on the machine's PostgreSQL and MariaDB servers with simulated modems on real
+//! pseudo-terminals: several gateways on one database send each message exactly once, a
+//! row inserted by another program is sent at once (PostgreSQL `NOTIFY`), and a database cut
+//! in the middle of a run (through a loopback proxy the test owns; the shared servers are
+//! never stopped) loses nothing.
+
+mod servers;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use servers::{Kind, TestDb};
+use smsgw::backends::sql::server::Server;
+use smsgw::config::Config;
+use smsgw::service::Service;
+use smsgw::sim::{PtyHandle, Sim, SimConfig};
+use tempfile::TempDir;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+const T: Duration = Duration::from_secs(60);
+
+/// One daemon with one simulated modem.
+struct Node {
+    sim: Sim,
+    storage: Arc<dyn Service>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _pty: PtyHandle,
+    _dir: TempDir,
+}
+
+impl Node {
+    async fn start(phone_id: &str, storage_toml: &str, sim: SimConfig) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = Sim::new(sim);
+        let link: PathBuf = dir.path().join("modem");
+        let pty = sim.attach_pty(Some(link.clone())).unwrap();
+        let text = format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n{storage_toml}\n[[phone]]\nid = \"{phone_id}\"\ndevice = \"{}\"\nreceive_frequency = 1\ncommand_timeout = 2\nsend_timeout = 3\n",
+            link.display(),
+            d = dir.path().display()
+        );
+        let path = dir.path().join("smsgw.toml");
+        std::fs::write(&path, &text).unwrap();
+        let cfg = Config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
+        let storage = smsgw::backends::open(&cfg).await.unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(smsgw::daemon::run(cfg, storage.clone(), stop_rx));
+        Node {
+            sim,
+            storage,
+            stop,
+            task,
+            _pty: pty,
+            _dir: dir,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        tokio::time::timeout(T, self.task)
+            .await
+            .expect("stops in time")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+fn init_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("smsgw=info")
+        .try_init();
+}
+
+async fn queue(s: &Server, n: usize, tag: &str) {
+    for i in 0..n {
+        let msg = smsgw::compose::new_message(
+            "+48600100200",
+            &format!("{tag} {i}"),
+            &smsgw::compose::InjectOptions::default(),
+        )
+        .unwrap();
+        s.create_outbox(&msg).await.unwrap();
+    }
+}
+
+async fn count(s: &Server, sql: &str) -> i64 {
+    let rows = s
+        .query_text(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{sql}: no number"))
+}
+
+/// Waits (bounded) until `sql` counts `want`.
+async fn wait_count(s: &Server, sql: &str, want: i64, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let n = count(s, sql).await;
+        if n == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql} stayed at {n}, wanted {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn three_daemons_send_each_message_once(kind: Kind) {
+    init_log();
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let direct = Server::connect(&db.storage()).unwrap();
+    direct.init().await.unwrap();
+    const N: usize = 3000;
+    queue(&direct, N, "once").await;
+    let mut nodes = Vec::new();
+    for id in ["a", "b", "c"] {
+        nodes.push(Node::start(id, &db.toml(), SimConfig::default()).await);
+    }
+    wait_count(&direct, "SELECT count(*) FROM sentitems", N as i64, T * 3).await;
+    wait_count(&direct, "SELECT count(*) FROM outbox", 0, T).await;
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut per_node = Vec::new();
+    for n in &nodes {
+        let sent = n.sim.snapshot().sent;
+        per_node.push(sent.len());
+        for s in sent {
+            *seen.entry(s.text).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert_eq!(seen.len(), N, "every message reached a modem");
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_eq!(per_node.iter().sum::<usize>(), N, "{per_node:?}");
+    for (i, n) in per_node.iter().enumerate() {
+        assert!(
+            *n >= N / 10,
+            "daemon {i} sent {n} of {N}: work is spread ({per_node:?})"
+        );
+    }
+    eprintln!("{kind:?}: three daemons sent {per_node:?}");
+    assert_eq!(
+        count(&direct, "SELECT count(*) FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'").await,
+        N as i64
+    );
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_three_daemons_send_each_message_once() {
+    three_daemons_send_each_message_once(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_three_daemons_send_each_message_once() {
+    three_daemons_send_each_message_once(Kind::Mysql).await;
+}
+
+/// A row another program inserts with plain SQL is sent at once: NOTIFY on PostgreSQL, the
+/// poll on MySQL.
+async fn a_row_inserted_by_plain_sql_is_sent(kind: Kind) {
+    init_log();
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let node = Node::start("m0", &db.toml(), SimConfig::default()).await;
+    let other = Server::connect(&db.storage()).unwrap();
+    other
+        .query_text("INSERT INTO outbox (\"DestinationNumber\", \"TextDecoded\", \"CreatorID\") VALUES ('+48600100201', 'Written by Kalkun', 'Kalkun')")
+        .await
+        .unwrap();
+    let sent = node
+        .sim
+        .wait_until(T, |s| !s.sent.is_empty())
+        .await
+        .expect("sent")
+        .sent;
+    assert_eq!(
+        (sent[0].to.as_str(), sent[0].text.as_str()),
+        ("+48600100201", "Written by Kalkun")
+    );
+    wait_count(
+        &other,
+        "SELECT count(*) FROM sentitems WHERE \"CreatorID\" = 'Kalkun' AND \"SenderID\" = 'm0'",
+        1,
+        T,
+    )
+    .await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_row_inserted_by_plain_sql_is_sent() {
+    a_row_inserted_by_plain_sql_is_sent(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_row_inserted_by_plain_sql_is_sent() {
+    a_row_inserted_by_plain_sql_is_sent(Kind::Mysql).await;
+}
+
+/// A loopback TCP proxy the test owns: `cut` drops every connection and refuses new ones
+/// until `restore`.
+struct Proxy {
+    port: u16,
+    cut: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target: u16) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, cut_rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if *cut_rx.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let mut cut_rx = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_rx.wait_for(|c| *c) => {}
+                    }
+                });
+            }
+        });
+        Proxy { port, cut, task }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn a_database_cut_loses_nothing(kind: Kind) {
+    init_log();
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let direct = Server::connect(&db.storage()).unwrap();
+    direct.init().await.unwrap();
+    const N: usize = 500;
+    queue(&direct, N, "cut").await;
+    let target = match kind {
+        Kind::Postgres => 5432,
+        Kind::Mysql => 3306,
+    };
+    let proxy = Proxy::start(target).await;
+    let toml = format!(
+        "[storage]\nkind = \"{}\"\nurl = \"{}\"\ntls = \"disable\"\npoll_interval = 200\n",
+        kind.name(),
+        db.url_via(proxy.port)
+    );
+    let node = Node::start("m0", &toml, SimConfig::default()).await;
+    node.sim
+        .wait_until(T, |s| s.sent.len() >= 100)
+        .await
+        .expect("sending started");
+    proxy.set_cut(true);
+    // The daemon sees the storage go away (what `monitor` shows)...
+    let deadline = tokio::time::Instant::now() + T;
+    while node.storage.health().await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the cut was noticed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // ...messages arrive meanwhile: they stay on the SIM until they can be stored...
+    for i in 0..5u8 {
+        node.sim
+            .deliver_text("+48600999000", &format!("while the database was away {i}"), i)
+            .unwrap();
+    }
+    let during = node.sim.snapshot().sent.len();
+    proxy.set_cut(false);
+    // ...and everything is done once it is back.
+    wait_count(&direct, "SELECT count(*) FROM outbox", 0, T * 2).await;
+    wait_count(&direct, "SELECT count(*) FROM inbox", 5, T).await;
+    node.sim
+        .wait_until(T, |s| s.stored.is_empty())
+        .await
+        .expect("the SIM is emptied once the messages are stored");
+    let sent = node.sim.snapshot().sent;
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for s in &sent {
+        *seen.entry(s.text.clone()).or_default() += 1;
+    }
+    let twice = seen.values().filter(|n| **n > 1).count();
+    assert_eq!(seen.len(), N, "every message was sent");
+    assert!(twice <= 1, "{twice} messages were sent twice (at most the one in flight)");
+    assert_eq!(
+        count(&direct, "SELECT count(DISTINCT \"ID\") FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'").await,
+        N as i64
+    );
+    assert_eq!(
+        count(&direct, "SELECT count(*) FROM inbox WHERE \"TextDecoded\" LIKE 'while the database was away%'").await,
+        5
+    );
+    eprintln!(
+        "{kind:?}: cut after {during} of {N} sent; {} PDUs in all, {twice} duplicate(s)",
+        sent.len()
+    );
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_database_cut_loses_nothing() {
+    a_database_cut_loses_nothing(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_database_cut_loses_nothing() {
+    a_database_cut_loses_nothing(Kind::Mysql).await;
+}
