@@ -152,7 +152,11 @@ async fn three_daemons_send_each_message_once(kind: Kind) {
     }
     eprintln!("{kind:?}: three daemons sent {per_node:?}");
     assert_eq!(
-        count(&direct, "SELECT count(*) FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'").await,
+        count(
+            &direct,
+            "SELECT count(*) FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'"
+        )
+        .await,
         N as i64
     );
     for n in nodes {
@@ -289,13 +293,20 @@ async fn a_database_cut_loses_nothing(kind: Kind) {
     // The daemon sees the storage go away (what `monitor` shows)...
     let deadline = tokio::time::Instant::now() + T;
     while node.storage.health().await.is_ok() {
-        assert!(tokio::time::Instant::now() < deadline, "the cut was noticed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cut was noticed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // ...messages arrive meanwhile: they stay on the SIM until they can be stored...
     for i in 0..5u8 {
         node.sim
-            .deliver_text("+48600999000", &format!("while the database was away {i}"), i)
+            .deliver_text(
+                "+48600999000",
+                &format!("while the database was away {i}"),
+                i,
+            )
             .unwrap();
     }
     let during = node.sim.snapshot().sent.len();
@@ -314,13 +325,24 @@ async fn a_database_cut_loses_nothing(kind: Kind) {
     }
     let twice = seen.values().filter(|n| **n > 1).count();
     assert_eq!(seen.len(), N, "every message was sent");
-    assert!(twice <= 1, "{twice} messages were sent twice (at most the one in flight)");
+    assert!(
+        twice <= 1,
+        "{twice} messages were sent twice (at most the one in flight)"
+    );
     assert_eq!(
-        count(&direct, "SELECT count(DISTINCT \"ID\") FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'").await,
+        count(
+            &direct,
+            "SELECT count(DISTINCT \"ID\") FROM sentitems WHERE \"Status\" = 'SendingOKNoReport'"
+        )
+        .await,
         N as i64
     );
     assert_eq!(
-        count(&direct, "SELECT count(*) FROM inbox WHERE \"TextDecoded\" LIKE 'while the database was away%'").await,
+        count(
+            &direct,
+            "SELECT count(*) FROM inbox WHERE \"TextDecoded\" LIKE 'while the database was away%'"
+        )
+        .await,
         5
     );
     eprintln!(
@@ -338,4 +360,133 @@ async fn postgres_a_database_cut_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_a_database_cut_loses_nothing() {
     a_database_cut_loses_nothing(Kind::Mysql).await;
+}
+
+/// Debian's gammu-smsd, with its native driver for `kind`, on the test's database.
+fn gammu_smsd(
+    kind: Kind,
+    db: &TestDb,
+    device: &std::path::Path,
+    dir: &std::path::Path,
+) -> Option<std::process::Child> {
+    if std::process::Command::new("gammu-smsd")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "gammu-smsd is not installed: scripts/install-test-deps.sh installs it"
+        );
+        eprintln!(
+            "\n!!!!! SKIPPED: gammu-smsd is not installed (apt-get install gammu-smsd) !!!!!\n"
+        );
+        return None;
+    }
+    let (driver, user) = match kind {
+        Kind::Postgres => ("native_pgsql", "postgres"),
+        Kind::Mysql => ("native_mysql", "root"),
+    };
+    let rc = dir.join("smsdrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "[gammu]\ndevice = {}\nconnection = at\n\n[smsd]\nservice = sql\ndriver = {driver}\nhost = 127.0.0.1\nuser = {user}\npassword =\ndatabase = {}\nphoneid = gammu\ncommtimeout = 1\nloopsleep = 1\nreceivefrequency = 600\nstatusfrequency = 0\nlogfile = {}\ndebuglevel = 1\n",
+            device.display(),
+            db.name,
+            dir.join("smsd.log").display()
+        ),
+    )
+    .unwrap();
+    Some(
+        std::process::Command::new("gammu-smsd")
+            .arg("-c")
+            .arg(&rc)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A real gammu-smsd is one of the three senders on the database: it respects our leases
+/// and we respect its.
+async fn a_real_gammu_smsd_as_one_of_three(kind: Kind) {
+    init_log();
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let direct = Server::connect(&db.storage()).unwrap();
+    direct.init().await.unwrap();
+    const N: usize = 600;
+    queue(&direct, N, "mixed").await;
+    let dir = tempfile::tempdir().unwrap();
+    let gammu_sim = Sim::new(SimConfig::default());
+    let mut pty = gammu_sim.attach_pty(None).unwrap();
+    let device = pty.wait_path().await.unwrap();
+    let Some(mut smsd) = gammu_smsd(kind, &db, &device, dir.path()) else {
+        return;
+    };
+    let log = || std::fs::read_to_string(dir.path().join("smsd.log")).unwrap_or_default();
+    if gammu_sim
+        .wait_until(T, |s| !s.sent.is_empty())
+        .await
+        .is_err()
+    {
+        let _ = smsd.kill();
+        panic!("gammu-smsd sent nothing; its log:\n{}", log());
+    }
+    let mut nodes = Vec::new();
+    for id in ["a", "b"] {
+        nodes.push(Node::start(id, &db.toml(), SimConfig::default()).await);
+    }
+    wait_count(&direct, "SELECT count(*) FROM outbox", 0, T * 2).await;
+    wait_count(&direct, "SELECT count(*) FROM sentitems", N as i64, T).await;
+    let _ = smsd.kill();
+    let _ = smsd.wait();
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut per = vec![gammu_sim.snapshot().sent.len()];
+    for s in gammu_sim.snapshot().sent {
+        *seen.entry(s.text).or_default() += 1;
+    }
+    for n in &nodes {
+        let sent = n.sim.snapshot().sent;
+        per.push(sent.len());
+        for s in sent {
+            *seen.entry(s.text).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert_eq!(seen.len(), N, "every message reached a modem");
+    assert!(
+        twice.is_empty(),
+        "sent more than once: {twice:?}; gammu-smsd's log:\n{}",
+        log()
+    );
+    assert_eq!(
+        count(
+            &direct,
+            "SELECT count(*) FROM sentitems WHERE \"SenderID\" = 'gammu'"
+        )
+        .await,
+        per[0] as i64,
+        "gammu-smsd recorded what it sent"
+    );
+    eprintln!(
+        "{kind:?}: gammu-smsd sent {}, smsgw {} and {}",
+        per[0], per[1], per[2]
+    );
+    for n in nodes {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_real_gammu_smsd_as_one_of_three() {
+    a_real_gammu_smsd_as_one_of_three(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_a_real_gammu_smsd_as_one_of_three() {
+    a_real_gammu_smsd_as_one_of_three(Kind::Mysql).await;
 }

@@ -131,7 +131,11 @@ async fn record(
     loop {
         match storage.record_sent(out, seq, result).await {
             Err(StorageError::Unavailable(e)) if Instant::now() < deadline => {
-                tracing::warn!(id = out.id, part = seq, "cannot record a sent part yet: {e}");
+                tracing::warn!(
+                    id = out.id,
+                    part = seq,
+                    "cannot record a sent part yet: {e}"
+                );
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
