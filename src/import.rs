@@ -98,12 +98,47 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
             storage.push("kind = \"sqlite\"".to_string());
             storage.push(format!("path = {}", quoted(&path)));
         }
+        ("sql", "native_pgsql" | "pgsql" | "native_mysql" | "mysql") => {
+            let kind = if driver.contains("pgsql") {
+                "postgres"
+            } else {
+                "mysql"
+            };
+            storage.push(format!("kind = \"{kind}\""));
+            // Gammu's defaults: localhost, root, sms.
+            let host = get(smsd, "host")
+                .or_else(|| get(smsd, "pc"))
+                .unwrap_or_else(|| "localhost".into());
+            match host.rsplit_once(':') {
+                Some((h, port)) if port.parse::<u16>().is_ok() => {
+                    storage.push(format!("host = {}", quoted(h)));
+                    storage.push(format!("port = {port}"));
+                }
+                Some((h, socket)) if socket.starts_with('/') => {
+                    storage.push(format!("host = {}", quoted(h)));
+                    notes.push(format!("[smsd] host = {host}: the socket {socket} is not used; smsgw connects over TCP"));
+                }
+                _ => storage.push(format!("host = {}", quoted(&host))),
+            }
+            storage.push(format!(
+                "user = {}",
+                quoted(&get(smsd, "user").unwrap_or_else(|| "root".into()))
+            ));
+            storage.push(format!(
+                "database = {}",
+                quoted(&get(smsd, "database").unwrap_or_else(|| "sms".into()))
+            ));
+            if get(smsd, "password").is_some_and(|p| !p.is_empty()) {
+                storage.push("password_file = \"/etc/smsgw/db-password\"".to_string());
+                notes.push("[smsd] password = ***: not copied into this file; write it to /etc/smsgw/db-password (mode 0640, group smsgw) or set storage.password_env".into());
+            }
+        }
         ("null", _) => storage.push("kind = \"null\"".to_string()),
         (s, d) => {
             storage.push("kind = \"sqlite\"".to_string());
             storage.push("path = \"/var/lib/smsgw/smsgw.db\"".to_string());
             notes.push(format!(
-                "[smsd] service = {s}{}: not available in this version of smsgw; SQLite is used meanwhile (PostgreSQL, MySQL and files storages come in later versions)",
+                "[smsd] service = {s}{}: not available in this version of smsgw; SQLite is used meanwhile (the files storage comes in a later version)",
                 if d.is_empty() { String::new() } else { format!(", driver = {d}") }
             ));
         }
@@ -114,6 +149,14 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
         let num = || v.parse::<i64>().ok().filter(|n| *n >= 0);
         let mapped = match k.as_str() {
             "service" | "driver" | "dbdir" | "database" => true,
+            "user" | "password" | "host" | "pc"
+                if matches!(
+                    driver.as_str(),
+                    "native_pgsql" | "pgsql" | "native_mysql" | "mysql"
+                ) =>
+            {
+                true
+            }
             "pin" => {
                 phone.push(format!("pin = {}", quoted(v)));
                 true
@@ -353,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn files_and_mysql_configs_import_with_the_reason_they_cannot_be_kept() {
+    fn files_configs_import_with_the_reason_and_sql_servers_carry_over() {
         let files = "[gammu]\ndevice = /dev/ttyACM0\n[smsd]\nservice = files\ninboxpath = /var/spool/sms/inbox/\noutboxpath = /var/spool/sms/outbox/\n";
         let toml = gammu_to_toml(files, "files.rc");
         check(&toml);
@@ -365,12 +408,38 @@ mod tests {
             toml.contains("inboxpath = /var/spool/sms/inbox/: belongs to the files storage"),
             "{toml}"
         );
-        let mysql = "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_mysql\nhost = localhost\nuser = smsd\npassword = secret\ndatabase = smsd\nRunOnReceive = /bin/echo $1 >> /tmp/log\n";
+        let mysql = "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_mysql\nhost = db.example.org:3307\nuser = smsd\npassword = secret\ndatabase = smsd\nRunOnReceive = /bin/echo $1 >> /tmp/log\n";
         let toml = gammu_to_toml(mysql, "mysql.rc");
         let c = check(&toml);
-        assert!(
-            toml.contains("driver = native_mysql: not available"),
-            "{toml}"
+        assert_eq!(c.storage.kind, crate::config::StorageKind::Mysql);
+        assert_eq!(
+            (
+                c.storage.host.as_str(),
+                c.storage.port,
+                c.storage.user.as_str(),
+                c.storage.database.as_str()
+            ),
+            ("db.example.org", 3307, "smsd", "smsd")
+        );
+        assert!(toml.contains("password = ***: not copied"), "{toml}");
+        let pg = gammu_to_toml(
+            "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_pgsql\n",
+            "pg.rc",
+        );
+        let p = check(&pg);
+        assert_eq!(
+            (
+                p.storage.kind,
+                p.storage.host.as_str(),
+                p.storage.user.as_str(),
+                p.storage.database.as_str()
+            ),
+            (
+                crate::config::StorageKind::Postgres,
+                "localhost",
+                "root",
+                "sms"
+            )
         );
         assert!(
             !toml.contains("secret"),

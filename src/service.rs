@@ -35,6 +35,10 @@ pub enum StorageError {
     /// operator must act.
     #[error("storage schema: {0}")]
     Schema(String),
+    /// The storage settings cannot work (a bad URL, a missing password file): fix the
+    /// config.
+    #[error("storage settings: {0}")]
+    Config(String),
     /// We no longer own the message's lease: another sender took it over.
     #[error("lost the claim on outbox message {0}")]
     LostClaim(i64),

@@ -175,7 +175,7 @@ async fn mysql_three_daemons_send_each_message_once() {
 }
 
 /// A row another program inserts with plain SQL is sent at once: NOTIFY on PostgreSQL, the
-/// poll on MySQL.
+/// poll on MySQL. Within 10 s: the daemon's safety sweep (every 30 s) does not count.
 async fn a_row_inserted_by_plain_sql_is_sent(kind: Kind) {
     init_log();
     let Some(db) = TestDb::create(kind).await else {
@@ -189,18 +189,27 @@ async fn a_row_inserted_by_plain_sql_is_sent(kind: Kind) {
         .unwrap();
     let sent = node
         .sim
-        .wait_until(T, |s| !s.sent.is_empty())
+        .wait_until(Duration::from_secs(10), |s| !s.sent.is_empty())
         .await
-        .expect("sent")
+        .expect("woken by the insert")
         .sent;
     assert_eq!(
         (sent[0].to.as_str(), sent[0].text.as_str()),
         ("+48600100201", "Written by Kalkun")
     );
+    // And again, now that the daemon has been idle.
+    other
+        .query_text("INSERT INTO outbox (\"DestinationNumber\", \"TextDecoded\", \"CreatorID\") VALUES ('+48600100201', 'Written by Kalkun again', 'Kalkun')")
+        .await
+        .unwrap();
+    node.sim
+        .wait_until(Duration::from_secs(10), |s| s.sent.len() == 2)
+        .await
+        .expect("woken by the second insert");
     wait_count(
         &other,
         "SELECT count(*) FROM sentitems WHERE \"CreatorID\" = 'Kalkun' AND \"SenderID\" = 'm0'",
-        1,
+        2,
         T,
     )
     .await;
@@ -489,4 +498,125 @@ async fn postgres_a_real_gammu_smsd_as_one_of_three() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_a_real_gammu_smsd_as_one_of_three() {
     a_real_gammu_smsd_as_one_of_three(Kind::Mysql).await;
+}
+
+/// `smsgw outbox list|show|cancel|retry`, `inbox list` and `db prune` on a server.
+async fn queue_commands(kind: Kind) {
+    let Some(db) = TestDb::create(kind).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\ncontrol_socket = \"{}/none.sock\"\n{}",
+            dir.path().display(),
+            db.toml()
+        ),
+    )
+    .unwrap();
+    let smsgw = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(args)
+            .arg("-c")
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, init) = smsgw(&["db", "init"]);
+    assert_eq!(code, Some(0), "{init}");
+    assert!(
+        init.contains("created with Gammu schema version 17"),
+        "{init}"
+    );
+    let (code, check) = smsgw(&["db", "check"]);
+    assert_eq!(code, Some(0), "{check}");
+    assert_eq!(
+        smsgw(&["inject", "TEXT", "+48600100200", "--text", "first"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        smsgw(&[
+            "inject",
+            "TEXT",
+            "+48600100201",
+            "--phone-id",
+            "m1",
+            "--text",
+            &"long ".repeat(40)
+        ])
+        .0,
+        Some(0)
+    );
+    let (code, list) = smsgw(&["outbox", "list"]);
+    assert_eq!(code, Some(0), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.contains("+48600100201") && l.contains(" m1 ") && l.contains(" 2 ")),
+        "route and parts: {list}"
+    );
+    let (_, json) = smsgw(&["outbox", "list", "--json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v[1]["text"], "long ".repeat(40));
+    let (_, show) = smsgw(&["outbox", "show", "1"]);
+    assert!(
+        show.contains("ID: 1") && show.contains("Held by: nobody"),
+        "{show}"
+    );
+    let (code, cancel) = smsgw(&["outbox", "cancel", "1"]);
+    assert_eq!(code, Some(0), "{cancel}");
+    let s = Server::connect(&db.storage()).unwrap();
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM sentitems WHERE \"ID\" = 1 AND \"Status\" = 'Error'"
+        )
+        .await,
+        1
+    );
+    s.query_text(&format!(
+        "UPDATE outbox SET \"Retries\" = 3, \"SendingTimeOut\" = {} WHERE \"ID\" = 2",
+        s.dialect().now_plus(3600)
+    ))
+    .await
+    .unwrap();
+    assert_eq!(smsgw(&["outbox", "retry", "2"]).0, Some(0));
+    assert_eq!(
+        count(&s, "SELECT \"Retries\" FROM outbox WHERE \"ID\" = 2").await,
+        0
+    );
+    s.query_text(&format!(
+        "INSERT INTO inbox (\"ReceivingDateTime\", \"Text\", \"SenderNumber\", \"UDH\", \"TextDecoded\", \"RecipientID\") VALUES ('2020-01-01 10:00:00', '', '+48111', '', 'old one', 'm1'), ({}, '', '+48222', '', 'new one', 'm1')",
+        s.dialect().now()
+    ))
+    .await
+    .unwrap();
+    let (_, inbox) = smsgw(&["inbox", "list", "--since", "2024-01-01"]);
+    assert!(
+        inbox.contains("new one") && !inbox.contains("old one"),
+        "{inbox}"
+    );
+    let (_, dry) = smsgw(&["db", "prune", "--older-than", "90d", "--dry-run"]);
+    assert!(dry.contains("would delete 1 inbox"), "{dry}");
+    let (_, done) = smsgw(&["db", "prune", "--older-than", "90d"]);
+    assert!(done.contains("deleted 1 inbox"), "{done}");
+    assert_eq!(count(&s, "SELECT count(*) FROM inbox").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_queue_commands() {
+    queue_commands(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_queue_commands() {
+    queue_commands(Kind::Mysql).await;
 }

@@ -159,11 +159,25 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 cfg.daemon.state_dir.display()
             )
         })?;
-        let storage = match smsgw::backends::open(&cfg).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("storage: {e}");
-                return Ok(ExitCode::from(3));
+        let server = matches!(
+            cfg.storage.kind,
+            smsgw::config::StorageKind::Postgres | smsgw::config::StorageKind::Mysql
+        );
+        let mut pause = std::time::Duration::from_secs(1);
+        let storage = loop {
+            match smsgw::backends::open(&cfg).await {
+                Ok(s) => break s,
+                // A database server still starting (or briefly away) is waited for; a
+                // wrong schema or setting is not.
+                Err(smsgw::service::StorageError::Unavailable(e)) if server => {
+                    tracing::warn!("storage: {e}; trying again in {} s", pause.as_secs());
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(30));
+                }
+                Err(e) => {
+                    tracing::error!("storage: {e}");
+                    return Ok(ExitCode::from(3));
+                }
             }
         };
         let (stop_tx, stop_rx) = watch::channel(false);

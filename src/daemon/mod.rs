@@ -342,8 +342,10 @@ pub async fn run_with(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Ok(true) = poll_storage.outbox_changed().await {
-                poll_wake.send_modify(|n| *n = n.wrapping_add(1));
+            match poll_storage.outbox_changed().await {
+                Ok(true) => poll_wake.send_modify(|n| *n = n.wrapping_add(1)),
+                Ok(false) => {}
+                Err(e) => tracing::debug!("outbox poll: {e}"),
             }
         }
     });
