@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   "FailedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- smsgw: optional from here (needs the right to add a trigger to outbox; without it rows
+-- inserted by other programs are found by polling).
+
 -- A row inserted into outbox by any program (Kalkun, a script, gammu-smsd-inject) wakes
 -- the daemons listening on channel smsgw_outbox at once.
 CREATE OR REPLACE FUNCTION smsgw_outbox_notify() RETURNS trigger AS $smsgw_notify$

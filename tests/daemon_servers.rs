@@ -609,6 +609,34 @@ async fn queue_commands(kind: Kind) {
     let (_, done) = smsgw(&["db", "prune", "--older-than", "90d"]);
     assert!(done.contains("deleted 1 inbox"), "{done}");
     assert_eq!(count(&s, "SELECT count(*) FROM inbox").await, 1);
+    // monitor without a daemon reads the phones table (another host's daemon, too).
+    s.refresh_status(&smsgw::service::PhoneStatus {
+        id: "far".into(),
+        imei: "356938035643809".into(),
+        imsi: "260011234567890".into(),
+        client: "smsgw".into(),
+        send: true,
+        receive: true,
+        battery: 80,
+        signal: 61,
+        net_code: "260 01".into(),
+        net_name: "Plus".into(),
+        sent: 12,
+        received: 3,
+    })
+    .await
+    .unwrap();
+    let (code, mon) = smsgw(&["monitor", "-n", "1", "--json"]);
+    assert_eq!(code, Some(0), "{mon}");
+    let v: serde_json::Value =
+        serde_json::from_str(mon.trim()).unwrap_or_else(|e| panic!("{e}: {mon}"));
+    assert_eq!(v["phones"][0]["id"], "far", "{mon}");
+    assert_eq!(v["phones"][0]["signal"], 61, "{mon}");
+    assert_eq!(v["phones"][0]["sent"], 12, "{mon}");
+    assert_eq!(
+        v["phones"][0]["state"], "connected (per phones table)",
+        "{mon}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The storage suite on the machine's PostgreSQL and MariaDB servers (one test binary for
-//! both), plus what only servers have: schema creation on an empty database, refusing a
-//! wrong version, tolerating columns other tools added, `NOTIFY` wake-ups.
+//! both), on databases smsgw created and on databases made by Gammu's own SQL files, plus
+//! what only servers have: schema creation on an empty database, refusing a wrong version,
+//! tolerating columns other tools added, `NOTIFY` wake-ups.
 
 #[macro_use]
 mod storage_suite;
@@ -82,6 +83,86 @@ async fn backend(kind: Kind) -> Option<ServerBackend> {
         two,
         _db: db,
     })
+}
+
+/// A database made by Gammu's own SQL (Debian's gammu-smsd examples), loaded with the
+/// server's command-line client as an administrator would; smsgw adds only its tables.
+async fn gammu_made(kind: Kind) -> Option<ServerBackend> {
+    let file = match kind {
+        Kind::Postgres => "/usr/share/doc/gammu-smsd/examples/pgsql.sql",
+        Kind::Mysql => "/usr/share/doc/gammu-smsd/examples/mysql.sql",
+    };
+    if std::fs::metadata(file).is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{file} is missing: scripts/install-test-deps.sh installs gammu-smsd"
+        );
+        eprintln!("\n!!!!! SKIPPED: {file} is missing (apt-get install gammu-smsd) !!!!!\n");
+        return None;
+    }
+    let db = TestDb::create(kind).await?;
+    let out = match kind {
+        // Gammu's file starts with CREATE LANGUAGE plpgsql, which exists already: psql goes
+        // on after that error, as it does for an administrator.
+        Kind::Postgres => std::process::Command::new("psql")
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                &db.name,
+                "-f",
+                file,
+            ])
+            .output(),
+        Kind::Mysql => std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("mariadb -h 127.0.0.1 -u root {} < {file}", db.name))
+            .output(),
+    }
+    .expect("the server's command-line client");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let one = Arc::new(Server::connect(&db.storage()).expect("connect"));
+    let report = one.prepare().await.expect("smsgw accepts Gammu's database");
+    assert!(!report.created);
+    assert_eq!(report.version, 17);
+    if kind == Kind::Mysql {
+        assert_eq!(
+            report.not_innodb.len(),
+            5,
+            "Gammu's mysql.sql makes MyISAM tables"
+        );
+    }
+    let two = Arc::new(Server::connect(&db.storage()).expect("connect"));
+    two.init().await.expect("init a second time");
+    Some(ServerBackend {
+        raw: ServerRaw(one.clone()),
+        one,
+        two,
+        _db: db,
+    })
+}
+
+mod postgres_gammu_made {
+    use super::*;
+    async fn make() -> Option<ServerBackend> {
+        gammu_made(Kind::Postgres).await
+    }
+    storage_suite_tests!(make);
+}
+
+mod mysql_gammu_made {
+    use super::*;
+    async fn make() -> Option<ServerBackend> {
+        gammu_made(Kind::Mysql).await
+    }
+    storage_suite_tests!(make);
 }
 
 mod postgres {

@@ -36,6 +36,8 @@ pub const PG_SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-pgsql.sql");
 pub const MYSQL_SCHEMA: &str = include_str!("../../schema/mysql.sql");
 /// Our tables, added next to Gammu's.
 pub const MYSQL_SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-mysql.sql");
+/// Where the optional part of `smsgw-pgsql.sql` (the trigger) starts.
+const OPTIONAL_MARK: &str = "-- smsgw: optional from here";
 /// The channel the outbox trigger notifies.
 pub const NOTIFY_CHANNEL: &str = "smsgw_outbox";
 const SCHEMA_VERSION: i64 = super::sqlite::SCHEMA_VERSION;
@@ -463,6 +465,9 @@ pub struct ServerReport {
     pub time_zone: String,
     /// PostgreSQL: the `NOTIFY` trigger is installed.
     pub notify_trigger: bool,
+    /// MySQL: Gammu's tables that are not InnoDB (Gammu's own mysql.sql makes MyISAM
+    /// tables: no transactions, so a crash can leave half-written rows).
+    pub not_innodb: Vec<String>,
 }
 
 /// A PostgreSQL or MySQL/MariaDB database with Gammu's schema.
@@ -532,7 +537,7 @@ fn quote(v: &str) -> String {
 
 impl Server {
     /// Connects (lazily: the pool opens connections on first use) with the config's
-    /// settings. Errors name what is wrong in the config.
+    /// settings; call it inside a Tokio runtime. Errors name what is wrong in the config.
     pub fn connect(cfg: &StorageConfig) -> Result<Server> {
         let bad = StorageError::Config;
         let password = password(cfg).map_err(bad)?;
@@ -740,10 +745,12 @@ impl Server {
     }
 
     async fn begin(&self) -> Result<Tx> {
+        // Connection errors name the server (never the password).
         let with = |e: StorageError| match e {
             StorageError::Unavailable(m) => {
                 StorageError::Unavailable(format!("{}: {m}", self.label))
             }
+            StorageError::Data(m) => StorageError::Data(format!("{}: {m}", self.label)),
             other => other,
         };
         match &self.pool {
@@ -841,12 +848,42 @@ impl Server {
                 )));
             }
         }
-        if change {
-            tx.script(match d {
-                Dialect::Postgres => PG_SMSGW_SCHEMA,
-                Dialect::Mysql => MYSQL_SMSGW_SCHEMA,
-            })
-            .await?;
+        let ours = [
+            "smsgw_claims",
+            "smsgw_pending_parts",
+            "smsgw_unmatched_reports",
+            "smsgw_failures",
+        ];
+        let mut complete = true;
+        for t in ours {
+            complete &= self.table_exists(tx, t).await?;
+        }
+        if complete && d == Dialect::Postgres {
+            complete &= self.notify_trigger(tx).await?;
+        }
+        // Every start of a daemon or `inject` passes here: add only what is missing.
+        if change && !complete {
+            match d {
+                Dialect::Postgres => {
+                    // The optional part starts on the line after the mark.
+                    let (tables, trigger) = PG_SMSGW_SCHEMA
+                        .split_once(OPTIONAL_MARK)
+                        .map(|(t, rest)| (t, rest.split_once('\n').map_or("", |(_, r)| r)))
+                        .unwrap_or((PG_SMSGW_SCHEMA, ""));
+                    tx.script(tables).await?;
+                    // The trigger is a convenience: a user who may not add one to a table
+                    // Gammu created still gets a working gateway (polling).
+                    tx.exec("SAVEPOINT smsgw_trigger", &[]).await?;
+                    match tx.script(trigger).await {
+                        Ok(()) => tx.exec("RELEASE SAVEPOINT smsgw_trigger", &[]).await?,
+                        Err(e) => {
+                            tracing::warn!("{}: cannot add the outbox NOTIFY trigger ({e}): rows inserted by other programs are found every storage.poll_interval instead of at once", self.label);
+                            tx.exec("ROLLBACK TO SAVEPOINT smsgw_trigger", &[]).await?
+                        }
+                    };
+                }
+                Dialect::Mysql => tx.script(MYSQL_SMSGW_SCHEMA).await?,
+            }
         }
         let server = tx
             .row("SELECT version()", &[])
@@ -854,22 +891,46 @@ impl Server {
             .map(|r| text(&r, 0))
             .unwrap_or_default();
         let notify_trigger = match d {
-            Dialect::Postgres => tx
-                .row(
-                    "SELECT count(*) FROM pg_trigger WHERE tgname = 'smsgw_outbox_notify' AND tgrelid = 'outbox'::regclass",
+            Dialect::Postgres => self.notify_trigger(tx).await?,
+            Dialect::Mysql => false,
+        };
+        let not_innodb = match d {
+            Dialect::Postgres => Vec::new(),
+            Dialect::Mysql => tx
+                .rows(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('inbox', 'outbox', 'outbox_multipart', 'phones', 'sentitems') AND engine <> 'InnoDB' ORDER BY table_name",
                     &[],
                 )
                 .await?
-                .is_some_and(|r| int(&r, 0, 0) > 0),
-            Dialect::Mysql => false,
+                .iter()
+                .map(|r| text(r, 0))
+                .collect(),
         };
+        if !not_innodb.is_empty() {
+            tracing::warn!(
+                "{}: tables {} are not InnoDB (Gammu's mysql.sql makes MyISAM tables): claims stay safe, but a crash can leave half-written rows; convert them with ALTER TABLE <name> ENGINE=InnoDB",
+                self.label,
+                not_innodb.join(", ")
+            );
+        }
         Ok(ServerReport {
+            not_innodb,
             version,
             created,
             server,
             time_zone: self.time_zone.clone(),
             notify_trigger,
         })
+    }
+
+    async fn notify_trigger(&self, tx: &mut Tx) -> Result<bool> {
+        Ok(tx
+            .row(
+                "SELECT count(*) FROM pg_trigger WHERE tgname = 'smsgw_outbox_notify' AND tgrelid = 'outbox'::regclass",
+                &[],
+            )
+            .await?
+            .is_some_and(|r| int(&r, 0, 0) > 0))
     }
 
     fn claim_sql(&self, routes: usize) -> String {
@@ -1080,7 +1141,12 @@ impl Server {
                 // Whatever was inserted while we were not listening is found now.
                 tx.send_modify(|n| *n = n.wrapping_add(1));
                 loop {
-                    match listener.try_recv().await {
+                    let got = tokio::select! {
+                        got = listener.try_recv() => got,
+                        // The storage was dropped: nobody listens any more.
+                        () = tx.closed() => return,
+                    };
+                    match got {
                         Ok(Some(_)) => tx.send_modify(|n| *n = n.wrapping_add(1)),
                         Ok(None) => {
                             // The connection was lost; try_recv reconnects on the next call.
@@ -1091,9 +1157,6 @@ impl Server {
                             tracing::debug!("{label}: LISTEN: {e}");
                             break;
                         }
-                    }
-                    if tx.is_closed() {
-                        return;
                     }
                 }
                 tokio::time::sleep(backoff).await;

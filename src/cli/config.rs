@@ -58,9 +58,18 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                     let storage = match c.storage.kind {
                         StorageKind::Sqlite => format!("sqlite at {}", c.storage.path.display()),
                         StorageKind::Postgres | StorageKind::Mysql => {
-                            smsgw::backends::sql::server::Server::connect(&c.storage)
-                                .map(|s| s.label().to_string())
-                                .unwrap_or_else(|e| format!("{e}"))
+                            // Reads the URL and the password source; connects nowhere.
+                            let rt = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()?;
+                            let _in_runtime = rt.enter();
+                            match smsgw::backends::sql::server::Server::connect(&c.storage) {
+                                Ok(s) => s.label().to_string(),
+                                Err(e) => {
+                                    eprintln!("smsgw: {}: {e}", a.file.display());
+                                    return Ok(ExitCode::from(2));
+                                }
+                            }
                         }
                         StorageKind::Null => "null".to_string(),
                     };

@@ -133,6 +133,9 @@ fn server(cfg: &Config, change: bool) -> anyhow::Result<ExitCode> {
                 r.server,
                 r.time_zone
             );
+            if !r.not_innodb.is_empty() {
+                println!("warning: tables {} are not InnoDB (Gammu's mysql.sql makes MyISAM tables): no transactions, so a crash can leave half-written rows. Convert each with ALTER TABLE <name> ENGINE=InnoDB", r.not_innodb.join(", "));
+            }
             if db_is_postgres(cfg) && !r.notify_trigger {
                 println!("warning: the smsgw_outbox_notify trigger is missing: rows inserted by other programs are found by polling (storage.poll_interval) instead of at once; `smsgw db init` adds it");
             }

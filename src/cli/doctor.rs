@@ -276,6 +276,9 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
                             r.server,
                             r.time_zone
                         );
+                        if !r.not_innodb.is_empty() {
+                            fixes.push(format!("{}: tables {} are MyISAM (no transactions): ALTER TABLE <name> ENGINE=InnoDB", db.label(), r.not_innodb.join(", ")));
+                        }
                         if cfg.storage.kind == StorageKind::Postgres && !r.notify_trigger {
                             fixes.push(format!("{}: the smsgw_outbox_notify trigger is missing (`smsgw db init` adds it); until then other programs' rows wait for the poll", db.label()));
                         }

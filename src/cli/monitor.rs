@@ -1,5 +1,5 @@
 //! `smsgw monitor`: the phones' status, from the running daemon's control socket, or from
-//! the `phones` table when no daemon answers locally.
+//! the `phones` table (SQLite, PostgreSQL, MySQL) when no daemon answers locally.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -40,7 +40,76 @@ fn from_daemon(cfg: &Config) -> Option<Status> {
     serde_json::from_str(&line).ok()
 }
 
+fn phone_from_row(
+    id: String,
+    imei: String,
+    imsi: String,
+    numbers: [i64; 4],
+    net: (String, String),
+    fresh: bool,
+) -> PhoneState {
+    let [signal, battery, sent, received] = numbers;
+    PhoneState {
+        id,
+        imei,
+        imsi,
+        signal: signal as i32,
+        battery: battery as i32,
+        network_code: net.0,
+        network_name: net.1,
+        sent: sent.max(0) as u64,
+        received: received.max(0) as u64,
+        failed: 0,
+        state: if fresh {
+            "connected (per phones table)".into()
+        } else {
+            "unknown (no recent update)".into()
+        },
+        error: None,
+        ..PhoneState::default()
+    }
+}
+
+/// The `phones` table of a PostgreSQL or MySQL database (a daemon on another host, too).
+fn from_server(cfg: &Config) -> Result<Status, String> {
+    use smsgw::backends::sql::server::Server;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _in_runtime = rt.enter();
+    let s = Server::connect(&cfg.storage).map_err(|e| e.to_string())?;
+    let sql = format!(
+        "SELECT \"ID\", \"IMEI\", \"IMSI\", \"Signal\", \"Battery\", \"NetCode\", \"NetName\", \"Sent\", \"Received\", CASE WHEN \"TimeOut\" >= {} THEN 1 ELSE 0 END FROM phones ORDER BY \"ID\"",
+        s.dialect().now()
+    );
+    let rows = rt
+        .block_on(s.query_text(&sql))
+        .map_err(|e| format!("{}: {e}", s.label()))?;
+    let text = |r: &[Option<String>], i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+    let num = |r: &[Option<String>], i: usize| text(r, i).parse::<i64>().unwrap_or(-1);
+    Ok(Status {
+        storage: "up".into(),
+        phones: rows
+            .iter()
+            .map(|r| {
+                phone_from_row(
+                    text(r, 0),
+                    text(r, 1),
+                    text(r, 2),
+                    [num(r, 3), num(r, 4), num(r, 7), num(r, 8)],
+                    (text(r, 5), text(r, 6)),
+                    num(r, 9) == 1,
+                )
+            })
+            .collect(),
+    })
+}
+
 fn from_table(cfg: &Config) -> Result<Status, String> {
+    if matches!(cfg.storage.kind, StorageKind::Postgres | StorageKind::Mysql) {
+        return from_server(cfg);
+    }
     if cfg.storage.kind != StorageKind::Sqlite {
         return Err(
             "no daemon answers on the control socket and the storage keeps no phones table".into(),
@@ -56,25 +125,17 @@ fn from_table(cfg: &Config) -> Result<Status, String> {
         .map_err(|e| e.to_string())?;
     let phones = st
         .query_map([], |r| {
-            Ok(PhoneState {
-                id: r.get(0)?,
-                imei: r.get(1)?,
-                imsi: r.get(2)?,
-                signal: r.get(3)?,
-                battery: r.get(4)?,
-                network_code: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                network_name: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                sent: r.get::<_, i64>(7)?.max(0) as u64,
-                received: r.get::<_, i64>(8)?.max(0) as u64,
-                failed: 0,
-                state: if r.get::<_, bool>(9)? {
-                    "connected (per phones table)".into()
-                } else {
-                    "unknown (no recent update)".into()
-                },
-                error: None,
-                ..PhoneState::default()
-            })
+            Ok(phone_from_row(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                [r.get(3)?, r.get(4)?, r.get(7)?, r.get(8)?],
+                (
+                    r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                    r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                ),
+                r.get::<_, bool>(9)?,
+            ))
         })
         .map_err(|e| e.to_string())?
         .collect::<Result<Vec<_>, _>>()
