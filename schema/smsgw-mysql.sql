@@ -34,3 +34,9 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   Reason text NOT NULL,
   FailedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS smsgw_spool (
+  SpoolKey varchar(255) NOT NULL PRIMARY KEY,
+  ID integer unsigned NOT NULL,
+  QueuedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -39,6 +39,14 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   "FailedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- Spool files queued (smsgw's spool directory): a file taken twice after a crash is queued
+-- once.
+CREATE TABLE IF NOT EXISTS smsgw_spool (
+  "SpoolKey" text PRIMARY KEY,
+  "ID" integer NOT NULL,
+  "QueuedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
 -- smsgw: optional from here (needs the right to add a trigger to outbox; without it rows
 -- inserted by other programs are found by polling).
 

@@ -39,3 +39,11 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   Reason TEXT NOT NULL,
   FailedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
 );
+
+-- Spool files queued (smsgw's spool directory): a file taken twice after a crash is queued
+-- once.
+CREATE TABLE IF NOT EXISTS smsgw_spool (
+  SpoolKey TEXT PRIMARY KEY,
+  ID INTEGER NOT NULL,
+  QueuedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);

@@ -31,6 +31,30 @@ pub struct Config {
     pub hooks: Hooks,
     pub metrics: Metrics,
     pub retention: Retention,
+    pub spool: Spool,
+}
+
+/// `[spool]`: a directory where programs drop message files (smstools3 or Gammu format)
+/// that smsgw queues into the storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spool {
+    /// The directory; empty (the default) watches nothing.
+    pub dir: PathBuf,
+    /// Seconds between safety rescans (files are normally taken on their inotify event).
+    pub rescan: u64,
+    /// smstools3 `Queue:` names to PhoneIDs; a name not listed is used as the PhoneID.
+    pub queues: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for Spool {
+    fn default() -> Self {
+        Spool {
+            dir: PathBuf::new(),
+            rescan: 5,
+            queues: Default::default(),
+        }
+    }
 }
 
 /// `[retention]`: what the daemon deletes by itself, once a day.
@@ -478,6 +502,9 @@ pub const KEYS: &[Key] = &[
     Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run when a message fails or the modem fails (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
     Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
     Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
+    Key { section: "spool", name: "dir", default: "\"\"", doc: "Directory watched for message files (smstools3 format, or Gammu's OUT...txt files) to queue into the storage within milliseconds; write each file under another name (a dot name, or another directory) and rename it in. Empty watches nothing.", example: "\"/var/spool/sms/outgoing\"", bad: "7" },
+    Key { section: "spool", name: "rescan", default: "5", doc: "Seconds between rescans of the spool directory, the safety net behind inotify; a file is taken by a rescan only when unchanged since the previous one.", example: "10", bad: "0" },
+    Key { section: "spool", name: "queues", default: "{}", doc: "smstools3 Queue: names mapped to PhoneIDs (a name not listed is taken as the PhoneID).", example: "{ alerts = \"modem1\" }", bad: "[1]" },
     Key { section: "retention", name: "days", default: "0", doc: "Once a day, delete inbox and sent items older than this many days (as `smsgw db prune`); 0 keeps everything.", example: "90", bad: "\"90d\"" },
     Key { section: "metrics", name: "listen", default: "\"\"", doc: "host:port of a Prometheus endpoint (/metrics); empty serves nothing. Keep it on 127.0.0.1 unless a firewall protects it.", example: "\"127.0.0.1:9745\"", bad: "9745" },
 ];
@@ -601,6 +628,13 @@ impl Config {
                     "{:?} is not host:port (e.g. 127.0.0.1:9745)",
                     self.metrics.listen
                 ),
+            ));
+        }
+        if self.spool.rescan == 0 {
+            return Err(err(
+                "rescan",
+                "spool.rescan",
+                "must be at least 1 (seconds)".into(),
             ));
         }
         if self.storage.pool_size == 0 {

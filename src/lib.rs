@@ -16,6 +16,7 @@ pub mod pdu;
 pub mod route;
 pub mod service;
 pub mod sim;
+pub mod spool;
 
 #[path = "../backends/mod.rs"]
 pub mod backends;

@@ -329,6 +329,13 @@ pub trait Service: Send + Sync {
     async fn health(&self) -> Result<()>;
     /// Queues a message; returns its outbox ID.
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64>;
+    /// Queues a message unless a message with `key` was queued before (a spool file taken
+    /// again after a crash), in one transaction; `None` when it was.
+    async fn create_outbox_once(&self, _msg: &NewMessage, _key: &str) -> Result<Option<i64>> {
+        Err(StorageError::Data(
+            "this storage has no outbox to queue into".into(),
+        ))
+    }
     /// Claims up to `limit` messages for `routes` (rows with an empty `SenderID` or one of
     /// these), best first, each under a lease of `lease_secs`.
     async fn claim_outbox(

@@ -863,3 +863,46 @@ async fn a_ussd_round_trip_through_the_daemon() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no phone \"nope\""));
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_dropped_into_the_spool_directory_is_sent() {
+    init_log();
+    let spool = tempfile::tempdir().unwrap();
+    let d = Daemon::start(
+        vec![SimConfig::default()],
+        "",
+        // A rescan an hour away: only the inotify event can take the file in time.
+        &format!(
+            "[spool]\ndir = \"{}\"\nrescan = 3600\n",
+            spool.path().display()
+        ),
+    )
+    .await;
+    // The spool is watched once its .taken folder exists.
+    let deadline = tokio::time::Instant::now() + T;
+    while !spool.path().join(".taken").exists() {
+        assert!(tokio::time::Instant::now() < deadline, "the spool started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // As a monitoring script does: write under a dot name, rename in.
+    let tmp = spool.path().join(".alert");
+    std::fs::write(&tmp, b"To: 48600100207\nQueue: m0\n\nsrv1: disk full\n").unwrap();
+    std::fs::rename(&tmp, spool.path().join("alert-1")).unwrap();
+    let sent = d.modems[0]
+        .sim
+        .wait_until(Duration::from_secs(10), |s| !s.sent.is_empty())
+        .await
+        .expect("sent")
+        .sent;
+    assert_eq!(
+        (sent[0].to.as_str(), sent[0].text.as_str()),
+        ("+48600100207", "srv1: disk full")
+    );
+    d.wait_count(
+        "SELECT count(*) FROM sentitems WHERE CreatorID = 'smsgw-spool' AND SenderID = 'm0'",
+        1,
+    )
+    .await;
+    assert!(!spool.path().join("alert-1").exists());
+    d.stop().await;
+}

@@ -923,6 +923,52 @@ impl Server {
         })
     }
 
+    /// Writes a message in Gammu's layout (`outbox` + `outbox_multipart`) in `tx`.
+    async fn insert_message(&self, tx: &mut Tx, msg: &NewMessage) -> Result<i64> {
+        let first = msg
+            .parts
+            .first()
+            .ok_or_else(|| StorageError::Data("a message needs at least one part".into()))?;
+        let d = self.dialect;
+        let multipart = if msg.parts.len() > 1 { "true" } else { "false" };
+        let sql = format!(
+            "INSERT INTO outbox (\"DestinationNumber\", \"Text\", \"TextDecoded\", \"Coding\", \"UDH\", \"Class\", \"MultiPart\", \"RelativeValidity\", \"SenderID\", \"DeliveryReport\", \"CreatorID\", \"Priority\",
+                                 \"InsertIntoDB\", \"SendingDateTime\", \"SendingTimeOut\")
+             VALUES (?, ?, ?, ?, ?, ?, '{multipart}', ?, ?, ?, ?, ?, {now}, {now}, {now})",
+            now = d.now()
+        );
+        let id = tx
+            .insert(
+                &sql,
+                args![
+                    &msg.destination,
+                    &first.text_hex,
+                    &first.text_decoded,
+                    first.coding.as_str(),
+                    &first.udh_hex,
+                    first.class,
+                    msg.relative_validity,
+                    &msg.sender_id,
+                    msg.delivery_report.as_str(),
+                    &msg.creator_id,
+                    msg.priority,
+                ],
+            )
+            .await?;
+        for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
+            tx.exec(
+                "INSERT INTO outbox_multipart (\"ID\", \"SequencePosition\", \"Text\", \"TextDecoded\", \"Coding\", \"UDH\", \"Class\") VALUES (?, ?, ?, ?, ?, ?, ?)",
+                args![id, seq, &p.text_hex, &p.text_decoded, p.coding.as_str(), &p.udh_hex, p.class],
+            )
+            .await?;
+        }
+        if d == Dialect::Postgres {
+            // Also when the trigger is missing (a database where we may not add one).
+            tx.exec("SELECT pg_notify('smsgw_outbox', '')", &[]).await?;
+        }
+        Ok(id)
+    }
+
     async fn notify_trigger(&self, tx: &mut Tx) -> Result<bool> {
         Ok(tx
             .row(
@@ -1206,50 +1252,33 @@ impl Service for Server {
     }
 
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {
-        let first = msg
-            .parts
-            .first()
-            .ok_or_else(|| StorageError::Data("a message needs at least one part".into()))?;
-        let d = self.dialect;
         let mut tx = self.begin().await?;
-        let multipart = if msg.parts.len() > 1 { "true" } else { "false" };
-        let sql = format!(
-            "INSERT INTO outbox (\"DestinationNumber\", \"Text\", \"TextDecoded\", \"Coding\", \"UDH\", \"Class\", \"MultiPart\", \"RelativeValidity\", \"SenderID\", \"DeliveryReport\", \"CreatorID\", \"Priority\",
-                                 \"InsertIntoDB\", \"SendingDateTime\", \"SendingTimeOut\")
-             VALUES (?, ?, ?, ?, ?, ?, '{multipart}', ?, ?, ?, ?, ?, {now}, {now}, {now})",
-            now = d.now()
-        );
-        let id = tx
-            .insert(
-                &sql,
-                args![
-                    &msg.destination,
-                    &first.text_hex,
-                    &first.text_decoded,
-                    first.coding.as_str(),
-                    &first.udh_hex,
-                    first.class,
-                    msg.relative_validity,
-                    &msg.sender_id,
-                    msg.delivery_report.as_str(),
-                    &msg.creator_id,
-                    msg.priority,
-                ],
-            )
-            .await?;
-        for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
-            tx.exec(
-                "INSERT INTO outbox_multipart (\"ID\", \"SequencePosition\", \"Text\", \"TextDecoded\", \"Coding\", \"UDH\", \"Class\") VALUES (?, ?, ?, ?, ?, ?, ?)",
-                args![id, seq, &p.text_hex, &p.text_decoded, p.coding.as_str(), &p.udh_hex, p.class],
-            )
-            .await?;
-        }
-        if d == Dialect::Postgres {
-            // Also when the trigger is missing (a database where we may not add one).
-            tx.exec("SELECT pg_notify('smsgw_outbox', '')", &[]).await?;
-        }
+        let id = self.insert_message(&mut tx, msg).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    async fn create_outbox_once(&self, msg: &NewMessage, key: &str) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        if tx
+            .row(
+                "SELECT \"ID\" FROM smsgw_spool WHERE \"SpoolKey\" = ?",
+                args![key],
+            )
+            .await?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let id = self.insert_message(&mut tx, msg).await?;
+        // Two daemons queuing the same file: the key's primary key lets one commit.
+        tx.exec(
+            "INSERT INTO smsgw_spool (\"SpoolKey\", \"ID\") VALUES (?, ?)",
+            args![key, id],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn claim_outbox(
@@ -1527,6 +1556,13 @@ impl Service for Server {
                 tx.exec(&format!("DELETE FROM {t} WHERE \"{col}\" < {cutoff}"), &[])
                     .await?;
             }
+        }
+        if !dry_run {
+            tx.exec(
+                &format!("DELETE FROM smsgw_spool WHERE \"QueuedAt\" < {cutoff}"),
+                &[],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok((counts[0], counts[1]))
@@ -1996,6 +2032,28 @@ pub async fn open(cfg: &StorageConfig) -> Result<Arc<Server>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_password_comes_from_the_environment_a_file_or_the_config() {
+        let dir = std::env::temp_dir().join(format!("smsgw-pw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pw");
+        std::fs::write(&file, "s3cret\nignored\n").unwrap();
+        let mut cfg = StorageConfig {
+            password: "inline".into(),
+            ..StorageConfig::default()
+        };
+        assert_eq!(password(&cfg).unwrap().as_deref(), Some("inline"));
+        cfg.password_file = file.clone();
+        assert_eq!(password(&cfg).unwrap().as_deref(), Some("s3cret"));
+        cfg.password_env = "SMSGW_TEST_NO_SUCH_VARIABLE".into();
+        let err = password(&cfg).unwrap_err();
+        assert!(err.contains("SMSGW_TEST_NO_SUCH_VARIABLE"), "{err}");
+        cfg.password_env.clear();
+        cfg.password_file = dir.join("missing");
+        assert!(password(&cfg).unwrap_err().contains("missing"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn placeholders_are_numbered_outside_quotes() {

@@ -438,6 +438,47 @@ fn delete_message(c: &Connection, id: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Writes a message in Gammu's layout (`outbox` + `outbox_multipart`); returns its ID.
+fn insert_message(tx: &Connection, msg: &NewMessage) -> Result<i64> {
+    let first = msg
+        .parts
+        .first()
+        .ok_or_else(|| StorageError::Data("a message needs at least one part".into()))?;
+    tx.execute(
+        // Times written explicitly in local time: a database made by Gammu 1.42's
+        // sqlite.sql defaults them to UTC, which would delay the message by the UTC offset
+        // west of Greenwich.
+        "INSERT INTO outbox (DestinationNumber, Text, TextDecoded, Coding, UDH, Class, MultiPart, RelativeValidity, SenderID, DeliveryReport, CreatorID, Priority,
+                             InsertIntoDB, SendingDateTime, SendingTimeOut)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 datetime('now', 'localtime'), datetime('now', 'localtime'), datetime('now', 'localtime'))",
+        params![
+            msg.destination,
+            first.text_hex,
+            first.text_decoded,
+            first.coding.as_str(),
+            first.udh_hex,
+            first.class,
+            if msg.parts.len() > 1 { "true" } else { "false" },
+            msg.relative_validity,
+            msg.sender_id,
+            msg.delivery_report.as_str(),
+            msg.creator_id,
+            msg.priority,
+        ],
+    )
+    .map_err(db)?;
+    let id = tx.last_insert_rowid();
+    for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
+        tx.execute(
+            "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
+        )
+        .map_err(db)?;
+    }
+    Ok(id)
+}
+
 #[async_trait]
 impl Service for Sqlite {
     async fn init(&self) -> Result<()> {
@@ -451,48 +492,42 @@ impl Service for Sqlite {
 
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {
         let msg = msg.clone();
-        if msg.parts.is_empty() {
-            return Err(StorageError::Data(
-                "a message needs at least one part".into(),
-            ));
-        }
         self.call(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
-            let first = &msg.parts[0];
-            tx.execute(
-                // Times written explicitly in local time: a database made by Gammu 1.42's
-                // sqlite.sql defaults them to UTC, which would delay the message by the
-                // UTC offset west of Greenwich.
-                "INSERT INTO outbox (DestinationNumber, Text, TextDecoded, Coding, UDH, Class, MultiPart, RelativeValidity, SenderID, DeliveryReport, CreatorID, Priority,
-                                     InsertIntoDB, SendingDateTime, SendingTimeOut)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                         datetime('now', 'localtime'), datetime('now', 'localtime'), datetime('now', 'localtime'))",
-                params![
-                    msg.destination,
-                    first.text_hex,
-                    first.text_decoded,
-                    first.coding.as_str(),
-                    first.udh_hex,
-                    first.class,
-                    if msg.parts.len() > 1 { "true" } else { "false" },
-                    msg.relative_validity,
-                    msg.sender_id,
-                    msg.delivery_report.as_str(),
-                    msg.creator_id,
-                    msg.priority,
-                ],
-            )
-            .map_err(db)?;
-            let id = tx.last_insert_rowid();
-            for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
-                tx.execute(
-                    "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
-                )
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            }
+            let id = insert_message(&tx, &msg)?;
             tx.commit().map_err(db)?;
             Ok(id)
+        })
+        .await
+    }
+
+    async fn create_outbox_once(&self, msg: &NewMessage, key: &str) -> Result<Option<i64>> {
+        let (msg, key) = (msg.clone(), key.to_string());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let seen: Option<i64> = tx
+                .query_row(
+                    "SELECT ID FROM smsgw_spool WHERE SpoolKey = ?1",
+                    [&key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            if seen.is_some() {
+                return Ok(None);
+            }
+            let id = insert_message(&tx, &msg)?;
+            tx.execute(
+                "INSERT INTO smsgw_spool (SpoolKey, ID) VALUES (?1, ?2)",
+                params![key, id],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Some(id))
         })
         .await
     }
@@ -651,6 +686,7 @@ impl Service for Sqlite {
             if !dry_run {
                 tx.execute("DELETE FROM inbox WHERE ReceivingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
                 tx.execute("DELETE FROM sentitems WHERE SendingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                tx.execute("DELETE FROM smsgw_spool WHERE QueuedAt < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
                 tx.commit().map_err(db)?;
             }
             Ok((inbox.max(0) as u64, sent.max(0) as u64))

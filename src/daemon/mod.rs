@@ -350,6 +350,28 @@ pub async fn run_with(
         }
     });
 
+    // Message files dropped into the spool directory.
+    let spool = if cfg.spool.dir.as_os_str().is_empty() {
+        None
+    } else if cfg.storage.kind == crate::config::StorageKind::Null {
+        tracing::warn!(
+            "spool.dir is set but the storage is null: there is no outbox to queue the files into"
+        );
+        None
+    } else {
+        match crate::spool::Spool::open(&cfg, storage.clone()) {
+            Ok(sp) => Some(tokio::spawn(crate::spool::run(
+                sp,
+                Duration::from_secs(cfg.spool.rescan.max(1)),
+                wake_tx.clone(),
+                stop.clone(),
+            ))),
+            Err(e) => {
+                tracing::error!("spool: cannot use {}: {e}", cfg.spool.dir.display());
+                None
+            }
+        }
+    };
     // Rows announced by the storage itself (PostgreSQL NOTIFY): sent at once.
     let notified = storage.changes().map(|mut changes| {
         let wake = wake_tx.clone();
@@ -462,6 +484,9 @@ pub async fn run_with(
     poller.abort();
     if let Some(n) = notified {
         n.abort();
+    }
+    if let Some(s) = spool {
+        s.abort();
     }
     control_task.abort();
     if let Some(m) = metrics {

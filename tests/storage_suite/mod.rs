@@ -637,6 +637,23 @@ pub async fn times_are_the_databases_local_time(b: &dyn Backend) {
     );
 }
 
+pub async fn a_keyed_message_is_queued_once(b: &dyn Backend) {
+    let (one, two) = (b.service(), b.second());
+    let m = message("from a spool file", None);
+    let first = one.create_outbox_once(&m, "file-a|1|2").await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(
+        two.create_outbox_once(&m, "file-a|1|2").await.unwrap(),
+        None
+    );
+    assert!(one
+        .create_outbox_once(&m, "file-a|1|3")
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(b.raw().count("SELECT count(*) FROM outbox"), 2);
+}
+
 /// What a backend constructor returns: the backend, or `None` when its server is
 /// unreachable (allowed outside CI only).
 pub trait Made<B> {
@@ -671,7 +688,8 @@ macro_rules! storage_suite_tests {
             status_reports_match_pending_then_final,
             phones_row_is_kept_up_to_date,
             a_long_row_is_written_back_in_parts,
-            times_are_the_databases_local_time
+            times_are_the_databases_local_time,
+            a_keyed_message_is_queued_once
         );
     };
     (@cases $make:path; $($case:ident),*) => {
