@@ -1,6 +1,7 @@
 //! Storage services (implementations of [`crate::service::Service`]): they know nothing
 //! of modems.
 
+pub mod files;
 pub mod null;
 pub mod sql;
 
@@ -19,6 +20,7 @@ pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
         StorageKind::Postgres | StorageKind::Mysql => {
             Arc::new(sql::server::Server::connect(&cfg.storage)?)
         }
+        StorageKind::Files => Arc::new(files::Files::open(&cfg.storage)),
         StorageKind::Null => Arc::new(null::Null),
     };
     service.init().await?;

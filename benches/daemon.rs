@@ -4,6 +4,8 @@
 //! no reply delay) with an SQLite file, as separate processes, and prints:
 //! - inject-to-`AT+CMGS` latency: 20 `smsgw inject` at random moments, from the start of the
 //!   command to the PDU reaching the modem;
+//! - spool: 20 files renamed into the spool directory, to the PDU reaching the modem; 1,000
+//!   files dropped at once, until all are queued;
 //! - throughput: 2,000 messages queued while the daemon is down, drained after it starts;
 //! - idle CPU of the daemon over 60 s (`SMSGW_BENCH_IDLE_SECS` to change), and how long a
 //!   row inserted by plain SQL then takes to reach the modem;
@@ -110,7 +112,7 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[phone]]\nid = \"bench\"\ndevice = \"{}\"\nstatus_frequency = 0\nreceive_frequency = 600\n",
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\npath = \"{d}/smsgw.db\"\n[spool]\ndir = \"{d}/spool\"\n[[phone]]\nid = \"bench\"\ndevice = \"{}\"\nstatus_frequency = 0\nreceive_frequency = 600\n",
             link.display(),
             d = d.display()
         ),
@@ -161,13 +163,57 @@ fn main() {
     }
     let max = lat.iter().cloned().fold(0.0, f64::max);
     let med = median(&mut lat);
+
+    // 1b. A file dropped into the spool directory (write, rename in) to AT+CMGS.
+    let spool = d.join("spool");
+    let mut drop_lat = Vec::new();
+    for i in 0..20 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(50 + (seed >> 33) % 250));
+        let before = records(&record).len();
+        let t0 = chrono::Local::now();
+        let tmp = spool.join(format!(".drop{i}"));
+        std::fs::write(&tmp, format!("To: 48600100200\n\ndropped {i}\n")).expect("write");
+        std::fs::rename(&tmp, spool.join(format!("drop{i}"))).expect("rename");
+        let r = wait_records(&record, before + 1, Duration::from_secs(30));
+        let t = record_time(&r[before]);
+        drop_lat.push((t - t0.fixed_offset()).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    }
+    let drop_max = drop_lat.iter().cloned().fold(0.0, f64::max);
+    let drop_med = median(&mut drop_lat);
+    // 1c. 1,000 files dropped at once: until all are queued.
+    let batch = 1000;
+    let spooled = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM smsgw_spool", [], |r| r.get(0))
+            .unwrap_or(0)
+    };
+    let conn = rusqlite::Connection::open(&db_path).expect("db");
+    let base = spooled(&conn);
+    let t0 = Instant::now();
+    for i in 0..batch {
+        let tmp = spool.join(format!(".batch{i}"));
+        std::fs::write(&tmp, format!("To: 48600100200\n\nbatch {i}\n")).expect("write");
+        std::fs::rename(&tmp, spool.join(format!("batch{i}"))).expect("rename");
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while spooled(&conn) < base + batch && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let batch_secs = t0.elapsed().as_secs_f64();
     drop(daemon);
+    // Let the daemon's last sends land before the next part counts records.
+    std::thread::sleep(Duration::from_millis(200));
 
     // 2. Throughput: 2,000 queued while the daemon is down.
     let n = 2000;
     {
         let mut c = rusqlite::Connection::open(&db_path).expect("db");
         let tx = c.transaction().expect("tx");
+        // What the spool batch left unsent does not count here.
+        tx.execute_batch("DELETE FROM outbox; DELETE FROM outbox_multipart;")
+            .expect("empty the outbox");
         for i in 0..n {
             tx.execute(
                 "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'bench', datetime('now','localtime'), datetime('now','localtime'))",
@@ -226,6 +272,11 @@ fn main() {
     println!("|---|---|");
     println!("| inject to AT+CMGS, median of 20 | {med:.1} ms |");
     println!("| inject to AT+CMGS, max of 20 | {max:.1} ms |");
+    println!("| spool file (rename in) to AT+CMGS, median / max of 20 | {drop_med:.1} / {drop_max:.1} ms |");
+    println!(
+        "| 1,000 spool files dropped at once, all queued | {batch_secs:.2} s ({:.0} files/s) |",
+        batch as f64 / batch_secs
+    );
     println!(
         "| drain {n} queued messages | {:.2} s ({:.0} msg/s) |",
         drained.as_secs_f64(),

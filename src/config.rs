@@ -109,8 +109,21 @@ pub enum StorageKind {
     /// A MySQL or MariaDB server with Gammu's schema (polled for new rows).
     #[serde(alias = "mariadb")]
     Mysql,
+    /// Gammu's files layout: inbox, outbox, sent and error folders.
+    Files,
     /// Nothing is stored; `run_on_receive` exiting 0 is the commit of a received message.
     Null,
+}
+
+/// How the files storage writes received texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxFormat {
+    /// UTF-8.
+    Standard,
+    /// UTF-16BE after a byte-order mark, as Gammu writes it (what playSMS reads).
+    #[default]
+    Unicode,
 }
 
 /// Whether to encrypt the connection to a database server.
@@ -155,6 +168,16 @@ pub struct Storage {
     /// Milliseconds between checks for rows other programs inserted (MySQL; PostgreSQL is
     /// woken by `NOTIFY` and checks every `poll_interval` only as a safety net).
     pub poll_interval: u64,
+    /// Files storage: where received messages are written (`IN...txt`).
+    pub inbox_path: PathBuf,
+    /// Files storage: where messages to send are read from (`OUT...txt`).
+    pub outbox_path: PathBuf,
+    /// Files storage: where sent messages are moved.
+    pub sent_path: PathBuf,
+    /// Files storage: where messages that failed are moved, with a `.error` file.
+    pub error_path: PathBuf,
+    /// Files storage: `standard` (UTF-8) or `unicode` (UTF-16 with a byte-order mark).
+    pub inbox_format: InboxFormat,
     /// Time zone of stored times on a server (`Europe/Warsaw`, `+02:00`); empty: the
     /// host's local zone, like the times gammu-smsd writes.
     pub time_zone: String,
@@ -178,6 +201,11 @@ impl Default for Storage {
             pool_size: 4,
             poll_interval: 1000,
             time_zone: String::new(),
+            inbox_path: "/var/spool/gammu/inbox".into(),
+            outbox_path: "/var/spool/gammu/outbox".into(),
+            sent_path: "/var/spool/gammu/sent".into(),
+            error_path: "/var/spool/gammu/error".into(),
+            inbox_format: InboxFormat::Unicode,
         }
     }
 }
@@ -451,7 +479,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "daemon", name: "pid_file", default: "\"/run/smsgw/smsgw.pid\"", doc: "PID file; a second daemon with the same one refuses to start.", example: "\"/run/smsgw/smsgw.pid\"", bad: "[1]" },
     Key { section: "daemon", name: "log", default: "\"stderr\"", doc: "Where logs go: stderr (journald-friendly) or a file path.", example: "\"/var/log/smsgw.log\"", bad: "5" },
     Key { section: "daemon", name: "log_level", default: "\"info\"", doc: "error, warn, info, debug or trace (debug shows every AT line, PINs masked).", example: "\"debug\"", bad: "\"loud\"" },
-    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file), postgres or mysql (Gammu's schema on a server; mysql also serves MariaDB), or null (store nothing).", example: "\"postgres\"", bad: "\"oracle\"" },
+    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file), postgres or mysql (Gammu's schema on a server; mysql also serves MariaDB), files (Gammu's folder layout), or null (store nothing).", example: "\"postgres\"", bad: "\"oracle\"" },
     Key { section: "storage", name: "path", default: "\"/var/lib/smsgw/smsgw.db\"", doc: "SQLite database file; created with Gammu's schema when missing.", example: "\"/var/lib/smsgw/smsgw.db\"", bad: "0" },
     Key { section: "storage", name: "busy_timeout", default: "5000", doc: "Milliseconds to wait for an SQLite lock held by another program (Kalkun, a script).", example: "10000", bad: "-5" },
     Key { section: "storage", name: "url", default: "\"\"", doc: "postgres/mysql: server URL, e.g. postgres://smsd@db.example.org/smsd or mysql://smsd@localhost/smsd; host, port, user, database and the password settings fill in what it leaves out.", example: "\"postgres://smsd@127.0.0.1/smsd\"", bad: "5" },
@@ -465,6 +493,11 @@ pub const KEYS: &[Key] = &[
     Key { section: "storage", name: "tls", default: "\"prefer\"", doc: "postgres/mysql: prefer (TLS when the server offers it), require, or disable.", example: "\"require\"", bad: "\"always\"" },
     Key { section: "storage", name: "pool_size", default: "4", doc: "postgres/mysql: connections kept open to the server.", example: "8", bad: "0" },
     Key { section: "storage", name: "poll_interval", default: "1000", doc: "Milliseconds between cheap checks for rows that other programs inserted (the wake-up on MySQL; a safety net behind NOTIFY on PostgreSQL).", example: "500", bad: "0" },
+    Key { section: "storage", name: "inbox_path", default: "\"/var/spool/gammu/inbox\"", doc: "files: folder received messages are written to, one file per part named as Gammu names them (IN<date>_<time>_<serial>_<sender>_<part>.txt).", example: "\"/var/spool/sms/inbox\"", bad: "1" },
+    Key { section: "storage", name: "outbox_path", default: "\"/var/spool/gammu/outbox\"", doc: "files: folder of messages to send (Gammu's OUT...txt names; smsgw inject writes them).", example: "\"/var/spool/sms/outbox\"", bad: "1" },
+    Key { section: "storage", name: "sent_path", default: "\"/var/spool/gammu/sent\"", doc: "files: folder sent messages are moved to (with a .report file once status reports arrive).", example: "\"/var/spool/sms/sent\"", bad: "1" },
+    Key { section: "storage", name: "error_path", default: "\"/var/spool/gammu/error\"", doc: "files: folder messages that failed are moved to, with a .error file saying why.", example: "\"/var/spool/sms/error\"", bad: "1" },
+    Key { section: "storage", name: "inbox_format", default: "\"unicode\"", doc: "files: unicode (UTF-16 with a byte-order mark, Gammu's and playSMS's) or standard (UTF-8).", example: "\"standard\"", bad: "\"detail\"" },
     Key { section: "storage", name: "time_zone", default: "\"\"", doc: "postgres/mysql: zone of the stored local times (Europe/Warsaw, +02:00); empty for the host's local zone, as gammu-smsd writes them.", example: "\"Europe/Warsaw\"", bad: "3" },
     Key { section: "phone", name: "id", default: REQUIRED, doc: "PhoneID: names the modem; outbox rows with this SenderID go only to it.", example: "\"modem1\"", bad: "3" },
     Key { section: "phone", name: "device", default: REQUIRED, doc: "Serial device (prefer /dev/serial/by-id/...), tcp://host:port, or sim for the built-in simulated modem.", example: "\"/dev/ttyUSB0\"", bad: "false" },

@@ -336,6 +336,11 @@ pub trait Service: Send + Sync {
             "this storage has no outbox to queue into".into(),
         ))
     }
+    /// How `inject` names a queued message: its outbox ID, or (files storage) the path of
+    /// the file written, as gammu-smsd-inject prints it.
+    fn describe_id(&self, id: i64) -> String {
+        id.to_string()
+    }
     /// Claims up to `limit` messages for `routes` (rows with an empty `SenderID` or one of
     /// these), best first, each under a lease of `lease_secs`.
     async fn claim_outbox(

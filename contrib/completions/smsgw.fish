@@ -195,6 +195,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l index-base -d 'First
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l capacity -d 'Message slots per memory' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l fail-sends -d 'The first N sends fail' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l fail-code -d '+CMS ERROR code of failed sends' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l fail-percent -d 'Percent of sends that fail at random with a temporary +CMS ERROR (repeatable)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l reply-delay -d 'Milliseconds before every answer' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l send-delay -d 'Extra milliseconds before the answer to a sent PDU' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-delay -d 'Milliseconds until a requested status report arrives' -r

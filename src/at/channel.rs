@@ -229,9 +229,16 @@ impl Channel {
         timeout: Duration,
     ) -> Result<Response, AtError> {
         if let Some(wait) = self.dirty.take() {
-            self.resync(wait).await;
+            if let Some(why) = self.resync(wait).await {
+                return Err(AtError::Closed(why));
+            }
         }
-        while self.events.try_recv().is_ok() {}
+        // What came while idle is stale, except that the port went away.
+        while let Ok(e) = self.events.try_recv() {
+            if let Event::Closed(why) = e {
+                return Err(AtError::Closed(why));
+            }
+        }
         lock(&self.shared).active = Some(Active {
             echo: command.trim().to_string(),
             echo_seen: false,
@@ -320,14 +327,17 @@ impl Channel {
     /// After a timeout the answer may still come: abort any prompt, wait up to `late` for a
     /// late final result, then until the port has been quiet for a moment, and throw away
     /// what came, so that it is not taken for the next command's answer.
-    async fn resync(&mut self, late: Duration) {
+    /// Returns `Some(why)` when the port went away meanwhile.
+    async fn resync(&mut self, late: Duration) -> Option<Option<String>> {
         let _ = self.write_raw(b"\x1b\r").await;
         let start = Instant::now();
         if !late.is_zero() {
             let deadline = start + late;
             while let Ok(Some(e)) = tokio::time::timeout_at(deadline, self.events.recv()).await {
-                if matches!(e, Event::Final(_) | Event::Closed(_)) {
-                    break;
+                match e {
+                    Event::Closed(why) => return Some(why),
+                    Event::Final(_) => break,
+                    _ => {}
                 }
             }
         }
@@ -341,7 +351,12 @@ impl Channel {
             }
             tokio::time::sleep_until(quiet_at.min(start + RESYNC_MAX)).await;
         }
-        while self.events.try_recv().is_ok() {}
+        while let Ok(e) = self.events.try_recv() {
+            if let Event::Closed(why) = e {
+                return Some(why);
+            }
+        }
+        None
     }
 }
 

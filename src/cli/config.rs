@@ -71,6 +71,11 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                                 }
                             }
                         }
+                        StorageKind::Files => format!(
+                            "files (outbox {}, inbox {})",
+                            c.storage.outbox_path.display(),
+                            c.storage.inbox_path.display()
+                        ),
                         StorageKind::Null => "null".to_string(),
                     };
                     let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();

@@ -265,6 +265,24 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     println!("\nstorage:");
     match cfg.storage.kind {
         StorageKind::Null => println!("  null: nothing is stored"),
+        StorageKind::Files => {
+            for (what, p) in [
+                ("inbox", &cfg.storage.inbox_path),
+                ("outbox", &cfg.storage.outbox_path),
+                ("sent", &cfg.storage.sent_path),
+                ("error", &cfg.storage.error_path),
+            ] {
+                match std::fs::metadata(p) {
+                    Ok(m) if m.is_dir() => println!("  {what}: {}", p.display()),
+                    _ => {
+                        println!(
+                            "  {what}: {} is missing (the daemon creates it)",
+                            p.display()
+                        );
+                    }
+                }
+            }
+        }
         StorageKind::Postgres | StorageKind::Mysql => {
             match smsgw::backends::sql::server::Server::connect(&cfg.storage) {
                 Ok(db) => match db.inspect().await {

@@ -117,7 +117,8 @@ pub fn run(a: InjectArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let id = rt.block_on(async {
         let storage = smsgw::backends::open(&cfg).await?;
-        storage.create_outbox(&msg).await
+        let id = storage.create_outbox(&msg).await?;
+        Ok::<_, smsgw::service::StorageError>(storage.describe_id(id))
     });
     match id {
         Ok(id) => {

@@ -63,6 +63,9 @@ pub struct SimArgs {
     /// +CMS ERROR code of failed sends.
     #[arg(long, default_value_t = 500)]
     fail_code: u16,
+    /// Percent of sends that fail at random with a temporary +CMS ERROR (repeatable).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    fail_percent: u8,
     /// Not registered to a network.
     #[arg(long)]
     no_network: bool,
@@ -95,6 +98,7 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
         capacity: a.capacity,
         fail_sends: a.fail_sends,
         fail_code: a.fail_code,
+        fail_percent: a.fail_percent,
         no_network: a.no_network,
         reply_delay: Duration::from_millis(a.reply_delay),
         send_delay: Duration::from_millis(a.send_delay),

@@ -924,7 +924,18 @@ impl crate::route::Transport for ModemRoute<'_> {
                 format!("cannot encode the PDU: {e}"),
             )
         })?;
-        let mr = self.modem.send(&encoded).await?;
+        let mr = match self.modem.send(&encoded).await {
+            Ok(mr) => mr,
+            // Several commands in a row unanswered: the link is dead (a device that went
+            // away without an error, a hung modem); reconnect instead of trying every
+            // queued message against it.
+            Err(mut e) if self.modem.is_hung() => {
+                e.link_down = true;
+                e.reason.push_str("; the modem stopped answering");
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         Ok(crate::route::PartReceipt {
             tpmr: Some(mr),
             message_id: None,

@@ -49,6 +49,9 @@ pub struct SimConfig {
     /// The next N sends fail with `+CMS ERROR: fail_code`.
     pub fail_sends: u32,
     pub fail_code: u16,
+    /// Percent of sends that fail at random with a temporary `+CMS ERROR` (38, 41, 42,
+    /// 47 or 500), from a fixed seed so that a run can be repeated.
+    pub fail_percent: u8,
     /// Not registered: sends fail with `+CMS ERROR: 331` (no network service).
     pub no_network: bool,
     /// Delay before every answer.
@@ -96,6 +99,7 @@ impl Default for SimConfig {
             inbox: Vec::new(),
             fail_sends: 0,
             fail_code: 500,
+            fail_percent: 0,
             no_network: false,
             reply_delay: Duration::ZERO,
             send_delay: Duration::ZERO,

@@ -64,6 +64,8 @@ pub(crate) struct State {
     pub cops_format: u8,
     pub next_mr: u8,
     pub failures_left: u32,
+    /// State of the random failures (`SimConfig::fail_percent`).
+    pub random: u64,
     pub sent: Vec<SentRecord>,
     pub acks: u32,
     /// Messages that did not fit into full storage; delivered when room frees up.
@@ -108,6 +110,7 @@ impl State {
             cops_format: 0,
             next_mr: 0,
             failures_left: cfg.fail_sends,
+            random: 0x9E37_79B9_7F4A_7C15,
             sent: Vec::new(),
             acks: 0,
             waiting: Vec::new(),
@@ -591,6 +594,20 @@ impl State {
             let code = self.cfg.fail_code;
             self.line(&mut o.out, &format!("+CMS ERROR: {code}"));
             return o;
+        }
+        if self.cfg.fail_percent > 0 {
+            // xorshift64: cheap, and the same sequence on every run.
+            let mut x = self.random;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.random = x;
+            if x % 100 < u64::from(self.cfg.fail_percent) {
+                const TEMPORARY: [u16; 5] = [38, 41, 42, 47, 500];
+                let code = TEMPORARY[(x >> 32) as usize % TEMPORARY.len()];
+                self.line(&mut o.out, &format!("+CMS ERROR: {code}"));
+                return o;
+            }
         }
         let mr = self.next_mr;
         self.next_mr = self.next_mr.wrapping_add(1);
