@@ -133,13 +133,35 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
                 notes.push("[smsd] password = ***: not copied into this file; write it to /etc/smsgw/db-password (mode 0640, group smsgw) or set storage.password_env".into());
             }
         }
+        ("files", _) => {
+            storage.push("kind = \"files\"".to_string());
+            for (gammu_key, ours) in [
+                ("inboxpath", "inbox_path"),
+                ("outboxpath", "outbox_path"),
+                ("sentsmspath", "sent_path"),
+                ("errorsmspath", "error_path"),
+            ] {
+                if let Some(v) = get(smsd, gammu_key) {
+                    storage.push(format!("{ours} = {}", quoted(v.trim_end_matches('/'))));
+                }
+            }
+            match get(smsd, "inboxformat").map(|f| f.to_ascii_lowercase()).as_deref() {
+                Some("standard") => storage.push("inbox_format = \"standard\"".into()),
+                Some("unicode") | None => storage.push("inbox_format = \"unicode\"".into()),
+                Some(other) => notes.push(format!("[smsd] inboxformat = {other}: smsgw writes unicode or standard inbox files; unicode is used")),
+            }
+        }
         ("null", _) => storage.push("kind = \"null\"".to_string()),
         (s, d) => {
             storage.push("kind = \"sqlite\"".to_string());
             storage.push("path = \"/var/lib/smsgw/smsgw.db\"".to_string());
             notes.push(format!(
-                "[smsd] service = {s}{}: not available in this version of smsgw; SQLite is used meanwhile (the files storage comes in a later version)",
-                if d.is_empty() { String::new() } else { format!(", driver = {d}") }
+                "[smsd] service = {s}{}: not available in smsgw; SQLite is used instead",
+                if d.is_empty() {
+                    String::new()
+                } else {
+                    format!(", driver = {d}")
+                }
             ));
         }
     }
@@ -149,6 +171,15 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
         let num = || v.parse::<i64>().ok().filter(|n| *n >= 0);
         let mapped = match k.as_str() {
             "service" | "driver" | "dbdir" | "database" => true,
+            "inboxpath" | "outboxpath" | "sentsmspath" | "errorsmspath" | "inboxformat"
+                if service == "files" =>
+            {
+                true
+            }
+            "outboxformat" | "transmitformat" if service == "files" => {
+                notes.push(format!("[smsd] {k} = {v}: smsgw reads OUT files in UTF-8 or UTF-16 with a byte-order mark (Gammu's standard and unicode formats; not detail) and picks the alphabet by itself"));
+                true
+            }
             "user" | "password" | "host" | "pc"
                 if matches!(
                     driver.as_str(),
@@ -283,11 +314,11 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
                     "storage outages are retried with backoff for as long as they last"
                 }
                 "user" | "password" | "host" | "pc" | "sql" => {
-                    "belongs to a SQL server storage this version does not have"
+                    "belongs to an SQL server, which the configured service does not use"
                 }
                 "inboxpath" | "outboxpath" | "sentsmspath" | "errorsmspath" | "inboxformat"
                 | "outboxformat" | "transmitformat" => {
-                    "belongs to the files storage this version does not have"
+                    "belongs to the files service, which is not the configured one"
                 }
                 _ => "no smsgw equivalent, or an invalid value",
             };
@@ -397,17 +428,19 @@ mod tests {
 
     #[test]
     fn files_configs_import_with_the_reason_and_sql_servers_carry_over() {
-        let files = "[gammu]\ndevice = /dev/ttyACM0\n[smsd]\nservice = files\ninboxpath = /var/spool/sms/inbox/\noutboxpath = /var/spool/sms/outbox/\n";
+        let files = "[gammu]\ndevice = /dev/ttyACM0\n[smsd]\nservice = files\ninboxpath = /var/spool/sms/inbox/\noutboxpath = /var/spool/sms/outbox/\ninboxformat = standard\n";
         let toml = gammu_to_toml(files, "files.rc");
-        check(&toml);
-        assert!(
-            toml.contains("service = files: not available in this version"),
-            "{toml}"
+        let c = check(&toml);
+        assert_eq!(c.storage.kind, crate::config::StorageKind::Files);
+        assert_eq!(
+            c.storage.inbox_path,
+            std::path::Path::new("/var/spool/sms/inbox")
         );
-        assert!(
-            toml.contains("inboxpath = /var/spool/sms/inbox/: belongs to the files storage"),
-            "{toml}"
+        assert_eq!(
+            c.storage.outbox_path,
+            std::path::Path::new("/var/spool/sms/outbox")
         );
+        assert_eq!(c.storage.inbox_format, crate::config::InboxFormat::Standard);
         let mysql = "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_mysql\nhost = db.example.org:3307\nuser = smsd\npassword = secret\ndatabase = smsd\nRunOnReceive = /bin/echo $1 >> /tmp/log\n";
         let toml = gammu_to_toml(mysql, "mysql.rc");
         let c = check(&toml);
