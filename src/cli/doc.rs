@@ -70,6 +70,26 @@ fn roff(text: &str) -> String {
         .replace('\'', "\\(aq")
 }
 
+/// The file formats of the spool directory and the files storage, with worked examples.
+const FORMATS: &str = r#".SH SPOOL FILES
+A program drops a file into \fBspool.dir\fR; smsgw queues it into the storage. Write it under a hidden name and rename it in. A file that is not a message moves to \fIfailed/\fR with \fI<name>.error\fR saying why.
+.PP
+An smstools3 message file: headers, an empty line, the text. \fBTo:\fR is an international number without +, or s and a short number; \fBAlphabet:\fR GSM, ISO, UCS (UTF\-16BE text) or UTF\-8; \fBFlash:\fR, \fBReport:\fR yes or no; \fBValidity:\fR such as 3 days; \fBPriority: High\fR; \fBQueue:\fR a PhoneID or a name mapped by \fBspool.queues\fR.
+.PP
+.nf
+tmp=$(mktemp /var/spool/sms/outgoing/.alert.XXXXXX)
+printf 'To: 48600100200\\nReport: yes\\n\\nsrv1: disk full\\n' > "$tmp"
+mv "$tmp" /var/spool/sms/outgoing/alert.$$
+.fi
+.PP
+A Gammu outbox file: the name gives the number (OUT<number>.txt, OUT<prio>_<number>_<serial>.txt or OUT<prio><date>_<time>_<serial>_<number>_<any>.txt), d (report) and f (flash) after .txt; the text is UTF\-8 or UTF\-16 with a byte\-order mark.
+.PP
+.nf
+printf 'Hello' > /var/spool/sms/outgoing/.t && mv /var/spool/sms/outgoing/.t /var/spool/sms/outgoing/OUTA_+48600100200_00.txtd
+.fi
+.SH FILES STORAGE
+With \fBstorage.kind = "files"\fR the folders work as gammu\-smsd's FILES service. Messages to send are the Gammu outbox files above, in \fBoutbox_path\fR, taken in name order (OUTA before OUTZ); \fBsmsgw inject\fR writes OUTC<date>_<time>_00_<number>_sms0.txt. Sent files move to \fBsent_path\fR, failed ones to \fBerror_path\fR with <name>.error; attempts are counted in outbox/.smsgw/<name>.state. Received parts are written to \fBinbox_path\fR as IN<YYYYMMDD>_<HHMMSS>_<serial>_<sender>_<part>.txt, for example IN20261123_120000_00_+48600100200_00.txt. Status reports add a line to <sent>/<name>.report, for example "part 1: DeliveryOK (TP\-ST 0) at 2026\-11\-23 12:00:05"."#;
+
 /// smsgw.toml(5), from the key table the parser is tested against.
 fn config_page() -> Vec<u8> {
     let mut o = Vec::new();
@@ -101,6 +121,7 @@ fn config_page() -> Vec<u8> {
         let _ = writeln!(o, "{}", roff(k.doc));
         let _ = writeln!(o, "Default: {}.", roff(k.default));
     }
+    let _ = writeln!(o, "{}", FORMATS);
     let _ = writeln!(
         o,
         ".SH EXAMPLE\n.nf\n[storage]\nkind = \"sqlite\"\npath = \"/var/lib/smsgw/smsgw.db\"\n\n[[phone]]\nid = \"modem1\"\ndevice = \"/dev/serial/by\\-id/usb\\-HUAWEI_Mobile\\-if00\\-port0\"\npin = \"1234\"\n.fi\n.SH SEE ALSO\nsmsgw(8)"
