@@ -755,7 +755,10 @@ impl Service for Files {
 
 /// An outbox file in Gammu's `detail` format, which smsgw does not read.
 fn smsbackup(name: &str) -> bool {
-    name.len() > 3 && name[..3].eq_ignore_ascii_case("out") && name.ends_with(".smsbackup")
+    name.as_bytes()
+        .get(..3)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"out"))
+        && name.ends_with(".smsbackup")
 }
 
 fn pending_name(p: &PendingPart) -> String {

@@ -72,12 +72,18 @@ pub struct GammuName {
 /// `Some` when `name` is a Gammu outbox file name (`OUT` ... `.txt` + flags), with the
 /// number read from one of the three forms gammu-smsd accepts.
 pub fn gammu_name(name: &str) -> Option<Result<GammuName, SpoolError>> {
-    if name.len() < 3 || !name[..3].eq_ignore_ascii_case("out") {
+    // Bytes, not str slices: a name may start with a multi-byte character.
+    let starts = |s: &str, with: &[u8]| {
+        s.as_bytes()
+            .get(..with.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(with))
+    };
+    if !starts(name, b"out") {
         return None;
     }
     let dot = name.rfind('.')?;
     let ext = &name[dot + 1..];
-    if ext.len() < 3 || !ext[..3].eq_ignore_ascii_case("txt") {
+    if !starts(ext, b"txt") {
         return None;
     }
     let flags = &ext[3..];
@@ -453,6 +459,10 @@ mod tests {
         assert!(gammu_name("OUTfoo.smsbackup").is_none());
         assert!(gammu_name("OUT+1.txtz").unwrap().is_err());
         assert!(gammu_name("OUTA_1.txt").unwrap().is_err());
+        // Found by fuzzing: multi-byte characters where "OUT" or "txt" would be.
+        assert!(gammu_name("ó").is_none());
+        assert!(gammu_name("OUT+1.tó").is_none());
+        assert!(parse("żółw", b"To: 1\n\nhi").is_ok());
     }
 
     #[test]
