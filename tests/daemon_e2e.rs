@@ -906,3 +906,45 @@ async fn a_file_dropped_into_the_spool_directory_is_sent() {
     assert!(!spool.path().join("alert-1").exists());
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_does_not_wait_for_a_long_outbox() {
+    init_log();
+    let mut d = Daemon::start(
+        vec![SimConfig {
+            send_delay: Duration::from_millis(25),
+            ..SimConfig::default()
+        }],
+        "",
+        "",
+    )
+    .await;
+    // 2,000 messages take about a minute through this modem.
+    {
+        let mut c = d.db();
+        let tx = c.transaction().unwrap();
+        for i in 0..2000 {
+            tx.execute(
+                "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, SendingDateTime, SendingTimeOut) VALUES ('+48600100200', ?1, 'test', datetime('now','localtime'), datetime('now','localtime'))",
+                [format!("long queue {i}")],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    d.modems[0]
+        .sim
+        .wait_until(T, |s| s.sent.len() >= 20)
+        .await
+        .expect("sending");
+    // Stops within the test's bound (30 s), not after the whole queue.
+    let Daemon { stop, task, .. } = &mut d;
+    let _ = stop.send(true);
+    tokio::time::timeout(T, task)
+        .await
+        .expect("stops without draining the whole outbox")
+        .unwrap()
+        .unwrap();
+    let left = d.count("SELECT count(*) FROM outbox");
+    assert!(left > 1000, "the rest stays queued ({left} left)");
+}

@@ -324,12 +324,16 @@ async fn sweep(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
     }
 }
 
-async fn drain(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
+async fn drain(
+    modem: &mut Modem,
+    ctx: &mut PhoneCtx,
+    stop: &watch::Receiver<bool>,
+) -> Result<(), String> {
     if !ctx.phone.send {
         return Ok(());
     }
     let mut route = crate::modem::ModemRoute { modem };
-    match send::drain(&mut route, ctx).await {
+    match send::drain(&mut route, ctx, stop).await {
         send::Stop::Empty | send::Stop::RouteDown => Ok(()),
         send::Stop::LinkDown => Err("the link went down while sending".into()),
         send::Stop::Storage(e) => {
@@ -352,7 +356,7 @@ async fn serve(
             return End::Reconnect(why);
         }
     }
-    if let Err(why) = drain(&mut modem, ctx).await {
+    if let Err(why) = drain(&mut modem, ctx, stop).await {
         modem.close().await;
         return End::Reconnect(why);
     }
@@ -429,14 +433,14 @@ async fn serve(
                     modem.close().await;
                     return End::Stop;
                 }
-                drain(&mut modem, ctx).await
+                drain(&mut modem, ctx, stop).await
             }
             Some(request) = ctx.requests.recv() => match request {
                 super::Request::Ussd { code, store, reply } => ussd(&mut modem, ctx, &code, store, reply).await,
             },
-            _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx).await,
+            _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx, stop).await,
             _ = tokio::time::sleep_until(ctx.balance_due), if ctx.phone.balance_code.is_some() => check_balance(&mut modem, ctx).await,
-            _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx).await,
+            _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx, stop).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {
                 // URCs are lost while the port is closed or the modem is busy: sweep.
                 sweep(&mut modem, ctx).await

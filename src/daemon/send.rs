@@ -30,8 +30,16 @@ pub enum Stop {
 }
 
 /// Sends until the outbox has nothing for this phone.
-pub async fn drain(route: &mut dyn Transport, ctx: &mut PhoneCtx) -> Stop {
+pub async fn drain(
+    route: &mut dyn Transport,
+    ctx: &mut PhoneCtx,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Stop {
     loop {
+        // Stopping (SIGTERM): the message in hand is finished, the rest stays queued.
+        if *stop.borrow() {
+            return Stop::Empty;
+        }
         if let Some(l) = ctx.limiter.as_mut() {
             if let Some(wait) = l.wait() {
                 // Over the route's limit: the messages stay queued until it frees up.
