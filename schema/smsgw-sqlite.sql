@@ -47,3 +47,7 @@ CREATE TABLE IF NOT EXISTS smsgw_spool (
   ID INTEGER NOT NULL,
   QueuedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
 );
+
+-- The claim's order (Priority DESC, InsertIntoDB, ID): without it every claim sorts the whole
+-- outbox (15 messages/s with 100,000 queued instead of hundreds).
+CREATE INDEX IF NOT EXISTS smsgw_outbox_order ON outbox(Priority DESC, InsertIntoDB, ID);

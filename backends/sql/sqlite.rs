@@ -301,10 +301,12 @@ fn claim(
           WHERE SendingDateTime <= datetime('now', 'localtime')
             AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
             AND SendBefore >= time('now', 'localtime') AND SendAfter <= time('now', 'localtime')
-            AND (SenderID IS NULL OR SenderID = ''",
+            AND (+SenderID IS NULL OR +SenderID = ''",
     );
+    // `+SenderID`: keeps the planner off the SenderID index, so it walks smsgw_outbox_order
+    // and stops at the first eligible row instead of sorting the whole outbox.
     for i in 0..routes.len() {
-        sql.push_str(&format!(" OR SenderID = ?{}", i + 2));
+        sql.push_str(&format!(" OR +SenderID = ?{}", i + 2));
     }
     sql.push_str(") ORDER BY Priority DESC, InsertIntoDB ASC, ID ASC LIMIT ?1");
     let ids: Vec<i64> = {
