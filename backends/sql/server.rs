@@ -299,6 +299,20 @@ fn db(e: sqlx::Error) -> StorageError {
     }
 }
 
+/// `sql` with `args` bound, for either server's query type.
+macro_rules! bound {
+    ($sql:expr, $args:expr) => {{
+        let mut q = sqlx::query($sql);
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }};
+}
+
 /// A transaction on either server.
 enum Tx {
     Pg(sqlx::Transaction<'static, Postgres>),
@@ -311,23 +325,11 @@ impl Tx {
             match self {
                 Tx::Pg(tx) => {
                     let sql = numbered(sql);
-                    let mut q = sqlx::query(&sql);
-                    for a in args {
-                        q = match a {
-                            Arg::Int(v) => q.bind(*v),
-                            Arg::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                    let q = bound!(&sql, args);
                     Ok(q.execute(&mut **tx).await.map_err(db)?.rows_affected())
                 }
                 Tx::My(tx) => {
-                    let mut q = sqlx::query(sql);
-                    for a in args {
-                        q = match a {
-                            Arg::Int(v) => q.bind(*v),
-                            Arg::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                    let q = bound!(sql, args);
                     Ok(q.execute(&mut **tx).await.map_err(db)?.rows_affected())
                 }
             }
@@ -339,26 +341,14 @@ impl Tx {
             match self {
                 Tx::Pg(tx) => {
                     let sql = numbered(sql);
-                    let mut q = sqlx::query(&sql);
-                    for a in args {
-                        q = match a {
-                            Arg::Int(v) => q.bind(*v),
-                            Arg::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                    let q = bound!(&sql, args);
                     let rows = q.fetch_all(&mut **tx).await.map_err(db)?;
                     rows.iter()
                         .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect())
                         .collect()
                 }
                 Tx::My(tx) => {
-                    let mut q = sqlx::query(sql);
-                    for a in args {
-                        q = match a {
-                            Arg::Int(v) => q.bind(*v),
-                            Arg::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                    let q = bound!(sql, args);
                     let rows = q.fetch_all(&mut **tx).await.map_err(db)?;
                     rows.iter()
                         .map(|r| (0..r.len()).map(|i| my_cell(r, i)).collect())
@@ -384,13 +374,7 @@ impl Tx {
                     Ok(int(&row, 0, 0))
                 }
                 Tx::My(tx) => {
-                    let mut q = sqlx::query(sql);
-                    for a in args {
-                        q = match a {
-                            Arg::Int(v) => q.bind(*v),
-                            Arg::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                    let q = bound!(sql, args);
                     let r = q.execute(&mut **tx).await.map_err(db)?;
                     Ok(r.last_insert_id() as i64)
                 }
