@@ -11,80 +11,13 @@
 //!   row inserted by plain SQL then takes to reach the modem;
 //! - peak RSS of the daemon (VmHWM).
 
+mod common;
+use common::*;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> PathBuf {
-    // Cargo builds the package's binary for benches in the same profile directory.
-    let exe = std::env::current_exe().expect("bench path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("smsgw");
-    if !bin.exists() {
-        let status = Command::new("cargo")
-            .args(["build", "--release", "--bin", "smsgw"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success());
-    }
-    bin
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn records(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn wait_records(path: &Path, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let r = records(path);
-        if r.len() >= n || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn record_time(r: &serde_json::Value) -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::DateTime::parse_from_rfc3339(r["time"].as_str().expect("time")).expect("rfc3339")
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 (utime, stime) are 12 and 13 after the command name.
-    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
-}
-
-fn vm_hwm_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn main() {
     // `cargo bench` passes --bench; nothing to parse.

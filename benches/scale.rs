@@ -7,56 +7,14 @@
 //! modems, and the daemon's RSS sampled every second (first, last, highest), to show that it
 //! stays flat.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+use common::*;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
-
-fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("bench path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("smsgw");
-    if !bin.exists() {
-        let status = Command::new("cargo")
-            .args(["build", "--release", "--bin", "smsgw"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success());
-    }
-    bin
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sim(smsgw: &Path, dir: &Path, i: usize) -> (Proc, PathBuf, PathBuf) {
-    let link = dir.join(format!("modem{i}"));
-    let record = dir.join(format!("sent{i}.jsonl"));
-    let mut p = Proc(
-        Command::new(smsgw)
-            .args(["sim", "--link"])
-            .arg(&link)
-            .arg("--record")
-            .arg(&record)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("smsgw sim"),
-    );
-    let mut first = String::new();
-    BufReader::new(p.0.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("sim started");
-    (p, link, record)
-}
 
 fn lines(path: &Path) -> usize {
     std::fs::read(path)

@@ -12,63 +12,14 @@
 //!
 //! `SMSGW_TEST_PG_URL` / `SMSGW_TEST_MYSQL_URL` name other servers (admin URLs).
 
-use std::io::{BufRead, BufReader};
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
-
-fn bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("bench path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("smsgw");
-    if !bin.exists() {
-        let status = Command::new("cargo")
-            .args(["build", "--release", "--bin", "smsgw"])
-            .status()
-            .expect("cargo build");
-        assert!(status.success());
-    }
-    bin
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn records(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn wait_records(path: &Path, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let r = records(path);
-        if r.len() >= n || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn record_time(r: &serde_json::Value) -> chrono::DateTime<chrono::FixedOffset> {
-    chrono::DateTime::parse_from_rfc3339(r["time"].as_str().expect("time")).expect("rfc3339")
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -114,28 +65,6 @@ fn db_url(kind: Kind, name: &str) -> String {
     let admin = kind.admin();
     let i = admin.rfind('/').expect("admin URL ends with /database");
     format!("{}/{name}", &admin[..i])
-}
-
-/// A simulated modem process; returns it and its record file.
-fn sim(smsgw: &Path, d: &Path, i: usize) -> (Proc, PathBuf, PathBuf) {
-    let link = d.join(format!("modem{i}"));
-    let record = d.join(format!("sent{i}.jsonl"));
-    let mut p = Proc(
-        Command::new(smsgw)
-            .args(["sim", "--link"])
-            .arg(&link)
-            .arg("--record")
-            .arg(&record)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("smsgw sim"),
-    );
-    let mut first = String::new();
-    BufReader::new(p.0.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("sim started");
-    (p, link, record)
 }
 
 fn config(d: &Path, i: usize, kind: Kind, url: &str, link: &Path) -> PathBuf {
