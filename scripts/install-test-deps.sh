@@ -5,6 +5,7 @@
 #   gammu-smsd     the real gammu-smsd, gammu-smsd-inject and Gammu's sqlite.sql, for the
 #                  interoperability tests on one database
 #   libdbd-sqlite3 the libdbi driver gammu-smsd uses for SQLite
+#   python3-aiosmtpd an SMTP server nobody here wrote, for the mail transport's tests
 # Only missing packages are installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 missing=()
@@ -12,6 +13,7 @@ command -v gammu >/dev/null 2>&1 || missing+=(gammu)
 /usr/bin/python3 -c 'import gammu' 2>/dev/null || missing+=(python3-gammu)
 command -v gammu-smsd >/dev/null 2>&1 || missing+=(gammu-smsd)
 ls /usr/lib/*/dbd/libdbdsqlite3.so >/dev/null 2>&1 || missing+=(libdbd-sqlite3)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -218,6 +218,26 @@ pub fn split_long_row(out: &Outgoing, reference: u8) -> Option<Vec<NewPart>> {
     Some(rows(&parts, part.class))
 }
 
+/// The whole text of the parts still to send, for routes that take texts (HTTP, mail); an
+/// error says why the message has none (8-bit data, a bad row).
+pub fn text(out: &Outgoing) -> Result<String, String> {
+    let mut text = String::new();
+    for part in out.parts.iter().filter(|p| !p.already_sent) {
+        let t = match (part.coding.unwrap_or(Coding::Default), &part.text_hex) {
+            (Coding::EightBit, _) => {
+                return Err(format!(
+                    "part {}: 8-bit data cannot be sent as text",
+                    part.seq
+                ))
+            }
+            (_, Some(hex)) => from_ucs2_hex(hex).map_err(|e| format!("part {}: {e}", part.seq))?,
+            (_, None) => part.text_decoded.clone().unwrap_or_default(),
+        };
+        text.push_str(&t);
+    }
+    Ok(text)
+}
+
 /// The SUBMIT of every part still to send, with its `SequencePosition`; an error says why
 /// the message is unusable (it then ends as `Error`). Every part is checked to encode.
 pub fn submits(out: &Outgoing, defaults: &SendDefaults) -> Result<Vec<(u32, Submit)>, String> {

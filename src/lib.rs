@@ -17,6 +17,7 @@ pub mod route;
 pub mod service;
 pub mod sim;
 pub mod spool;
+pub mod transport;
 
 #[path = "../backends/mod.rs"]
 pub mod backends;

@@ -1,4 +1,4 @@
-//! Routes: every way out (a `[[phone]]` modem, later `[[transport]]`s) behind one trait,
+//! Routes: every way out (a `[[phone]]` modem, a `[[transport]]`) behind one trait,
 //! and the one error type every way out maps its failures to (DESIGN.md, "Routes").
 
 use async_trait::async_trait;
@@ -74,4 +74,21 @@ pub trait Transport: Send {
     fn smsc(&self) -> Option<String>;
     /// Sends one part.
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError>;
+    /// Whether the route takes a message's whole text ([`Transport::send_text`]: HTTP,
+    /// mail, SOAP) rather than its PDUs part by part ([`Transport::send`]: a modem, SMPP).
+    fn takes_text(&self) -> bool {
+        false
+    }
+    /// Sends a whole message as text; `id` is the storage's id of the message.
+    async fn send_text(
+        &mut self,
+        _to: &str,
+        _text: &str,
+        _id: &str,
+    ) -> Result<PartReceipt, SendError> {
+        Err(SendError::new(
+            SendErrorKind::Rejected,
+            format!("route {} sends PDUs, not texts", self.id()),
+        ))
+    }
 }

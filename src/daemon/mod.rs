@@ -11,6 +11,7 @@ pub mod pidfile;
 pub mod privileges;
 mod receive;
 mod send;
+mod sender;
 pub mod status;
 
 use std::collections::HashSet;
@@ -418,10 +419,45 @@ pub async fn run_with(
         }
     };
     let mut phones: Vec<Running> = cfg.phones.iter().map(|p| start(p, &cfg)).collect();
-    if phones.is_empty() {
-        tracing::warn!("no [[phone]] in the config: nothing to send or receive with");
+    // The transports' senders (members of a failover list send through their list).
+    let mut senders = Vec::new();
+    for t in crate::transport::routes(&cfg.transports) {
+        let route = match crate::transport::build(t, &cfg.transports) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("{e}");
+                continue;
+            }
+        };
+        let ctx = PhoneCtx {
+            phone: Phone::route(&t.id),
+            cfg: cfg.clone(),
+            storage: storage.clone(),
+            owner: format!("{owner}:{}", t.id),
+            wake: wake_rx.clone(),
+            counters: Counters::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            undecodable: HashSet::new(),
+            board: board.clone(),
+            limiter: None,
+            limited_until: None,
+            balance_due: tokio::time::Instant::now(),
+            requests: tokio::sync::mpsc::unbounded_channel().1,
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        senders.push((stop_tx, tokio::spawn(sender::run(ctx, route, stop_rx))));
     }
-    tracing::info!(phones = cfg.phones.len(), "smsgw running");
+    if phones.is_empty() && senders.is_empty() {
+        tracing::warn!(
+            "no [[phone]] or [[transport]] in the config: nothing to send or receive with"
+        );
+    }
+    tracing::info!(
+        phones = cfg.phones.len(),
+        transports = cfg.transports.len(),
+        "smsgw running"
+    );
     let mut outside_open = true;
     loop {
         let command = tokio::select! {
@@ -477,6 +513,12 @@ pub async fn run_with(
     }
     for r in &phones {
         let _ = r.stop.send(true);
+    }
+    for (stop, _) in &senders {
+        let _ = stop.send(true);
+    }
+    for (_, task) in senders {
+        let _ = task.await;
     }
     for r in phones {
         let _ = r.task.await;

@@ -177,6 +177,9 @@ async fn send_one(
         )
         .await;
     }
+    if route.takes_text() {
+        return send_text(route, ctx, out, retry_timeout).await;
+    }
     if let Some(parts) = compose::split_long_row(out, out.id as u8) {
         match storage.split_outbox(out, &parts).await {
             Ok(split) => {
@@ -262,64 +265,7 @@ async fn send_one(
                     Err(e) => return Err(Stop::Storage(e)),
                 }
             }
-            Err(f) => {
-                let code = f.code.map_or(-1, i32::from);
-                let link_down = f.link_down;
-                tracing::warn!(id = out.id, part = seq, "send failed: {f}");
-                if f.kind == SendErrorKind::Unknown {
-                    tracing::warn!(
-                        id = out.id,
-                        part = seq,
-                        "the part may have been delivered: a retry may duplicate it"
-                    );
-                }
-                let retryable = matches!(f.kind, SendErrorKind::NotSent | SendErrorKind::Unknown);
-                let result = match f.kind {
-                    // Refused for good, or out of retries: the message ends in error.
-                    SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown
-                        if !retryable || out.retries + 1 > max_retries =>
-                    {
-                        ctx.counters.failed += 1;
-                        finish(
-                            ctx,
-                            out,
-                            Outcome::Failed {
-                                status_code: code,
-                                reason: f.reason,
-                                unusable: false,
-                            },
-                            retry_timeout,
-                        )
-                        .await
-                    }
-                    SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown => {
-                        finish(
-                            ctx,
-                            out,
-                            Outcome::Retry {
-                                status_code: code,
-                                reason: f.reason,
-                            },
-                            retry_timeout,
-                        )
-                        .await
-                    }
-                    SendErrorKind::RouteDown => {
-                        finish(
-                            ctx,
-                            out,
-                            Outcome::Release { reason: f.reason },
-                            ROUTE_DOWN_WAIT_SECS.min(retry_timeout),
-                        )
-                        .await?;
-                        Err(Stop::RouteDown)
-                    }
-                };
-                if link_down && result.is_ok() {
-                    return Err(Stop::LinkDown);
-                }
-                return result;
-            }
+            Err(f) => return failed(ctx, out, f, seq, retry_timeout).await,
         }
         ctx.counters.sent += 1;
         if let Some(l) = ctx.limiter.as_mut() {
@@ -327,6 +273,138 @@ async fn send_one(
             let usage = l.usage();
             ctx.board.update(&ctx.phone.id, |p| p.limits = usage);
         }
+    }
+    finish(ctx, out, Outcome::Sent, retry_timeout).await
+}
+
+/// A part (or a whole text) the route did not send: retry, release or fail the message.
+async fn failed(
+    ctx: &mut PhoneCtx,
+    out: &crate::service::Outgoing,
+    f: crate::route::SendError,
+    seq: u32,
+    retry_timeout: u32,
+) -> Result<(), Stop> {
+    let max_retries = ctx.cfg.sending.max_retries;
+    let code = f.code.map_or(-1, i32::from);
+    let link_down = f.link_down;
+    tracing::warn!(id = out.id, part = seq, "send failed: {f}");
+    if f.kind == SendErrorKind::Unknown {
+        tracing::warn!(
+            id = out.id,
+            part = seq,
+            "the part may have been delivered: a retry may duplicate it"
+        );
+    }
+    let retryable = matches!(f.kind, SendErrorKind::NotSent | SendErrorKind::Unknown);
+    let result = match f.kind {
+        // Refused for good, or out of retries: the message ends in error.
+        SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown
+            if !retryable || out.retries + 1 > max_retries =>
+        {
+            ctx.counters.failed += 1;
+            finish(
+                ctx,
+                out,
+                Outcome::Failed {
+                    status_code: code,
+                    reason: f.reason,
+                    unusable: false,
+                },
+                retry_timeout,
+            )
+            .await
+        }
+        SendErrorKind::Rejected | SendErrorKind::NotSent | SendErrorKind::Unknown => {
+            finish(
+                ctx,
+                out,
+                Outcome::Retry {
+                    status_code: code,
+                    reason: f.reason,
+                },
+                retry_timeout,
+            )
+            .await
+        }
+        SendErrorKind::RouteDown => {
+            finish(
+                ctx,
+                out,
+                Outcome::Release { reason: f.reason },
+                ROUTE_DOWN_WAIT_SECS.min(retry_timeout),
+            )
+            .await?;
+            Err(Stop::RouteDown)
+        }
+    };
+    if link_down && result.is_ok() {
+        return Err(Stop::LinkDown);
+    }
+    result
+}
+
+/// Sends a message's whole text through a route that takes texts (HTTP, mail, SOAP): one
+/// send, then every part is recorded as sent with the gateway's message id.
+async fn send_text(
+    route: &mut dyn Transport,
+    ctx: &mut PhoneCtx,
+    out: &crate::service::Outgoing,
+    retry_timeout: u32,
+) -> Result<(), Stop> {
+    let text = match compose::text(out) {
+        Ok(t) => t,
+        Err(reason) => {
+            tracing::error!(id = out.id, "message cannot be sent: {reason}");
+            ctx.counters.failed += 1;
+            return finish(
+                ctx,
+                out,
+                Outcome::Failed {
+                    status_code: -1,
+                    reason,
+                    unusable: true,
+                },
+                retry_timeout,
+            )
+            .await;
+        }
+    };
+    let started = Instant::now();
+    let sent = route
+        .send_text(&out.destination, &text, &out.id.to_string())
+        .await;
+    ctx.board
+        .observe_send(route.id(), started.elapsed().as_secs_f64());
+    let receipt = match sent {
+        Ok(r) => r,
+        Err(f) => return failed(ctx, out, f, 1, retry_timeout).await,
+    };
+    tracing::info!(id = out.id, to = %out.destination, route = route.id(), message_id = ?receipt.message_id, "sent");
+    for part in out.parts.iter().filter(|p| !p.already_sent) {
+        let result = PartResult::Sent {
+            route: route.id().to_string(),
+            tpmr: None,
+            report: false,
+            smsc: String::new(),
+        };
+        match record(ctx.storage.as_ref(), out, part.seq, &result).await {
+            Ok(()) => {}
+            Err(StorageError::LostClaim(id)) => {
+                tracing::warn!(
+                    id,
+                    "sent a message after losing the claim: it may be sent twice"
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(Stop::Storage(e)),
+        }
+    }
+    ctx.counters.sent += 1;
+    if let Some(l) = ctx.limiter.as_mut() {
+        l.sent();
+        let usage = l.usage();
+        ctx.board.update(&ctx.phone.id, |p| p.limits = usage);
     }
     finish(ctx, out, Outcome::Sent, retry_timeout).await
 }

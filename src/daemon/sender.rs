@@ -1,0 +1,69 @@
+//! The sender of a `[[transport]]` (an HTTP, mail or SOAP gateway, or a failover list of
+//! them): drains the outbox on every wake-up, at least every `retry_timeout` (at most 30 s)
+//! for messages that become due by themselves, and when a send limit frees up.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+
+use super::{send, PhoneCtx};
+use crate::route::Transport;
+
+/// Runs until `stop` turns true.
+pub async fn run(
+    mut ctx: PhoneCtx,
+    mut route: Box<dyn Transport>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let id = route.id().to_string();
+    ctx.board.update(&id, |p| p.state = "ready".into());
+    let period = Duration::from_secs(ctx.cfg.sending.retry_timeout.clamp(1, 30));
+    let mut tick = interval_at(Instant::now() + period, period);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut wake = ctx.wake.clone();
+    wake.mark_unchanged();
+    // What is queued already.
+    let mut due = true;
+    loop {
+        if due {
+            match send::drain(route.as_mut(), &mut ctx, &stop).await {
+                send::Stop::Empty | send::Stop::LinkDown => {
+                    ctx.board.update(&id, |p| {
+                        p.state = "ready".into();
+                        p.error = None;
+                    });
+                }
+                send::Stop::RouteDown => {
+                    ctx.board.update(&id, |p| {
+                        p.state = "down".into();
+                        p.error = Some("every way out failed; the messages wait".into());
+                    });
+                }
+                send::Stop::Storage(e) => {
+                    tracing::warn!(transport = %id, "storage failed while sending: {e}");
+                }
+            }
+            let counters = ctx.counters;
+            ctx.board.update(&id, |p| {
+                p.sent = counters.sent;
+                p.failed = counters.failed;
+            });
+        }
+        let limited = ctx.limited_until;
+        due = tokio::select! {
+            _ = stop.changed() => {
+                ctx.board.update(&id, |p| p.state = "stopped".into());
+                return;
+            }
+            changed = wake.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                true
+            }
+            _ = tick.tick() => true,
+            _ = tokio::time::sleep_until(limited.unwrap_or_else(Instant::now)), if limited.is_some() => true,
+        };
+    }
+}

@@ -1,0 +1,89 @@
+//! Ways out other than a modem (`[[transport]]`): HTTP and SOAP gateways, mail-to-SMS, a
+//! debug transport, and failover lists of them. Each implements [`crate::route::Transport`]
+//! and sends a message's whole text at once ([`Transport::send_text`]).
+
+pub mod debug;
+pub mod failover;
+pub mod http;
+pub mod mail;
+pub mod template;
+
+use std::time::Duration;
+
+use crate::config::{Transport as Config, TransportKind};
+use crate::route::{SendError, SendErrorKind, Transport};
+
+/// What a text transport answers when handed a PDU.
+pub(crate) fn pdu_refused(id: &str) -> SendError {
+    SendError::new(
+        SendErrorKind::Rejected,
+        format!("transport {id} sends texts, not PDUs"),
+    )
+}
+
+/// The password (or token) from the config, a file or the environment.
+pub fn password(t: &Config) -> Result<String, String> {
+    if !t.password_env.is_empty() {
+        return std::env::var(&t.password_env).map_err(|_| {
+            format!(
+                "password_env: {:?} is not set in the environment",
+                t.password_env
+            )
+        });
+    }
+    if !t.password_file.as_os_str().is_empty() {
+        let text = std::fs::read_to_string(&t.password_file)
+            .map_err(|e| format!("password_file: {}: {e}", t.password_file.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_string());
+    }
+    Ok(t.password.clone())
+}
+
+/// Builds one transport (a failover list with its members).
+pub fn build(t: &Config, all: &[Config]) -> Result<Box<dyn Transport>, String> {
+    let named = |e: String| format!("transport {:?}: {e}", t.id);
+    Ok(match t.kind {
+        TransportKind::Http | TransportKind::Soap => {
+            Box::new(http::Http::new(t, password(t).map_err(named)?).map_err(named)?)
+        }
+        TransportKind::Mail => {
+            Box::new(mail::Mail::new(t, password(t).map_err(named)?).map_err(named)?)
+        }
+        TransportKind::Debug => Box::new(debug::Debug::new(t).map_err(named)?),
+        TransportKind::Failover => {
+            let mut members = Vec::new();
+            for id in &t.members {
+                let m = all
+                    .iter()
+                    .find(|m| &m.id == id)
+                    .ok_or_else(|| named(format!("members: no [[transport]] with id {id:?}")))?;
+                if m.kind == TransportKind::Failover {
+                    return Err(named(format!("members: {id:?} is itself a failover list")));
+                }
+                members.push((build(m, all)?, m.prefixes.clone()));
+            }
+            if members.is_empty() {
+                return Err(named(
+                    "members: list the transports to try, in order".into(),
+                ));
+            }
+            Box::new(failover::Failover::new(
+                &t.id,
+                members,
+                t.failures,
+                Duration::from_secs(t.cooldown),
+            ))
+        }
+    })
+}
+
+/// The transports that send on their own: all but the members of a failover list (which
+/// send only through their list).
+pub fn routes(all: &[Config]) -> Vec<&Config> {
+    all.iter()
+        .filter(|t| {
+            !all.iter()
+                .any(|f| f.kind == TransportKind::Failover && f.members.contains(&t.id))
+        })
+        .collect()
+}
