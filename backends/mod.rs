@@ -2,6 +2,7 @@
 //! of modems.
 
 pub mod files;
+pub mod nav;
 pub mod null;
 pub mod sql;
 
@@ -21,6 +22,7 @@ pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
             Arc::new(sql::server::Server::connect(&cfg.storage)?)
         }
         StorageKind::Files => Arc::new(files::Files::open(&cfg.storage)),
+        StorageKind::Nav => Arc::new(nav::Nav::connect(&cfg.storage)?),
         StorageKind::Null => Arc::new(null::Null),
     };
     service.init().await?;

@@ -113,6 +113,8 @@ pub enum StorageKind {
     Files,
     /// Nothing is stored; `run_on_receive` exiting 0 is the commit of a received message.
     Null,
+    /// NAV's SMS alert queue (`profiles.smsq` in NAV's PostgreSQL database).
+    Nav,
 }
 
 /// How the files storage writes received texts.
@@ -181,6 +183,16 @@ pub struct Storage {
     /// Time zone of stored times on a server (`Europe/Warsaw`, `+02:00`); empty: the
     /// host's local zone, like the times gammu-smsd writes.
     pub time_zone: String,
+    /// NAV: seconds a phone waits after its SMS failed (NAV's `delay`).
+    pub delay: u64,
+    /// NAV: the wait is multiplied by this after each further failure (`delayfactor`).
+    pub delay_factor: f64,
+    /// NAV: the longest wait (`maxdelay`).
+    pub max_delay: u64,
+    /// NAV: a PostgreSQL interval; alerts older than this are cancelled at start.
+    pub autocancel: String,
+    /// NAV: a PostgreSQL interval; alerts not sent within it are cancelled (empty: never).
+    pub expire_after: String,
 }
 
 impl Default for Storage {
@@ -201,6 +213,11 @@ impl Default for Storage {
             pool_size: 4,
             poll_interval: 1000,
             time_zone: String::new(),
+            delay: 30,
+            delay_factor: 1.5,
+            max_delay: 3600,
+            autocancel: String::new(),
+            expire_after: String::new(),
             inbox_path: "/var/spool/gammu/inbox".into(),
             outbox_path: "/var/spool/gammu/outbox".into(),
             sent_path: "/var/spool/gammu/sent".into(),
@@ -663,7 +680,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "daemon", name: "pid_file", default: "\"/run/smsgw/smsgw.pid\"", doc: "PID file; a second daemon with the same one refuses to start.", example: "\"/run/smsgw/smsgw.pid\"", bad: "[1]" },
     Key { section: "daemon", name: "log", default: "\"stderr\"", doc: "Where logs go: stderr (journald-friendly) or a file path.", example: "\"/var/log/smsgw.log\"", bad: "5" },
     Key { section: "daemon", name: "log_level", default: "\"info\"", doc: "error, warn, info, debug or trace (debug shows every AT line, PINs masked).", example: "\"debug\"", bad: "\"loud\"" },
-    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file), postgres or mysql (Gammu's schema on a server; mysql also serves MariaDB), files (Gammu's folder layout), or null (store nothing).", example: "\"postgres\"", bad: "\"oracle\"" },
+    Key { section: "storage", name: "kind", default: "\"sqlite\"", doc: "Storage service: sqlite (Gammu's schema in an SQLite file), postgres or mysql (Gammu's schema on a server; mysql also serves MariaDB), files (Gammu's folder layout), nav (NAV's SMS alert queue, profiles.smsq in NAV's PostgreSQL database: url, host, user, database and the password settings apply; user and database default to nav), or null (store nothing).", example: "\"postgres\"", bad: "\"oracle\"" },
     Key { section: "storage", name: "path", default: "\"/var/lib/smsgw/smsgw.db\"", doc: "SQLite database file; created with Gammu's schema when missing.", example: "\"/var/lib/smsgw/smsgw.db\"", bad: "0" },
     Key { section: "storage", name: "busy_timeout", default: "5000", doc: "Milliseconds to wait for an SQLite lock held by another program (Kalkun, a script).", example: "10000", bad: "-5" },
     Key { section: "storage", name: "url", default: "\"\"", doc: "postgres/mysql: server URL, e.g. postgres://smsd@db.example.org/smsd or mysql://smsd@localhost/smsd; host, port, user, database and the password settings fill in what it leaves out.", example: "\"postgres://smsd@127.0.0.1/smsd\"", bad: "5" },
@@ -683,6 +700,11 @@ pub const KEYS: &[Key] = &[
     Key { section: "storage", name: "error_path", default: "\"/var/spool/gammu/error\"", doc: "files: folder messages that failed are moved to, with a .error file saying why.", example: "\"/var/spool/sms/error\"", bad: "1" },
     Key { section: "storage", name: "inbox_format", default: "\"unicode\"", doc: "files: unicode (UTF-16 with a byte-order mark, Gammu's and playSMS's) or standard (UTF-8).", example: "\"standard\"", bad: "\"detail\"" },
     Key { section: "storage", name: "time_zone", default: "\"\"", doc: "postgres/mysql: zone of the stored local times (Europe/Warsaw, +02:00); empty for the host's local zone, as gammu-smsd writes them.", example: "\"Europe/Warsaw\"", bad: "3" },
+    Key { section: "storage", name: "delay", default: "30", doc: "nav: seconds a phone's alerts wait after their SMS failed (NAV's delay); other phones go on.", example: "60", bad: "\"30s\"" },
+    Key { section: "storage", name: "delay_factor", default: "1.5", doc: "nav: the wait is multiplied by this after each further failure (NAV's delayfactor).", example: "2.0", bad: "\"x\"" },
+    Key { section: "storage", name: "max_delay", default: "3600", doc: "nav: the longest wait between tries for one phone (NAV's maxdelay).", example: "600", bad: "-5" },
+    Key { section: "storage", name: "autocancel", default: "\"\"", doc: "nav: a PostgreSQL interval; queued alerts older than this are cancelled (sent = 'I') once at start, as NAV's autocancel.", example: "\"1 day\"", bad: "1" },
+    Key { section: "storage", name: "expire_after", default: "\"\"", doc: "nav: a PostgreSQL interval; an alert not sent within it is cancelled (sent = 'I', logged), each on its own age; empty: alerts wait for ever (NAV instead dropped the whole queue after five failed scans).", example: "\"6 hours\"", bad: "[]" },
     Key { section: "phone", name: "id", default: REQUIRED, doc: "PhoneID: names the modem; outbox rows with this SenderID go only to it.", example: "\"modem1\"", bad: "3" },
     Key { section: "phone", name: "device", default: REQUIRED, doc: "Serial device (prefer /dev/serial/by-id/...), tcp://host:port, or sim for the built-in simulated modem.", example: "\"/dev/ttyUSB0\"", bad: "false" },
     Key { section: "phone", name: "baud", default: "115200", doc: "Serial speed.", example: "9600", bad: "\"fast\"" },

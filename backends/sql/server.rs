@@ -269,7 +269,7 @@ fn my_cell(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Option<String>> {
 
 /// Down, busy or broken: [`StorageError::Unavailable`] for what passes (connection lost,
 /// deadlock, lock timeout), [`StorageError::Data`] for the rest.
-fn db(e: sqlx::Error) -> StorageError {
+pub(crate) fn db(e: sqlx::Error) -> StorageError {
     use sqlx::Error as E;
     match &e {
         E::Io(_)
@@ -469,7 +469,7 @@ pub struct Server {
 }
 
 /// The password from the config, a file or the environment.
-fn password(cfg: &StorageConfig) -> std::result::Result<Option<String>, String> {
+pub(crate) fn password(cfg: &StorageConfig) -> std::result::Result<Option<String>, String> {
     if !cfg.password_env.is_empty() {
         return std::env::var(&cfg.password_env).map(Some).map_err(|_| {
             format!(
@@ -519,6 +519,92 @@ fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
 
+/// A lazily connecting PostgreSQL pool with the config's settings (`user` and `database`
+/// when the config names none), every session in the stored times' zone; with the
+/// options (for `LISTEN` connections), a label for messages and the zone's name.
+pub(crate) fn pg_pool(
+    cfg: &StorageConfig,
+    password: Option<String>,
+    user: &str,
+    database: &str,
+) -> Result<(sqlx::PgPool, PgConnectOptions, String, String)> {
+    let bad = StorageError::Config;
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let pool_size = cfg.pool_size.max(1);
+    let acquire = Duration::from_secs(5);
+    let mut o = if cfg.url.is_empty() {
+        PgConnectOptions::new_without_pgpass()
+            .host(&or(&cfg.host, "localhost"))
+            .username(&or(&cfg.user, user))
+            .database(&or(&cfg.database, database))
+            .port(5432)
+    } else {
+        PgConnectOptions::from_str(&cfg.url)
+            .map_err(|e| bad(format!("storage.url is not a PostgreSQL URL: {e}")))?
+    };
+    if !cfg.host.is_empty() {
+        o = o.host(&cfg.host);
+    }
+    if cfg.port != 0 {
+        o = o.port(cfg.port);
+    }
+    if !cfg.user.is_empty() {
+        o = o.username(&cfg.user);
+    }
+    if !cfg.database.is_empty() {
+        o = o.database(&cfg.database);
+    }
+    if let Some(p) = &password {
+        o = o.password(p);
+    }
+    o = o
+        .ssl_mode(match cfg.tls {
+            DbTls::Prefer => PgSslMode::Prefer,
+            DbTls::Require => PgSslMode::Require,
+            DbTls::Disable => PgSslMode::Disable,
+        })
+        .application_name("smsgw");
+    let label = format!(
+        "PostgreSQL {}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap_or_default()
+    );
+    let zone = if cfg.time_zone.is_empty() {
+        host_zone()
+    } else {
+        Some(cfg.time_zone.clone())
+    };
+    let set_zone = match &zone {
+        Some(z) => format!("SET TIME ZONE {}", quote(z)),
+        None => format!(
+            "SET TIME ZONE INTERVAL {} HOUR TO MINUTE",
+            quote(&host_offset())
+        ),
+    };
+    let time_zone = zone.unwrap_or_else(host_offset);
+    let session = set_zone.clone();
+    let pool = PgPoolOptions::new()
+        .max_connections(pool_size)
+        .acquire_timeout(acquire)
+        .max_lifetime(Duration::from_secs(1800))
+        .after_connect(move |c, _| {
+            let s = session.clone();
+            Box::pin(async move {
+                c.execute(s.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(o.clone());
+    Ok((pool, o, label, time_zone))
+}
+
 impl Server {
     /// Connects (lazily: the pool opens connections on first use) with the config's
     /// settings; call it inside a Tokio runtime. Errors name what is wrong in the config.
@@ -545,70 +631,7 @@ impl Server {
         let acquire = Duration::from_secs(5);
         match dialect {
             Dialect::Postgres => {
-                let mut o = if cfg.url.is_empty() {
-                    PgConnectOptions::new_without_pgpass()
-                        .host(&or(&cfg.host, "localhost"))
-                        .username(&or(&cfg.user, "smsd"))
-                        .database(&or(&cfg.database, "smsd"))
-                        .port(default_port)
-                } else {
-                    PgConnectOptions::from_str(&cfg.url)
-                        .map_err(|e| bad(format!("storage.url is not a PostgreSQL URL: {e}")))?
-                };
-                if !cfg.host.is_empty() {
-                    o = o.host(&cfg.host);
-                }
-                if cfg.port != 0 {
-                    o = o.port(cfg.port);
-                }
-                if !cfg.user.is_empty() {
-                    o = o.username(&cfg.user);
-                }
-                if !cfg.database.is_empty() {
-                    o = o.database(&cfg.database);
-                }
-                if let Some(p) = &password {
-                    o = o.password(p);
-                }
-                o = o
-                    .ssl_mode(match cfg.tls {
-                        DbTls::Prefer => PgSslMode::Prefer,
-                        DbTls::Require => PgSslMode::Require,
-                        DbTls::Disable => PgSslMode::Disable,
-                    })
-                    .application_name("smsgw");
-                let label = format!(
-                    "PostgreSQL {}:{}/{}",
-                    o.get_host(),
-                    o.get_port(),
-                    o.get_database().unwrap_or_default()
-                );
-                let zone = if cfg.time_zone.is_empty() {
-                    host_zone()
-                } else {
-                    Some(cfg.time_zone.clone())
-                };
-                let set_zone = match &zone {
-                    Some(z) => format!("SET TIME ZONE {}", quote(z)),
-                    None => format!(
-                        "SET TIME ZONE INTERVAL {} HOUR TO MINUTE",
-                        quote(&host_offset())
-                    ),
-                };
-                let time_zone = zone.unwrap_or_else(host_offset);
-                let session = set_zone.clone();
-                let pool = PgPoolOptions::new()
-                    .max_connections(pool_size)
-                    .acquire_timeout(acquire)
-                    .max_lifetime(Duration::from_secs(1800))
-                    .after_connect(move |c, _| {
-                        let s = session.clone();
-                        Box::pin(async move {
-                            c.execute(s.as_str()).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_lazy_with(o.clone());
+                let (pool, o, label, time_zone) = pg_pool(cfg, password, "smsd", "smsd")?;
                 Ok(Server {
                     dialect,
                     pool: Pool::Pg(pool),

@@ -77,16 +77,39 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             c.storage.inbox_path.display()
                         ),
                         StorageKind::Null => "null".to_string(),
+                        StorageKind::Nav => {
+                            let rt = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()?;
+                            let _in_runtime = rt.enter();
+                            match smsgw::backends::nav::Nav::connect(&c.storage) {
+                                Ok(s) => format!("NAV queue at {}", s.label()),
+                                Err(e) => {
+                                    eprintln!("smsgw: {}: {e}", a.file.display());
+                                    return Ok(ExitCode::from(2));
+                                }
+                            }
+                        }
                     };
                     let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();
-                    println!(
-                        "{}: OK: storage {storage}; {} phone(s){}",
-                        a.file.display(),
-                        phones.len(),
-                        if phones.is_empty() {
+                    let transports: Vec<&str> =
+                        c.transports.iter().map(|t| t.id.as_str()).collect();
+                    let list = |v: &[&str]| {
+                        if v.is_empty() {
                             String::new()
                         } else {
-                            format!(" ({})", phones.join(", "))
+                            format!(" ({})", v.join(", "))
+                        }
+                    };
+                    println!(
+                        "{}: OK: storage {storage}; {} phone(s){}{}",
+                        a.file.display(),
+                        phones.len(),
+                        list(&phones),
+                        if transports.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; {} transport(s){}", transports.len(), list(&transports))
                         }
                     );
                     Ok(ExitCode::SUCCESS)

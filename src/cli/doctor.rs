@@ -265,6 +265,29 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     println!("\nstorage:");
     match cfg.storage.kind {
         StorageKind::Null => println!("  null: nothing is stored"),
+        StorageKind::Nav => match smsgw::backends::nav::Nav::connect(&cfg.storage) {
+            Ok(nav) => {
+                use smsgw::service::Service;
+                match nav.init().await {
+                    Ok(()) => match nav.outbox_depth().await {
+                        Ok(n) => println!(
+                            "  {}: NAV's profiles.smsq, {} alert(s) queued",
+                            nav.label(),
+                            n.unwrap_or(0)
+                        ),
+                        Err(e) => fixes.push(format!("storage: {e}")),
+                    },
+                    Err(e) => {
+                        println!("  {}: {e}", nav.label());
+                        fixes.push(format!("storage: {e}"));
+                    }
+                }
+            }
+            Err(e) => {
+                println!("  {e}");
+                fixes.push(format!("storage: {e}"));
+            }
+        },
         StorageKind::Files => {
             for (what, p) in [
                 ("inbox", &cfg.storage.inbox_path),

@@ -161,7 +161,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         })?;
         let server = matches!(
             cfg.storage.kind,
-            smsgw::config::StorageKind::Postgres | smsgw::config::StorageKind::Mysql
+            smsgw::config::StorageKind::Postgres
+                | smsgw::config::StorageKind::Mysql
+                | smsgw::config::StorageKind::Nav
         );
         let mut pause = std::time::Duration::from_secs(1);
         let storage = loop {

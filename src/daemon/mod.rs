@@ -388,8 +388,13 @@ pub async fn run_with(
         include.extend(read_numbers(&cfg.receiving.include_numbers_file));
         let mut exclude = cfg.receiving.exclude_numbers.clone();
         exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
+        let mut phone = p.clone();
+        if cfg.storage.kind == crate::config::StorageKind::Nav && phone.receive {
+            tracing::warn!(phone = %p.id, "NAV's queue keeps no received messages: this phone does not receive (messages stay on the SIM)");
+            phone.receive = false;
+        }
         let ctx = PhoneCtx {
-            phone: p.clone(),
+            phone,
             cfg: cfg.clone(),
             storage: storage.clone(),
             owner: format!("{owner}:{}", p.id),

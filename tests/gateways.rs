@@ -1,0 +1,459 @@
+//! The ways out other than a modem, end to end: the daemon (`smsgw::daemon::run`) with an
+//! SQLite outbox sends through real servers on 127.0.0.1: an HTTP gateway and a SOAP
+//! endpoint (tests/gateway), an SMTP server (aiosmtpd, Debian's python3-aiosmtpd), and
+//! failover lists of them; and NAV's alert queue (`profiles.smsq` made from NAV's DDL in the
+//! machine's PostgreSQL) through those gateways and a simulated modem.
+
+mod gateway;
+mod servers;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use gateway::{Answer, Gateway};
+use rusqlite::Connection;
+use smsgw::config::Config;
+use tempfile::TempDir;
+use tokio::sync::watch;
+
+const T: Duration = Duration::from_secs(30);
+
+/// A daemon with an SQLite storage and the given `[[transport]]`s (and other sections).
+struct Daemon {
+    dir: TempDir,
+    config: PathBuf,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Daemon {
+    async fn start(extra: &str) -> Daemon {
+        Daemon::start_with_storage(extra, None).await
+    }
+
+    /// `storage`: a `[storage]` section (default: SQLite in the test's directory).
+    async fn start_with_storage(extra: &str, storage: Option<&str>) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let storage = storage.map_or_else(
+            || format!("[storage]\nkind = \"sqlite\"\npath = \"{d}/smsgw.db\"\n"),
+            str::to_string,
+        );
+        let text = format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n{storage}\n[sending]\nmax_retries = 1\nretry_timeout = 1\n\n{extra}\n"
+        );
+        let config = dir.path().join("smsgw.toml");
+        std::fs::write(&config, &text).unwrap();
+        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
+        let storage = smsgw::backends::open(&cfg).await.unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        let task = Some(tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx)));
+        Daemon {
+            dir,
+            config,
+            stop,
+            task,
+        }
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            tokio::time::timeout(T, t).await.unwrap().unwrap().unwrap();
+        }
+    }
+
+    fn db(&self) -> Connection {
+        let c = Connection::open(self.dir.path().join("smsgw.db")).unwrap();
+        c.busy_timeout(Duration::from_secs(5)).unwrap();
+        c
+    }
+
+    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let db = self.db();
+        let mut st = db.prepare(sql).unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| {
+            (0..n)
+                .map(|i| {
+                    r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                        rusqlite::types::Value::Null => "NULL".to_string(),
+                        rusqlite::types::Value::Integer(i) => i.to_string(),
+                        rusqlite::types::Value::Real(f) => f.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        rusqlite::types::Value::Blob(_) => "<blob>".into(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    /// Waits until `sql` returns `want` rows.
+    async fn wait_rows(&self, sql: &str, want: usize) -> Vec<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let r = self.rows(sql);
+            if r.len() == want {
+                return r;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql}: {} rows, wanted {want}: {r:?}",
+                r.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `[-i ROUTE] NUMBER TEXT`, queued with `smsgw inject` (which wakes the daemon).
+    fn inject(&self, args: &[&str]) {
+        let (route, rest) = match args {
+            ["-i", route, rest @ ..] => (Some(*route), rest),
+            rest => (None, rest),
+        };
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_smsgw"));
+        cmd.arg("inject").arg("-c").arg(&self.config);
+        if let Some(r) = route {
+            cmd.arg("--phone-id").arg(r);
+        }
+        let out = cmd
+            .arg("TEXT")
+            .arg(rest[0])
+            .arg("--text")
+            .arg(rest[1])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "inject {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const SENT: &str = "SELECT DestinationNumber, SenderID, Status FROM sentitems ORDER BY ID";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_get_with_navs_template_escapes_number_and_text() {
+    let gw = Gateway::start().await;
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"{}\"\n",
+        gw.url("/sms/send?user=me&recv=%(phone)s&msg=%(sms)s")
+    ))
+    .await;
+    d.inject(&["+4799990000", "Link down: a&b 50% æ+ø"]);
+    let r = gw.wait_for(1, T).await;
+    assert_eq!(r[0].method, "GET");
+    assert_eq!(
+        r[0].target,
+        "/sms/send?user=me&recv=%2B4799990000&msg=Link%20down%3A%20a%26b%2050%25%20%C3%A6%2B%C3%B8"
+    );
+    let sent = d.wait_rows(SENT, 1).await;
+    assert_eq!(sent[0], vec!["+4799990000", "gw", "SendingOKNoReport"]);
+    assert!(d.rows("SELECT ID FROM outbox").is_empty());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_post_json_with_a_bearer_token_and_a_body_pattern() {
+    let gw = Gateway::start().await;
+    gw.answer(|r| {
+        if r.body.contains("no credit") {
+            Answer::ok(r#"{"status":"error","error":"no credit"}"#)
+        } else {
+            Answer::ok(r#"{"status":"ok","id":"m-17"}"#)
+        }
+    });
+    std::env::set_var("SMSGW_TEST_GW_TOKEN", "t0ken");
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"api\"\nkind = \"http\"\nurl = \"{}\"\nauth = \"bearer\"\npassword_env = \"SMSGW_TEST_GW_TOKEN\"\n\
+         body = '{{\"to\": \"{{phone}}\", \"text\": \"{{text}}\"}}'\nsuccess_pattern = '\"status\":\"ok\"'\nid_pattern = '\"id\":\"([^\"]+)\"'\nheaders = {{ \"X-Client\" = \"smsgw {{id}}\" }}\n",
+        gw.url("/v1/messages")
+    ))
+    .await;
+    d.inject(&["+48600100200", "say \"hi\"\\ \ttab"]);
+    let r = gw.wait_for(1, T).await;
+    assert_eq!(r[0].method, "POST");
+    assert_eq!(r[0].target, "/v1/messages");
+    assert_eq!(r[0].headers["authorization"], "Bearer t0ken");
+    assert_eq!(r[0].headers["content-type"], "application/json");
+    assert!(
+        r[0].headers["x-client"].starts_with("smsgw "),
+        "{:?}",
+        r[0].headers
+    );
+    let body: serde_json::Value = serde_json::from_str(&r[0].body).unwrap();
+    assert_eq!(body["to"], "+48600100200");
+    assert_eq!(body["text"], "say \"hi\"\\ \ttab");
+    d.wait_rows(SENT, 1).await;
+    // 200 with an error body is not sent: tried again (max_retries = 1), then an error.
+    d.inject(&["+48600100201", "no credit"]);
+    gw.wait_for(3, T).await;
+    let sent = d
+        .wait_rows(
+            "SELECT Status FROM sentitems WHERE DestinationNumber = '+48600100201'",
+            1,
+        )
+        .await;
+    assert_eq!(sent[0][0], "SendingError");
+    assert_eq!(gw.requests().len(), 3, "one send, one retry");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_statuses_basic_auth_and_timeouts() {
+    let gw = Gateway::start().await;
+    gw.answer(|r| {
+        let to = gateway::form_decode(r.body.split('&').next().unwrap_or(""));
+        match to.as_str() {
+            "phone=+1400" => Answer::status(400, "invalid number"),
+            "phone=+1503" => Answer::status(503, "busy"),
+            "phone=+1401" => Answer::status(401, "who are you"),
+            "phone=+1999" => Answer {
+                delay: Duration::from_secs(3),
+                ..Answer::ok("OK")
+            },
+            _ => Answer::ok("OK"),
+        }
+    });
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"gw\"\nkind = \"http\"\nmethod = \"POST\"\nurl = \"{}\"\nauth = \"basic\"\nusername = \"nav\"\npassword = \"s3cret\"\ntimeout = 1\n",
+        gw.url("/send")
+    ))
+    .await;
+    // 400: refused for good after one request.
+    d.inject(&["+1400", "a"]);
+    let r = gw.wait_for(1, T).await;
+    // "nav:s3cret"
+    assert_eq!(r[0].headers["authorization"], "Basic bmF2OnMzY3JldA==");
+    assert_eq!(
+        r[0].headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(r[0].body, "phone=%2B1400&text=a");
+    let s = d.wait_rows(SENT, 1).await;
+    assert_eq!(s[0][2], "SendingError");
+    // 503: tried again once, then an error.
+    d.inject(&["+1503", "b"]);
+    d.wait_rows(SENT, 2).await;
+    let n503 = gw
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("%2B1503"))
+        .count();
+    assert_eq!(n503, 2);
+    // A timeout (the gateway may have sent it): retried on the same gateway only.
+    d.inject(&["+1999", "c"]);
+    let s = d.wait_rows(SENT, 3).await;
+    assert_eq!(s[2][2], "SendingError");
+    let n999 = gw
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("%2B1999"))
+        .count();
+    assert_eq!(n999, 2);
+    // A normal one still goes.
+    d.inject(&["+1200", "d"]);
+    let s = d.wait_rows(SENT, 4).await;
+    assert_eq!(s[3][2], "SendingOKNoReport");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_uses_the_second_gateway_then_the_first_after_its_cooldown() {
+    let first_addr = gateway::closed_port();
+    let second = Gateway::start().await;
+    let hanging = Gateway::start().await;
+    hanging.answer(|_| Answer {
+        delay: Duration::from_secs(3),
+        ..Answer::ok("OK")
+    });
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"alerts\"\nkind = \"failover\"\nmembers = [\"first\", \"second\"]\nfailures = 2\ncooldown = 2\n\n\
+         [[transport]]\nid = \"first\"\nkind = \"http\"\nurl = \"http://{first_addr}/send?to={{phone}}&text={{text}}\"\n\n\
+         [[transport]]\nid = \"second\"\nkind = \"http\"\nurl = \"{}\"\n\n\
+         [[transport]]\nid = \"slow\"\nkind = \"failover\"\nmembers = [\"hanging\", \"second2\"]\n\n\
+         [[transport]]\nid = \"hanging\"\nkind = \"http\"\nurl = \"{}\"\ntimeout = 1\n\n\
+         [[transport]]\nid = \"second2\"\nkind = \"http\"\nurl = \"{}\"\n",
+        second.url("/send?to={phone}&text={text}"),
+        hanging.url("/h?to={phone}&text={text}"),
+        second.url("/second2?to={phone}&text={text}"),
+    ))
+    .await;
+    // The first gateway is down: every message goes through the second, once.
+    for i in 0..5 {
+        d.inject(&["-i", "alerts", "+4711111111", &format!("m{i}")]);
+    }
+    d.wait_rows(SENT, 5).await;
+    let texts: Vec<String> = second.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(texts.len(), 5, "{texts:?}");
+    for i in 0..5 {
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.ends_with(&format!("text=m{i}")))
+                .count(),
+            1
+        );
+    }
+    assert!(d
+        .rows(SENT)
+        .iter()
+        .all(|r| r[1] == "alerts" && r[2] == "SendingOKNoReport"));
+    // The first comes back: after its cool-down it is used again.
+    let first = Gateway::start_at(first_addr).await;
+    let mut i = 5;
+    let deadline = tokio::time::Instant::now() + T;
+    while first.requests().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first gateway was never tried again"
+        );
+        d.inject(&["-i", "alerts", "+4711111111", &format!("m{i}")]);
+        i += 1;
+        d.wait_rows(SENT, i).await;
+    }
+    // Every message was sent exactly once overall.
+    assert_eq!(first.requests().len() + second.requests().len(), i);
+    // A gateway that takes the message and answers too late is not failed over.
+    d.inject(&["-i", "slow", "+4722222222", "maybe"]);
+    d.wait_rows(SENT, i + 1).await;
+    assert_eq!(
+        hanging.requests().len(),
+        2,
+        "sent, then retried on the same gateway"
+    );
+    assert!(second
+        .requests()
+        .iter()
+        .all(|r| !r.target.starts_with("/second2")));
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soap_posts_boosts_envelope_and_a_fault_is_not_sent() {
+    let gw = Gateway::start().await;
+    gw.answer(|r| {
+        if r.body.contains("<phone>+4700000000</phone>") {
+            Answer::status(500, "<soap:Envelope><soap:Body><soap:Fault><faultstring>bad</faultstring></soap:Fault></soap:Body></soap:Envelope>")
+        } else {
+            Answer::ok("<soap:Envelope><soap:Body><sendMessageResponse><return>true</return></sendMessageResponse></soap:Body></soap:Envelope>")
+        }
+    });
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"boost\"\nkind = \"soap\"\nurl = \"{}\"\nusername = \"u&1\"\npassword = \"p<2>\"\nsender = \"NAV\"\nsoap_namespace = \"urn:boost\"\nsoap_action = \"urn:boost#sendMessage\"\n",
+        gw.url("/axis/services/ExternalSender")
+    ))
+    .await;
+    d.inject(&["+4712345678", "a < b & c"]);
+    let r = gw.wait_for(1, T).await;
+    assert_eq!(r[0].method, "POST");
+    assert_eq!(r[0].headers["soapaction"], "\"urn:boost#sendMessage\"");
+    assert!(r[0].headers["content-type"].starts_with("text/xml"));
+    let b = &r[0].body;
+    for part in [
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">",
+        "<m:sendMessage xmlns:m=\"urn:boost\">",
+        "<username>u&amp;1</username><password>p&lt;2&gt;</password><sender>NAV</sender>",
+        "<phone>+4712345678</phone><text>a &lt; b &amp; c</text>",
+    ] {
+        assert!(b.contains(part), "{part} not in {b}");
+    }
+    d.wait_rows(SENT, 1).await;
+    d.inject(&["+4700000000", "x"]);
+    let s = d
+        .wait_rows(
+            "SELECT Status FROM sentitems WHERE DestinationNumber = '+4700000000'",
+            1,
+        )
+        .await;
+    assert_eq!(s[0][0], "SendingError");
+    assert_eq!(gw.requests().len(), 3, "the fault was tried again once");
+    d.stop().await;
+}
+
+/// aiosmtpd on a free port; prints one JSON line per message.
+struct Smtp {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    port: u16,
+}
+
+impl Smtp {
+    fn start(args: &[&str]) -> Smtp {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gateway/smtp_sink.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 (with python3-aiosmtpd: scripts/install-test-deps.sh)");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in out.lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines
+            .recv_timeout(T)
+            .expect("the SMTP server did not start (is python3-aiosmtpd installed? scripts/install-test-deps.sh)");
+        let port = first
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        Smtp { child, lines, port }
+    }
+
+    fn next(&self) -> serde_json::Value {
+        let l = self.lines.recv_timeout(T).expect("no mail arrived");
+        serde_json::from_str(&l).unwrap()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_to_sms_with_navs_layout_and_auth() {
+    let smtp = Smtp::start(&["--user", "smsgw", "--password", "pw"]);
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"mail\"\nkind = \"mail\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"nav@example.org\"\nto = \"sms@gw.example.org\"\n\n\
+         [[transport]]\nid = \"refusing\"\nkind = \"mail\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"smsgw\"\npassword = \"pw\"\nto = \"refuse-{{phone}}@gw.example.org\"\n",
+        smtp.port, smtp.port
+    ))
+    .await;
+    d.inject(&["-i", "mail", "+4798765432", "Strøm borte i rack 3"]);
+    let m = smtp.next();
+    assert_eq!(m["to"], serde_json::json!(["sms@gw.example.org"]));
+    assert_eq!(m["from"], "nav@example.org");
+    assert_eq!(m["subject"], "sms +4798765432");
+    assert_eq!(
+        m["body"].as_str().unwrap().trim_end(),
+        "Strøm borte i rack 3"
+    );
+    assert_eq!(m["login"], "smsgw");
+    let s = d.wait_rows(SENT, 1).await;
+    assert_eq!(s[0], vec!["+4798765432", "mail", "SendingOKNoReport"]);
+    // 550 for the recipient: refused for good, one attempt.
+    d.inject(&["-i", "refusing", "+4700000001", "x"]);
+    let s = d.wait_rows(SENT, 2).await;
+    assert_eq!(s[1][2], "SendingError");
+    assert!(smtp.lines.try_recv().is_err());
+    d.stop().await;
+}
