@@ -457,3 +457,308 @@ async fn mail_to_sms_with_navs_layout_and_auth() {
     assert!(smtp.lines.try_recv().is_err());
     d.stop().await;
 }
+
+// ---- NAV's alert queue ----
+
+/// A database of its own with NAV's `profiles.smsq`, and a connection to it.
+async fn nav_db() -> Option<(servers::TestDb, sqlx::PgPool)> {
+    let db = servers::TestDb::create(servers::Kind::Postgres).await?;
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    sqlx::raw_sql(include_str!("data/nav-profiles.sql"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    Some((db, pool))
+}
+
+fn nav_storage(db: &servers::TestDb, extra: &str) -> String {
+    format!(
+        "[storage]\nkind = \"nav\"\nurl = \"{}\"\ntls = \"disable\"\npoll_interval = 200\n{extra}\n",
+        db.url
+    )
+}
+
+/// Queues an alert as NAV's alertengine does; `age` in seconds.
+async fn alert(pool: &sqlx::PgPool, phone: &str, msg: &str, severity: Option<i32>, age: i64) {
+    sqlx::query(
+        "INSERT INTO profiles.smsq (accountid, time, phone, msg, severity) \
+         VALUES (1000, LOCALTIMESTAMP - make_interval(secs => $4), $1, $2, $3)",
+    )
+    .bind(phone)
+    .bind(msg)
+    .bind(severity)
+    .bind(age as f64)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// (msg, sent, smsid, timesent is set) of a phone's rows, by id.
+async fn nav_rows(pool: &sqlx::PgPool, phone: &str) -> Vec<(String, String, Option<i32>, bool)> {
+    sqlx::query_as(
+        "SELECT msg, sent::text, smsid, timesent IS NOT NULL FROM profiles.smsq WHERE phone = $1 ORDER BY id",
+    )
+    .bind(phone)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn wait_unsent(pool: &sqlx::PgPool, want: i64) {
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM profiles.smsq WHERE sent = 'N'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if n == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} alerts still queued, wanted {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The text each request carried (`msg=` of NAV's URL), by phone.
+fn texts_by_phone(gw: &Gateway) -> Vec<(String, String)> {
+    gw.requests()
+        .iter()
+        .map(|r| {
+            let q = r.target.split_once('?').map_or("", |(_, q)| q);
+            let get = |k: &str| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(gateway::form_decode)
+                    .unwrap_or_default()
+            };
+            (get("recv"), get("msg"))
+        })
+        .collect()
+}
+
+fn nav_gateway(gw: &Gateway) -> String {
+    format!(
+        "[[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"{}\"\n",
+        gw.url("/send?recv=%(phone)s&msg=%(sms)s")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nav_combines_by_severity_and_marks_sent_ignored_and_cancelled() {
+    let Some((db, pool)) = nav_db().await else {
+        return;
+    };
+    let x = |c: &str| format!("{c}: {}", "x".repeat(36));
+    // One phone: five alerts of 40 characters, queued out of order.
+    for (sev, age) in [
+        (Some(3), 50),
+        (Some(1), 10),
+        (Some(5), 60),
+        (None, 70),
+        (Some(2), 40),
+    ] {
+        let label = match sev {
+            Some(s) => format!("s{s}"),
+            None => "sN".into(),
+        };
+        alert(&pool, "+4711111111", &x(&label), sev, age).await;
+    }
+    alert(&pool, "+4722222222", "box down sw2 10.0.0.2", Some(2), 5).await;
+    // Older than autocancel: cancelled at start, never sent.
+    alert(&pool, "+4733333333", "stale", Some(1), 2 * 86400).await;
+    let gw = Gateway::start().await;
+    let mut d = Daemon::start_with_storage(
+        &nav_gateway(&gw),
+        Some(&nav_storage(&db, "autocancel = \"1 day\"")),
+    )
+    .await;
+    wait_unsent(&pool, 0).await;
+    let got = texts_by_phone(&gw);
+    assert_eq!(got.len(), 2, "{got:?}");
+    let one = &got.iter().find(|(p, _)| p == "+4711111111").unwrap().1;
+    assert_eq!(
+        one,
+        &format!("1: {}; 2: {}; 3: {} +2 see web.", x("s1"), x("s2"), x("s3"))
+    );
+    assert_eq!(one.chars().count(), 145);
+    let rows = nav_rows(&pool, "+4711111111").await;
+    let state = |m: &str| {
+        rows.iter()
+            .find(|r| r.0 == x(m))
+            .map(|r| (r.1.clone(), r.2, r.3))
+            .unwrap()
+    };
+    for m in ["s1", "s2", "s3"] {
+        assert_eq!(state(m), ("Y".into(), Some(0), true), "{m}");
+    }
+    for m in ["s5", "sN"] {
+        assert_eq!(
+            state(m),
+            ("I".into(), Some(0), true),
+            "{m}: left out, see web"
+        );
+    }
+    assert_eq!(nav_rows(&pool, "+4722222222").await[0].1, "Y");
+    // Cancelled: 'I' with no timesent and no smsid, as NAV's cancel.
+    assert_eq!(
+        nav_rows(&pool, "+4733333333").await,
+        vec![("stale".to_string(), "I".to_string(), None, false)]
+    );
+    // A new alert is picked up by the poll.
+    alert(&pool, "+4722222222", "box up sw2", Some(4), 0).await;
+    gw.wait_for(3, T).await;
+    wait_unsent(&pool, 0).await;
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nav_a_failing_phone_does_not_hold_up_the_others_and_waits_for_the_gateway() {
+    let Some((db, pool)) = nav_db().await else {
+        return;
+    };
+    let gw = Gateway::start().await;
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let d2 = down.clone();
+    gw.answer(move |r| {
+        if r.target.contains("recv=%2B4700000000") {
+            Answer::status(400, "invalid number")
+        } else if r.target.contains("recv=%2B4755555555")
+            && d2.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            Answer::status(503, "try later")
+        } else {
+            Answer::ok("OK")
+        }
+    });
+    alert(&pool, "+4700000000", "to a bad number", Some(1), 30).await;
+    alert(
+        &pool,
+        "+4755555555",
+        "gateway busy for this one",
+        Some(1),
+        20,
+    )
+    .await;
+    alert(&pool, "+4766666666", "fine", Some(5), 10).await;
+    let mut d = Daemon::start_with_storage(
+        &nav_gateway(&gw),
+        Some(&nav_storage(
+            &db,
+            "delay = 1\ndelay_factor = 2.0\nmax_delay = 2",
+        )),
+    )
+    .await;
+    // The refused number is cancelled, the fine one sent, the busy one waits.
+    wait_unsent(&pool, 1).await;
+    assert_eq!(nav_rows(&pool, "+4700000000").await[0].1, "I");
+    assert!(
+        !nav_rows(&pool, "+4700000000").await[0].3,
+        "cancelled: no timesent"
+    );
+    assert_eq!(nav_rows(&pool, "+4766666666").await[0].1, "Y");
+    // Tried again after the backoff, not thrown away.
+    let before = gw.requests().len();
+    gw.wait_for(before + 1, T).await;
+    assert_eq!(nav_rows(&pool, "+4755555555").await[0].1, "N");
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    wait_unsent(&pool, 0).await;
+    assert_eq!(nav_rows(&pool, "+4755555555").await[0].1, "Y");
+    let refused = gw
+        .requests()
+        .iter()
+        .filter(|r| r.target.contains("%2B4700000000"))
+        .count();
+    assert_eq!(refused, 1, "a refused number is not retried");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nav_two_daemons_never_send_one_phones_alerts_twice() {
+    let Some((db, pool)) = nav_db().await else {
+        return;
+    };
+    let gw = Gateway::start().await;
+    gw.answer(|_| Answer {
+        delay: Duration::from_millis(15),
+        ..Answer::ok("OK")
+    });
+    let phones: Vec<String> = (0..40).map(|i| format!("+47900000{i:02}")).collect();
+    for p in &phones {
+        alert(&pool, p, "first", Some(2), 10).await;
+        alert(&pool, p, "second", Some(3), 5).await;
+    }
+    let storage = nav_storage(&db, "");
+    let mut a = Daemon::start_with_storage(&nav_gateway(&gw), Some(&storage)).await;
+    let mut b = Daemon::start_with_storage(&nav_gateway(&gw), Some(&storage)).await;
+    wait_unsent(&pool, 0).await;
+    let got = texts_by_phone(&gw);
+    assert_eq!(got.len(), phones.len(), "one SMS per phone: {got:?}");
+    for p in &phones {
+        let mine: Vec<&String> = got.iter().filter(|(q, _)| q == p).map(|(_, t)| t).collect();
+        assert_eq!(mine, vec!["1: first; 2: second"], "{p}");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nav_through_a_simulated_modem_in_gsm_and_ucs2() {
+    let Some((db, pool)) = nav_db().await else {
+        return;
+    };
+    let sim = smsgw::sim::Sim::new(smsgw::sim::SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("modem");
+    let _pty = sim.attach_pty(Some(link.clone())).unwrap();
+    alert(&pool, "+4711111111", "Strøm borte i rack 3", Some(1), 20).await;
+    alert(&pool, "+4711111111", "Svitsj nede", Some(2), 10).await;
+    alert(&pool, "+48600100200", "Zasilanie: łącze", Some(1), 10).await;
+    let mut d = Daemon::start_with_storage(
+        &format!(
+            "[[phone]]\nid = \"modem\"\ndevice = \"{}\"\ncommand_timeout = 2\nsend_timeout = 3\n",
+            link.display()
+        ),
+        Some(&nav_storage(&db, "")),
+    )
+    .await;
+    wait_unsent(&pool, 0).await;
+    let sent = sim.snapshot().sent;
+    assert_eq!(sent.len(), 2);
+    let mut texts = Vec::new();
+    for s in &sent {
+        let smsgw::pdu::Pdu::Submit(sub) =
+            smsgw::pdu::decode(&smsgw::pdu::from_hex(&s.pdu).unwrap()).unwrap()
+        else {
+            panic!("not a SUBMIT")
+        };
+        texts.push((
+            sub.destination.to_string(),
+            sub.user_data.text().unwrap().to_string(),
+            sub.dcs.alphabet(),
+        ));
+    }
+    texts.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        texts,
+        vec![
+            (
+                "+4711111111".to_string(),
+                "1: Strøm borte i rack 3; 2: Svitsj nede".to_string(),
+                smsgw::pdu::Alphabet::Gsm7
+            ),
+            (
+                "+48600100200".to_string(),
+                "Zasilanie: łącze".to_string(),
+                smsgw::pdu::Alphabet::Ucs2
+            ),
+        ]
+    );
+    // smsid is the modem's TP-MR.
+    let rows = nav_rows(&pool, "+4711111111").await;
+    assert!(rows.iter().all(|r| r.1 == "Y" && r.3), "{rows:?}");
+    assert!(rows.iter().all(|r| r.2 == rows[0].2));
+    d.stop().await;
+}

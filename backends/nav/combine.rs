@@ -110,7 +110,7 @@ mod tests {
     fn the_limit_is_strict_as_in_nav() {
         // Last alert: accepted while shorter than 160.
         let a = "a".repeat(150);
-        let c = combine(&alerts(&[&"b".repeat(1), &a[..150 - 9]]));
+        let c = combine(&alerts(&["b", &a[..150 - 9]]));
         // "1: b; 2: " is 9 characters: 9 + 141 = 150 < 160.
         assert_eq!(c.ignored, Vec::<i64>::new());
         let c = combine(&alerts(&["b", &"a".repeat(151)]));
