@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 /// An INI file as Gammu reads it: case-insensitive sections and keys, `;`/`#` comments.
-fn parse_ini(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
+pub(crate) fn parse_ini(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut section = String::new();
     for line in text.lines() {
@@ -26,7 +26,7 @@ fn parse_ini(text: &str) -> BTreeMap<String, Vec<(String, String)>> {
     out
 }
 
-fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 

@@ -11,6 +11,7 @@ pub mod compose;
 pub mod config;
 pub mod daemon;
 pub mod import;
+pub mod import_nav;
 pub mod modem;
 pub mod pdu;
 pub mod route;

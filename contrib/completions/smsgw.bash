@@ -64,6 +64,9 @@ _smsgw() {
             smsgw__subcmd__config,import-gammu)
                 cmd="smsgw__subcmd__config__subcmd__import__subcmd__gammu"
                 ;;
+            smsgw__subcmd__config,import-nav)
+                cmd="smsgw__subcmd__config__subcmd__import__subcmd__nav"
+                ;;
             smsgw__subcmd__config__subcmd__help,check)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__check"
                 ;;
@@ -72,6 +75,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__config__subcmd__help,import-gammu)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__import__subcmd__gammu"
+                ;;
+            smsgw__subcmd__config__subcmd__help,import-nav)
+                cmd="smsgw__subcmd__config__subcmd__help__subcmd__import__subcmd__nav"
                 ;;
             smsgw__subcmd__db,check)
                 cmd="smsgw__subcmd__db__subcmd__check"
@@ -159,6 +165,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help__subcmd__config,import-gammu)
                 cmd="smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__gammu"
+                ;;
+            smsgw__subcmd__help__subcmd__config,import-nav)
+                cmd="smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__nav"
                 ;;
             smsgw__subcmd__help__subcmd__db,check)
                 cmd="smsgw__subcmd__help__subcmd__db__subcmd__check"
@@ -286,7 +295,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config)
-            opts="-h -V --help --version check import-gammu help"
+            opts="-h -V --help --version check import-gammu import-nav help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,7 +323,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__help)
-            opts="check import-gammu help"
+            opts="check import-gammu import-nav help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,6 +378,20 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__config__subcmd__help__subcmd__import__subcmd__nav)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__config__subcmd__import__subcmd__gammu)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -376,6 +399,24 @@ _smsgw() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__config__subcmd__import__subcmd__nav)
+            opts="-h -V --db-conf --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db-conf)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -672,7 +713,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config)
-            opts="check import-gammu"
+            opts="check import-gammu import-nav"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -700,6 +741,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__gammu)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__nav)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -14,6 +14,20 @@ pub enum ConfigCommand {
     /// Convert a gammu-smsd config (`/etc/gammu-smsdrc`) to smsgw's TOML, printed on
     /// standard output, with a comment for every key that could not be carried over.
     ImportGammu(ImportArgs),
+    /// Convert NAV's smsd config (`smsd.conf`, and `db.conf` for the database) to smsgw's
+    /// TOML with the `nav` storage, printed on standard output, with a comment for every key
+    /// that could not be carried over.
+    ImportNav(ImportNavArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportNavArgs {
+    /// NAV's smsd config.
+    #[arg(default_value = "/etc/nav/smsd.conf")]
+    file: PathBuf,
+    /// NAV's database config (host, port, database, user; the password is not copied).
+    #[arg(long, value_name = "FILE")]
+    db_conf: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -35,6 +49,30 @@ pub struct CheckArgs {
 
 pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ConfigCommand::ImportNav(a) => {
+            let read = |p: &PathBuf| {
+                std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            let smsd = read(&a.file);
+            let db = a.db_conf.as_ref().map(read).transpose();
+            match (smsd, db) {
+                (Ok(smsd), Ok(db)) => {
+                    print!(
+                        "{}",
+                        smsgw::import_nav::nav_to_toml(
+                            &smsd,
+                            db.as_deref(),
+                            &a.file.display().to_string()
+                        )
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("smsgw: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         ConfigCommand::ImportGammu(a) => match std::fs::read_to_string(&a.file) {
             Ok(text) => {
                 print!(

@@ -425,34 +425,38 @@ pub async fn run_with(
     };
     let mut phones: Vec<Running> = cfg.phones.iter().map(|p| start(p, &cfg)).collect();
     // The transports' senders (members of a failover list send through their list).
-    let mut senders = Vec::new();
-    for t in crate::transport::routes(&cfg.transports) {
-        let route = match crate::transport::build(t, &cfg.transports) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!("{e}");
-                continue;
-            }
-        };
-        let ctx = PhoneCtx {
-            phone: Phone::route(&t.id),
-            cfg: cfg.clone(),
-            storage: storage.clone(),
-            owner: format!("{owner}:{}", t.id),
-            wake: wake_rx.clone(),
-            counters: Counters::default(),
-            include: Vec::new(),
-            exclude: Vec::new(),
-            undecodable: HashSet::new(),
-            board: board.clone(),
-            limiter: None,
-            limited_until: None,
-            balance_due: tokio::time::Instant::now(),
-            requests: tokio::sync::mpsc::unbounded_channel().1,
-        };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        senders.push((stop_tx, tokio::spawn(sender::run(ctx, route, stop_rx))));
-    }
+    let start_senders = |cfg: &Arc<Config>| {
+        let mut senders = Vec::new();
+        for t in crate::transport::routes(&cfg.transports) {
+            let route = match crate::transport::build(t, &cfg.transports) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    continue;
+                }
+            };
+            let ctx = PhoneCtx {
+                phone: Phone::route(&t.id),
+                cfg: cfg.clone(),
+                storage: storage.clone(),
+                owner: format!("{owner}:{}", t.id),
+                wake: wake_rx.clone(),
+                counters: Counters::default(),
+                include: Vec::new(),
+                exclude: Vec::new(),
+                undecodable: HashSet::new(),
+                board: board.clone(),
+                limiter: None,
+                limited_until: None,
+                balance_due: tokio::time::Instant::now(),
+                requests: tokio::sync::mpsc::unbounded_channel().1,
+            };
+            let (stop_tx, stop_rx) = watch::channel(false);
+            senders.push((stop_tx, tokio::spawn(sender::run(ctx, route, stop_rx))));
+        }
+        senders
+    };
+    let mut senders: Vec<(watch::Sender<bool>, tokio::task::JoinHandle<()>)> = start_senders(&cfg);
     if phones.is_empty() && senders.is_empty() {
         tracing::warn!(
             "no [[phone]] or [[transport]] in the config: nothing to send or receive with"
@@ -511,6 +515,14 @@ pub async fn run_with(
                     }
                 }
                 phones = kept;
+                if new.transports != cfg.transports {
+                    tracing::info!("reload: restarting the transports");
+                    for (stop, task) in senders.drain(..) {
+                        let _ = stop.send(true);
+                        let _ = task.await;
+                    }
+                    senders = start_senders(&new);
+                }
                 cfg = new;
                 tracing::info!(phones = phones.len(), "config reloaded");
             }

@@ -223,7 +223,8 @@ impl Http {
         let shown = url.split(['?', '#']).next().unwrap_or("").to_string();
         let response = match req.send().await {
             Ok(r) => r,
-            Err(e) => return Err(request_failed(&shown, &e)),
+            // Without the URL: its query may hold credentials.
+            Err(e) => return Err(request_failed(&shown, &e.without_url())),
         };
         let status = response.status();
         let body = match response.text().await {
