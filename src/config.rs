@@ -995,7 +995,9 @@ impl Config {
                     format!("transport {:?} is {:?}, which has no {key}", t.id, t.kind),
                 ));
             }
-            if let Err(e) = crate::transport::build(t, &self.transports) {
+            if let Err(e) =
+                crate::transport::build(t, &self.transports, crate::transport::Secrets::Skip)
+            {
                 let key = e
                     .split_once(": ")
                     .and_then(|(_, rest)| rest.split_once(':'))
@@ -1183,14 +1185,6 @@ mod tests {
             let text = config_with(k, k.example);
             match parse(&text) {
                 Ok(_) => {}
-                // The example names a file or variable this machine does not have.
-                Err(e) if k.name.starts_with("password_") => {
-                    assert!(
-                        e.message.contains("/etc/smsgw/gw-password")
-                            || e.message.contains("SMSGW_GW_TOKEN"),
-                        "{e}"
-                    )
-                }
                 Err(e) => panic!("{}.{} = {}: {e}", k.section, k.name, k.example),
             }
         }

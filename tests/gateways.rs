@@ -762,3 +762,78 @@ async fn nav_through_a_simulated_modem_in_gsm_and_ucs2() {
     assert!(rows.iter().all(|r| r.2 == rows[0].2));
     d.stop().await;
 }
+
+#[test]
+fn config_check_reads_transport_secrets_and_inject_does_not_need_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/smsgw.db\"\n\
+             [[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"https://gw.example.org/send\"\nauth = \"bearer\"\npassword_file = \"{d}/token\"\n"
+        ),
+    )
+    .unwrap();
+    let smsgw = || Command::new(env!("CARGO_BIN_EXE_smsgw"));
+    let out = smsgw()
+        .args(["config", "check"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("transport \"gw\": password_file:"), "{err}");
+    // inject only queues: it does not read the gateway's token.
+    let out = smsgw()
+        .args(["inject", "-c"])
+        .arg(&config)
+        .args(["TEXT", "+4712345678", "--text", "hi"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.path().join("token"), "t0ken\n").unwrap();
+    let out = smsgw()
+        .args(["config", "check"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 transport(s) (gw)"));
+}
+
+#[test]
+fn import_nav_writes_a_config_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let smsd = dir.path().join("smsd.conf");
+    std::fs::write(
+        &smsd,
+        "[main]\ndelay = 60\nautocancel = 0\n\n[dispatcher]\ndispatcher1 = HttpGetDispatcher\ndispatcher2 = DebugDispatcher\n\n\
+         [HttpGetDispatcher]\nurl = https://smsgw/sms/send?recv=%(phone)s&msg=%(sms)s\n\n[DebugDispatcher]\nresult = success\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["config", "import-nav"])
+        .arg(&smsd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml = dir.path().join("smsgw.toml");
+    std::fs::write(&toml, &out.stdout).unwrap();
+    let c = Config::load(&toml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.storage.delay, 60);
+    assert_eq!(c.transports[0].members, ["http1", "debug2"]);
+}

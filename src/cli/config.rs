@@ -129,6 +129,16 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             }
                         }
                     };
+                    for t in &c.transports {
+                        if let Err(e) = smsgw::transport::build(
+                            t,
+                            &c.transports,
+                            smsgw::transport::Secrets::Read,
+                        ) {
+                            eprintln!("smsgw: {}: {e}", a.file.display());
+                            return Ok(ExitCode::from(2));
+                        }
+                    }
                     let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();
                     let transports: Vec<&str> =
                         c.transports.iter().map(|t| t.id.as_str()).collect();

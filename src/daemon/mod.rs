@@ -428,7 +428,11 @@ pub async fn run_with(
     let start_senders = |cfg: &Arc<Config>| {
         let mut senders = Vec::new();
         for t in crate::transport::routes(&cfg.transports) {
-            let route = match crate::transport::build(t, &cfg.transports) {
+            let route = match crate::transport::build(
+                t,
+                &cfg.transports,
+                crate::transport::Secrets::Read,
+            ) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!("{e}");
