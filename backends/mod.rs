@@ -4,6 +4,7 @@
 pub mod files;
 pub mod nav;
 pub mod null;
+pub mod split;
 pub mod sql;
 
 use std::sync::Arc;
@@ -11,20 +12,27 @@ use std::sync::Arc;
 use crate::config::{Config, StorageKind};
 use crate::service::{Result, Service};
 
-/// The storage the config names, connected and with its schema checked.
+/// The storage the config names (with its `[inbox_storage]`), connected and with its schema
+/// checked.
 pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
-    let service: Arc<dyn Service> = match cfg.storage.kind {
-        StorageKind::Sqlite => Arc::new(sql::sqlite::Sqlite::open(
-            &cfg.storage.path,
-            cfg.storage.busy_timeout,
-        )?),
-        StorageKind::Postgres | StorageKind::Mysql => {
-            Arc::new(sql::server::Server::connect(&cfg.storage)?)
-        }
-        StorageKind::Files => Arc::new(files::Files::open(&cfg.storage)),
-        StorageKind::Nav => Arc::new(nav::Nav::connect(&cfg.storage)?),
-        StorageKind::Null => Arc::new(null::Null),
+    let service = open_one(&cfg.storage)?;
+    let service: Arc<dyn Service> = match &cfg.inbox_storage {
+        Some(inbox) => Arc::new(split::Split {
+            outbox: service,
+            inbox: open_one(inbox)?,
+        }),
+        None => service,
     };
     service.init().await?;
     Ok(service)
+}
+
+fn open_one(cfg: &crate::config::Storage) -> Result<Arc<dyn Service>> {
+    Ok(match cfg.kind {
+        StorageKind::Sqlite => Arc::new(sql::sqlite::Sqlite::open(&cfg.path, cfg.busy_timeout)?),
+        StorageKind::Postgres | StorageKind::Mysql => Arc::new(sql::server::Server::connect(cfg)?),
+        StorageKind::Files => Arc::new(files::Files::open(cfg)),
+        StorageKind::Nav => Arc::new(nav::Nav::connect(cfg)?),
+        StorageKind::Null => Arc::new(null::Null),
+    })
 }

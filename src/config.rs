@@ -32,6 +32,9 @@ pub struct Config {
     pub metrics: Metrics,
     pub retention: Retention,
     pub spool: Spool,
+    /// `[inbox_storage]`: where received messages go when `[storage]` keeps none (nav).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_storage: Option<Storage>,
 }
 
 /// `[spool]`: a directory where programs drop message files (smstools3 or Gammu format)
@@ -773,6 +776,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "spool", name: "queues", default: "{}", doc: "smstools3 Queue: names mapped to PhoneIDs (a name not listed is taken as the PhoneID).", example: "{ alerts = \"modem1\" }", bad: "[1]" },
     Key { section: "retention", name: "days", default: "0", doc: "Once a day, delete inbox and sent items older than this many days (as `smsgw db prune`); 0 keeps everything.", example: "90", bad: "\"90d\"" },
     Key { section: "metrics", name: "listen", default: "\"\"", doc: "host:port of a Prometheus endpoint (/metrics); empty serves nothing. Keep it on 127.0.0.1 unless a firewall protects it.", example: "\"127.0.0.1:9745\"", bad: "9745" },
+    Key { section: "inbox_storage", name: "kind", default: NONE, doc: "With a nav [storage] (NAV's queue keeps no received messages): a second storage for received messages, with the same keys as [storage] (sqlite, postgres, mysql or files). Without it, phones do not receive.", example: "\"sqlite\"", bad: "\"pigeon\"" },
 ];
 
 /// Sections that are arrays of tables (`[[phone]]`).
@@ -928,6 +932,22 @@ impl Config {
                     levels.join(", ")
                 ),
             ));
+        }
+        if let Some(inbox) = &self.inbox_storage {
+            if matches!(inbox.kind, StorageKind::Nav | StorageKind::Null) {
+                return Err(err(
+                    "[inbox_storage]",
+                    "inbox_storage.kind",
+                    "received messages need a storage that keeps them: sqlite, postgres, mysql or files".into(),
+                ));
+            }
+            if self.storage.kind != StorageKind::Nav {
+                return Err(err(
+                    "[inbox_storage]",
+                    "inbox_storage",
+                    "only a nav [storage] needs a second storage for received messages".into(),
+                ));
+            }
         }
         let mut ids = HashSet::new();
         for p in &self.phones {
@@ -1175,6 +1195,10 @@ mod tests {
                 s.push_str(&format!("{} = {value}\n", k.name));
                 s
             }
+            "inbox_storage" => format!(
+                "[storage]\nkind = \"nav\"\n\n[inbox_storage]\n{} = {value}\n",
+                k.name
+            ),
             section => format!("# a comment\n\n[{section}]\n{} = {value}\n", k.name),
         }
     }

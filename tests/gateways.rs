@@ -716,10 +716,14 @@ async fn nav_through_a_simulated_modem_in_gsm_and_ucs2() {
     alert(&pool, "+4711111111", "Strøm borte i rack 3", Some(1), 20).await;
     alert(&pool, "+4711111111", "Svitsj nede", Some(2), 10).await;
     alert(&pool, "+48600100200", "Zasilanie: łącze", Some(1), 10).await;
+    // Received messages go to an SQLite [inbox_storage]: NAV's queue keeps none.
+    sim.deliver_text("+4790000000", "ack 17", 1).unwrap();
+    let inbox = dir.path().join("inbox.db");
     let mut d = Daemon::start_with_storage(
         &format!(
-            "[[phone]]\nid = \"modem\"\ndevice = \"{}\"\ncommand_timeout = 2\nsend_timeout = 3\n",
-            link.display()
+            "[[phone]]\nid = \"modem\"\ndevice = \"{}\"\ncommand_timeout = 2\nsend_timeout = 3\nreceive_frequency = 1\n\n[inbox_storage]\nkind = \"sqlite\"\npath = \"{}\"\n",
+            link.display(),
+            inbox.display()
         ),
         Some(&nav_storage(&db, "")),
     )
@@ -760,6 +764,28 @@ async fn nav_through_a_simulated_modem_in_gsm_and_ucs2() {
     let rows = nav_rows(&pool, "+4711111111").await;
     assert!(rows.iter().all(|r| r.1 == "Y" && r.3), "{rows:?}");
     assert!(rows.iter().all(|r| r.2 == rows[0].2));
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let got: Option<(String, String)> = Connection::open(&inbox).ok().and_then(|c| {
+            c.query_row("SELECT SenderNumber, TextDecoded FROM inbox", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ok()
+        });
+        if let Some(got) = got {
+            assert_eq!(got, ("+4790000000".to_string(), "ack 17".to_string()));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the received message was not stored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        sim.snapshot().stored.is_empty(),
+        "deleted from the SIM once stored"
+    );
     d.stop().await;
 }
 

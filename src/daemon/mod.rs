@@ -389,8 +389,11 @@ pub async fn run_with(
         let mut exclude = cfg.receiving.exclude_numbers.clone();
         exclude.extend(read_numbers(&cfg.receiving.exclude_numbers_file));
         let mut phone = p.clone();
-        if cfg.storage.kind == crate::config::StorageKind::Nav && phone.receive {
-            tracing::warn!(phone = %p.id, "NAV's queue keeps no received messages: this phone does not receive (messages stay on the SIM)");
+        if cfg.storage.kind == crate::config::StorageKind::Nav
+            && cfg.inbox_storage.is_none()
+            && phone.receive
+        {
+            tracing::warn!(phone = %p.id, "NAV's queue keeps no received messages and there is no [inbox_storage]: this phone does not receive (messages stay on the SIM)");
             phone.receive = false;
         }
         let ctx = PhoneCtx {
