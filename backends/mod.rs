@@ -15,7 +15,14 @@ use crate::service::{Result, Service};
 /// The storage the config names (with its `[inbox_storage]`), connected and with its schema
 /// checked.
 pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
-    let service = open_one(&cfg.storage)?;
+    let mut storage = cfg.storage.clone();
+    if storage.kind == StorageKind::Nav {
+        // A NAV claim holds its connection (and its advisory lock) while the SMS goes out:
+        // one per sender, plus room for the poll and the next claim.
+        let senders = cfg.phones.len() + cfg.transports.len();
+        storage.pool_size = storage.pool_size.max(senders as u32 + 2);
+    }
+    let service = open_one(&storage)?;
     let service: Arc<dyn Service> = match &cfg.inbox_storage {
         Some(inbox) => Arc::new(split::Split {
             outbox: service,

@@ -695,7 +695,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "storage", name: "password_file", default: "\"\"", doc: "postgres/mysql: a file whose first line is the password (e.g. a systemd credential).", example: "\"/etc/smsgw/db-password\"", bad: "1" },
     Key { section: "storage", name: "password_env", default: "\"\"", doc: "postgres/mysql: name of an environment variable holding the password.", example: "\"SMSGW_DB_PASSWORD\"", bad: "1" },
     Key { section: "storage", name: "tls", default: "\"prefer\"", doc: "postgres/mysql: prefer (TLS when the server offers it), require, or disable.", example: "\"require\"", bad: "\"always\"" },
-    Key { section: "storage", name: "pool_size", default: "4", doc: "postgres/mysql: connections kept open to the server.", example: "8", bad: "0" },
+    Key { section: "storage", name: "pool_size", default: "4", doc: "postgres/mysql/nav: connections kept open to the server (nav: at least one per phone and transport, plus two).", example: "8", bad: "0" },
     Key { section: "storage", name: "poll_interval", default: "1000", doc: "Milliseconds between cheap checks for rows that other programs inserted (the wake-up on MySQL; a safety net behind NOTIFY on PostgreSQL).", example: "500", bad: "0" },
     Key { section: "storage", name: "inbox_path", default: "\"/var/spool/gammu/inbox\"", doc: "files: folder received messages are written to, one file per part named as Gammu names them (IN<date>_<time>_<serial>_<sender>_<part>.txt).", example: "\"/var/spool/sms/inbox\"", bad: "1" },
     Key { section: "storage", name: "outbox_path", default: "\"/var/spool/gammu/outbox\"", doc: "files: folder of messages to send (Gammu's OUT...txt names; smsgw inject writes them).", example: "\"/var/spool/sms/outbox\"", bad: "1" },
