@@ -62,7 +62,10 @@ fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
     let d = dir.path();
     let cfg = write_config(
         d,
-        &format!("[storage]\nkind = \"sqlite\"\npath = \"{}/smsgw.db\"\n", d.display()),
+        &format!(
+            "[storage]\nkind = \"sqlite\"\npath = \"{}/smsgw.db\"\n",
+            d.display()
+        ),
         &gw.url("/send?to={phone}&text={text}"),
     );
     let _daemon = run(smsgw, &cfg);
@@ -115,7 +118,10 @@ fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
 
 async fn pg(url: &str, statement: &str) {
     let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::raw_sql(statement).execute(&mut c).await.expect(statement);
+    sqlx::raw_sql(statement)
+        .execute(&mut c)
+        .await
+        .expect(statement);
 }
 
 fn nav(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {

@@ -643,11 +643,13 @@ async fn nav_a_failing_phone_does_not_hold_up_the_others_and_waits_for_the_gatew
     )
     .await;
     alert(&pool, "+4766666666", "fine", Some(5), 10).await;
+    // Waited longer than expire_after: cancelled on its own, not sent.
+    alert(&pool, "+4777777777", "too old", Some(1), 7200).await;
     let mut d = Daemon::start_with_storage(
         &nav_gateway(&gw),
         Some(&nav_storage(
             &db,
-            "delay = 1\ndelay_factor = 2.0\nmax_delay = 2",
+            "delay = 1\ndelay_factor = 2.0\nmax_delay = 2\nexpire_after = \"1 hour\"",
         )),
     )
     .await;
@@ -666,6 +668,14 @@ async fn nav_a_failing_phone_does_not_hold_up_the_others_and_waits_for_the_gatew
     down.store(false, std::sync::atomic::Ordering::SeqCst);
     wait_unsent(&pool, 0).await;
     assert_eq!(nav_rows(&pool, "+4755555555").await[0].1, "Y");
+    assert_eq!(
+        nav_rows(&pool, "+4777777777").await,
+        vec![("too old".to_string(), "I".to_string(), None, false)]
+    );
+    assert!(gw
+        .requests()
+        .iter()
+        .all(|r| !r.target.contains("%2B4777777777")));
     let refused = gw
         .requests()
         .iter()
