@@ -160,7 +160,8 @@ fn one(rt: &tokio::runtime::Runtime, smsgw: &Path, store: Store, n: usize) -> Op
                 // What autovacuum does soon after a bulk load: without statistics the
                 // planner sorts the whole outbox for every claim instead of using
                 // smsgw_outbox_order (see the README).
-                rt.block_on(exec(s, &url, "ANALYZE outbox")).expect("analyze");
+                rt.block_on(exec(s, &url, "ANALYZE outbox"))
+                    .expect("analyze");
             }
         }
     }

@@ -17,6 +17,7 @@ pub mod pdu;
 pub mod route;
 pub mod service;
 pub mod sim;
+pub mod smpp;
 pub mod spool;
 pub mod transport;
 
