@@ -6,6 +6,8 @@
 #                  interoperability tests on one database
 #   libdbd-sqlite3 the libdbi driver gammu-smsd uses for SQLite
 #   python3-aiosmtpd an SMTP server nobody here wrote, for the mail transport's tests
+# and, from PyPI into target/test-venv, smpp34 (an SMPP 3.4 codec, client and server nobody
+# here wrote) for the SMPP tests.
 # Only missing packages are installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 missing=()
@@ -14,7 +16,18 @@ command -v gammu >/dev/null 2>&1 || missing+=(gammu)
 command -v gammu-smsd >/dev/null 2>&1 || missing+=(gammu-smsd)
 ls /usr/lib/*/dbd/libdbdsqlite3.so >/dev/null 2>&1 || missing+=(libdbd-sqlite3)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+venv() {
+    local dir
+    dir="$(dirname "$0")/../target/test-venv"
+    if ! "$dir/bin/python" -c 'import smpp34' 2>/dev/null; then
+        echo "installing smpp34 into target/test-venv"
+        mkdir -p "$(dirname "$dir")"
+        /usr/bin/python3 -m venv "$dir"
+        "$dir/bin/pip" install -q smpp34==1.5.0
+    fi
+}
 if [ ${#missing[@]} -eq 0 ]; then
+    venv
     exit 0
 fi
 sudo=""
@@ -24,3 +37,4 @@ fi
 echo "installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+venv
