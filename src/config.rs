@@ -396,6 +396,8 @@ pub enum TransportKind {
     Soap,
     /// E-mail to an SMS gateway over SMTP.
     Mail,
+    /// An SMSC over SMPP 3.4.
+    Smpp,
     /// Logs the message and answers as `result` says (dry runs, tests).
     Debug,
     /// An ordered list of other transports tried in turn (NAV's `dispatcher1..n`).
@@ -473,6 +475,15 @@ pub struct Transport {
     /// debug: `success`, `fail`, `error`, `permanent` or `unknown`.
     #[serde(default)]
     pub result: String,
+    /// smpp: the bind's system_type.
+    #[serde(default)]
+    pub system_type: String,
+    /// smpp: `transmitter` or `transceiver`.
+    #[serde(default)]
+    pub bind: String,
+    /// smpp: seconds between enquire_links.
+    #[serde(default = "default_enquire_link")]
+    pub enquire_link: u64,
     /// failover: the transports tried in order.
     #[serde(default)]
     pub members: Vec<String>,
@@ -496,29 +507,32 @@ fn default_failures() -> u32 {
 fn default_cooldown() -> u64 {
     60
 }
+fn default_enquire_link() -> u64 {
+    30
+}
 
 impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 22] = [
+        let set: [(&'static str, bool, &[TransportKind]); 24] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
             ("content_type", !self.content_type.is_empty(), &[Http, Soap]),
             ("headers", !self.headers.is_empty(), &[Http, Soap]),
             ("auth", !self.auth.is_empty(), &[Http, Soap]),
-            ("username", !self.username.is_empty(), &[Http, Soap, Mail]),
-            ("password", !self.password.is_empty(), &[Http, Soap, Mail]),
+            ("username", !self.username.is_empty(), &[Http, Soap, Mail, Smpp]),
+            ("password", !self.password.is_empty(), &[Http, Soap, Mail, Smpp]),
             (
                 "password_file",
                 !self.password_file.as_os_str().is_empty(),
-                &[Http, Soap, Mail],
+                &[Http, Soap, Mail, Smpp],
             ),
             (
                 "password_env",
                 !self.password_env.is_empty(),
-                &[Http, Soap, Mail],
+                &[Http, Soap, Mail, Smpp],
             ),
             (
                 "success_pattern",
@@ -526,16 +540,18 @@ impl Transport {
                 &[Http, Soap],
             ),
             ("id_pattern", !self.id_pattern.is_empty(), &[Http, Soap]),
-            ("sender", !self.sender.is_empty(), &[Http, Soap, Mail]),
+            ("sender", !self.sender.is_empty(), &[Http, Soap, Mail, Smpp]),
             ("soap_method", !self.soap_method.is_empty(), &[Soap]),
             ("soap_namespace", !self.soap_namespace.is_empty(), &[Soap]),
             ("soap_action", !self.soap_action.is_empty(), &[Soap]),
-            ("host", !self.host.is_empty(), &[Mail]),
-            ("port", self.port != 0, &[Mail]),
+            ("host", !self.host.is_empty(), &[Mail, Smpp]),
+            ("port", self.port != 0, &[Mail, Smpp]),
             ("tls", !self.tls.is_empty(), &[Mail]),
             ("to", !self.to.is_empty(), &[Mail]),
             ("subject", !self.subject.is_empty(), &[Mail]),
             ("result", !self.result.is_empty(), &[Debug]),
+            ("system_type", !self.system_type.is_empty(), &[Smpp]),
+            ("bind", !self.bind.is_empty(), &[Smpp]),
         ];
         if let Some((key, ..)) = set
             .iter()
@@ -728,30 +744,33 @@ pub const KEYS: &[Key] = &[
     Key { section: "phone", name: "balance_code", default: NONE, doc: "USSD code answering with the SIM's balance (prepaid cards); asked after connecting and every balance_frequency seconds, shown by monitor and the metrics.", example: "\"*100#\"", bad: "100" },
     Key { section: "phone", name: "balance_frequency", default: "86400", doc: "Seconds between balance checks when balance_code is set (at least 60).", example: "3600", bad: "\"daily\"" },
     Key { section: "transport", name: "id", default: REQUIRED, doc: "The route id: what outbox.SenderID names to send through this transport, and what sentitems.SenderID records.", example: "\"gw1\"", bad: "1" },
-    Key { section: "transport", name: "kind", default: REQUIRED, doc: "http (a web gateway), soap (a SOAP 1.1 call), mail (e-mail to an SMS gateway), debug (logs only) or failover (other transports tried in order).", example: "\"http\"", bad: "\"pigeon\"" },
+    Key { section: "transport", name: "kind", default: REQUIRED, doc: "smpp (an SMSC over SMPP 3.4), http (a web gateway), soap (a SOAP 1.1 call), mail (e-mail to an SMS gateway), debug (logs only) or failover (other transports tried in order).", example: "\"http\"", bad: "\"pigeon\"" },
     Key { section: "transport", name: "url", default: "\"\"", doc: "http/soap: the gateway URL, a template: {phone}, {text}, {sender}, {username}, {password}, {id} (and NAV's %(phone)s, %(sms)s) are replaced, percent-encoded (+ becomes %2B).", example: "\"https://gw.example.org/send?to={phone}&msg={text}\"", bad: "3" },
     Key { section: "transport", name: "method", default: "\"\"", doc: "http: GET or POST; empty: POST when a body is set, else GET.", example: "\"POST\"", bad: "\"PUT\"" },
     Key { section: "transport", name: "body", default: "\"\"", doc: "http/soap/mail: the body template; values are escaped for the content type (form, JSON, XML). Empty: phone={phone}&text={text} for an http POST, Boost's sendMessage envelope for soap, {text} for mail.", example: "\"{\\\"to\\\": \\\"{phone}\\\", \\\"text\\\": \\\"{text}\\\"}\"", bad: "\"{nope}\"" },
     Key { section: "transport", name: "content_type", default: "\"\"", doc: "http/soap: the body's Content-Type; empty: JSON for a body starting with {, XML for soap, else a form.", example: "\"application/json\"", bad: "[]" },
     Key { section: "transport", name: "headers", default: "{}", doc: "http/soap: extra request headers; values are templates (e.g. an API key from {password}).", example: "{ \"X-Api-Key\" = \"{password}\" }", bad: "{ \"Bad Name\" = \"x\" }" },
     Key { section: "transport", name: "auth", default: "\"\"", doc: "http/soap: none, basic (username and password) or bearer (the password is the token).", example: "\"basic\"", bad: "\"digest\"" },
-    Key { section: "transport", name: "username", default: "\"\"", doc: "http/soap/mail: the user for basic auth, {username}, or SMTP login.", example: "\"smsgw\"", bad: "1" },
-    Key { section: "transport", name: "password", default: "\"\"", doc: "http/soap/mail: the password or token, written in the config (prefer password_file or password_env; never logged).", example: "\"secret\"", bad: "1" },
-    Key { section: "transport", name: "password_file", default: "\"\"", doc: "http/soap/mail: a file whose first line is the password or token.", example: "\"/etc/smsgw/gw-password\"", bad: "1" },
-    Key { section: "transport", name: "password_env", default: "\"\"", doc: "http/soap/mail: an environment variable holding the password or token.", example: "\"SMSGW_GW_TOKEN\"", bad: "2" },
-    Key { section: "transport", name: "timeout", default: "30", doc: "Seconds a send may take; after that its outcome is unknown (retried on the same transport, never failed over).", example: "10", bad: "\"10s\"" },
+    Key { section: "transport", name: "username", default: "\"\"", doc: "http/soap/mail/smpp: the user for basic auth, {username}, the SMTP login, or the SMPP system_id.", example: "\"smsgw\"", bad: "1" },
+    Key { section: "transport", name: "password", default: "\"\"", doc: "http/soap/mail/smpp: the password or token, written in the config (prefer password_file or password_env; never logged).", example: "\"secret\"", bad: "1" },
+    Key { section: "transport", name: "password_file", default: "\"\"", doc: "http/soap/mail/smpp: a file whose first line is the password or token.", example: "\"/etc/smsgw/gw-password\"", bad: "1" },
+    Key { section: "transport", name: "password_env", default: "\"\"", doc: "http/soap/mail/smpp: an environment variable holding the password or token.", example: "\"SMSGW_GW_TOKEN\"", bad: "2" },
+    Key { section: "transport", name: "timeout", default: "30", doc: "Seconds a send (an HTTP request, an SMTP dialogue, a submit_sm's response) may take; after that its outcome is unknown (retried on the same transport, never failed over).", example: "10", bad: "\"10s\"" },
     Key { section: "transport", name: "success_pattern", default: "\"\"", doc: "http/soap: a regular expression the answer body must match to count as sent (gateways that answer 200 with an error).", example: "\"^OK\"", bad: "\"(\"" },
     Key { section: "transport", name: "id_pattern", default: "\"\"", doc: "http/soap: a regular expression whose first group is the gateway's message id.", example: "\"id=(\\\\w+)\"", bad: "\"[\"" },
-    Key { section: "transport", name: "sender", default: "\"\"", doc: "http/soap: {sender} in templates; mail: the From address (default smsgw@<host name>).", example: "\"NAV\"", bad: "[1]" },
+    Key { section: "transport", name: "sender", default: "\"\"", doc: "http/soap: {sender} in templates; mail: the From address (default smsgw@<host name>); smpp: the source address (a name is sent as alphanumeric, +digits as international).", example: "\"NAV\"", bad: "[1]" },
     Key { section: "transport", name: "soap_method", default: "\"\"", doc: "soap: the operation of the default envelope (empty: sendMessage).", example: "\"sendMessage\"", bad: "1" },
     Key { section: "transport", name: "soap_namespace", default: "\"\"", doc: "soap: the namespace of the operation.", example: "\"urn:boost\"", bad: "1" },
     Key { section: "transport", name: "soap_action", default: "\"\"", doc: "soap: the SOAPAction header.", example: "\"urn:boost#sendMessage\"", bad: "1" },
-    Key { section: "transport", name: "host", default: "\"\"", doc: "mail: the SMTP server (empty: localhost).", example: "\"smtp.example.org\"", bad: "1" },
-    Key { section: "transport", name: "port", default: "0", doc: "mail: the SMTP port; 0: 25, 587 or 465 by tls.", example: "587", bad: "\"smtp\"" },
+    Key { section: "transport", name: "host", default: "\"\"", doc: "mail: the SMTP server (empty: localhost); smpp: the SMSC.", example: "\"smtp.example.org\"", bad: "1" },
+    Key { section: "transport", name: "port", default: "0", doc: "mail: the SMTP port (0: 25, 587 or 465 by tls); smpp: the SMSC's port (0: 2775).", example: "587", bad: "\"smtp\"" },
     Key { section: "transport", name: "tls", default: "\"\"", doc: "mail: none, starttls (the default) or tls.", example: "\"none\"", bad: "\"maybe\"" },
     Key { section: "transport", name: "to", default: "\"\"", doc: "mail: the recipient template, e.g. sms@gw.example.org (NAV's mailaddr) or {phone}@sms.example.org.", example: "\"sms@gw.example.org\"", bad: "\"{number}@x\"" },
     Key { section: "transport", name: "subject", default: "\"\"", doc: "mail: the subject template (empty: NAV's sms {phone}).", example: "\"sms {phone}\"", bad: "\"{subj}\"" },
     Key { section: "transport", name: "result", default: "\"\"", doc: "debug: what the transport answers: success (the default), fail, error, permanent, rejected or unknown.", example: "\"fail\"", bad: "\"maybe\"" },
+    Key { section: "transport", name: "system_type", default: "\"\"", doc: "smpp: the bind's system_type, when the SMSC wants one.", example: "\"VMA\"", bad: "1" },
+    Key { section: "transport", name: "bind", default: "\"\"", doc: "smpp: transmitter (the default) or transceiver. Received messages and receipts are not stored yet: on a transceiver bind they are answered ESME_RX_T_APPN, so the SMSC keeps them.", example: "\"transceiver\"", bad: "\"receiver\"" },
+    Key { section: "transport", name: "enquire_link", default: "30", doc: "smpp: seconds between enquire_links; the link is dropped and bound again when one is not answered within timeout.", example: "60", bad: "\"1m\"" },
     Key { section: "transport", name: "members", default: "[]", doc: "failover: the ids of the transports to try, in order; a member sends only through its list.", example: "[\"d\"]", bad: "[\"nope\"]" },
     Key { section: "transport", name: "failures", default: "3", doc: "failover: failures in a row after which a member is skipped for cooldown seconds (a route-down answer skips it at once).", example: "5", bad: "-1" },
     Key { section: "transport", name: "cooldown", default: "60", doc: "failover: seconds a failing member is skipped; then one message tries it again.", example: "300", bad: "\"1m\"" },
@@ -1178,6 +1197,9 @@ mod tests {
                         ("soap", &[("url", "\"http://gw/\"")])
                     }
                     "result" => ("debug", &[]),
+                    "system_type" | "bind" | "enquire_link" => {
+                        ("smpp", &[("host", "\"smsc.example.org\"")])
+                    }
                     "members" => ("failover", &[]),
                     _ => ("http", &[("url", "\"http://gw/\""), ("method", "\"POST\"")]),
                 };

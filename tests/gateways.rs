@@ -7,137 +7,16 @@
 mod gateway;
 mod servers;
 
+use gateway::daemon::{Daemon, SENT, T};
+
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use gateway::{Answer, Gateway};
 use rusqlite::Connection;
 use smsgw::config::Config;
-use tempfile::TempDir;
-use tokio::sync::watch;
-
-const T: Duration = Duration::from_secs(30);
-
-/// A daemon with an SQLite storage and the given `[[transport]]`s (and other sections).
-struct Daemon {
-    dir: TempDir,
-    config: PathBuf,
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Daemon {
-    async fn start(extra: &str) -> Daemon {
-        Daemon::start_with_storage(extra, None).await
-    }
-
-    /// `storage`: a `[storage]` section (default: SQLite in the test's directory).
-    async fn start_with_storage(extra: &str, storage: Option<&str>) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        let storage = storage.map_or_else(
-            || format!("[storage]\nkind = \"sqlite\"\npath = \"{d}/smsgw.db\"\n"),
-            str::to_string,
-        );
-        let text = format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n{storage}\n[sending]\nmax_retries = 1\nretry_timeout = 1\n\n{extra}\n"
-        );
-        let config = dir.path().join("smsgw.toml");
-        std::fs::write(&config, &text).unwrap();
-        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
-        let storage = smsgw::backends::open(&cfg).await.unwrap();
-        let (stop, stop_rx) = watch::channel(false);
-        let task = Some(tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx)));
-        Daemon {
-            dir,
-            config,
-            stop,
-            task,
-        }
-    }
-
-    async fn stop(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(t) = self.task.take() {
-            tokio::time::timeout(T, t).await.unwrap().unwrap().unwrap();
-        }
-    }
-
-    fn db(&self) -> Connection {
-        let c = Connection::open(self.dir.path().join("smsgw.db")).unwrap();
-        c.busy_timeout(Duration::from_secs(5)).unwrap();
-        c
-    }
-
-    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
-        let db = self.db();
-        let mut st = db.prepare(sql).unwrap();
-        let n = st.column_count();
-        st.query_map([], |r| {
-            (0..n)
-                .map(|i| {
-                    r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
-                        rusqlite::types::Value::Null => "NULL".to_string(),
-                        rusqlite::types::Value::Integer(i) => i.to_string(),
-                        rusqlite::types::Value::Real(f) => f.to_string(),
-                        rusqlite::types::Value::Text(t) => t,
-                        rusqlite::types::Value::Blob(_) => "<blob>".into(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-    }
-
-    /// Waits until `sql` returns `want` rows.
-    async fn wait_rows(&self, sql: &str, want: usize) -> Vec<Vec<String>> {
-        let deadline = tokio::time::Instant::now() + T;
-        loop {
-            let r = self.rows(sql);
-            if r.len() == want {
-                return r;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{sql}: {} rows, wanted {want}: {r:?}",
-                r.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// `[-i ROUTE] NUMBER TEXT`, queued with `smsgw inject` (which wakes the daemon).
-    fn inject(&self, args: &[&str]) {
-        let (route, rest) = match args {
-            ["-i", route, rest @ ..] => (Some(*route), rest),
-            rest => (None, rest),
-        };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_smsgw"));
-        cmd.arg("inject").arg("-c").arg(&self.config);
-        if let Some(r) = route {
-            cmd.arg("--phone-id").arg(r);
-        }
-        let out = cmd
-            .arg("TEXT")
-            .arg(rest[0])
-            .arg("--text")
-            .arg(rest[1])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "inject {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-const SENT: &str = "SELECT DestinationNumber, SenderID, Status FROM sentitems ORDER BY ID";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_get_with_navs_template_escapes_number_and_text() {
@@ -872,4 +751,161 @@ fn import_nav_writes_a_config_that_checks() {
     let c = Config::load(&toml).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(c.storage.delay, 60);
     assert_eq!(c.transports[0].members, ["http1", "debug2"]);
+}
+
+// ---- SMPP ----
+
+/// smpp34's SMSC (tests/gateway/smsc.py) on a port; its events as JSON lines.
+struct Smsc {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+    port: u16,
+}
+
+impl Smsc {
+    fn start(port: u16) -> Option<Smsc> {
+        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
+        if !Path::new(python).exists() {
+            let msg =
+                "smpp34 is not installed in target/test-venv: run scripts/install-test-deps.sh";
+            if std::env::var_os("CI").is_some() {
+                panic!("{msg}");
+            }
+            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
+            return None;
+        }
+        let mut child = Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/gateway/smsc.py"
+            ))
+            .args(["--port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in out.lines() {
+                let Ok(l) = l else { break };
+                if let Some(p) = l.strip_prefix("PORT ") {
+                    let _ = port_tx.send(p.parse::<u16>().unwrap());
+                } else if tx.send(serde_json::from_str(&l).unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let port = port_rx.recv_timeout(T).expect("the SMSC did not start");
+        Some(Smsc { child, lines, port })
+    }
+
+    /// The next submit_sm it got (skipping binds).
+    fn next_submit(&self) -> serde_json::Value {
+        loop {
+            let v = self.lines.recv_timeout(T).expect("no submit_sm arrived");
+            if v.get("submit").is_some() {
+                return v;
+            }
+        }
+    }
+}
+
+impl Drop for Smsc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_restart() {
+    let Some(smsc) = Smsc::start(0) else { return };
+    let port = smsc.port;
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"NOC\"\ntimeout = 5\n"
+    ))
+    .await;
+    // A single GSM part.
+    d.inject(&["+4799990000", "box down [sw1] €5"]);
+    let s = smsc.next_submit();
+    let f = &s["submit"];
+    assert_eq!(
+        (
+            f["destination_addr"].as_str(),
+            f["dest_addr_ton"].as_u64(),
+            f["dest_addr_npi"].as_u64()
+        ),
+        (Some("4799990000"), Some(1), Some(1))
+    );
+    assert_eq!(
+        (f["source_addr"].as_str(), f["source_addr_ton"].as_u64()),
+        (Some("NOC"), Some(5))
+    );
+    assert_eq!(
+        (f["data_coding"].as_u64(), f["esm_class"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // Unpacked septets, the extension table escaped.
+    let mut septets = Vec::new();
+    smsgw::pdu::gsm7::to_septets("box down [sw1] €5", &mut septets).unwrap();
+    let hex: String = septets.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(f["short_message"].as_str(), Some(hex.as_str()));
+    let sent = d.wait_rows(SENT, 1).await;
+    assert_eq!(sent[0], vec!["+4799990000", "smsc", "SendingOKNoReport"]);
+    // Three UCS-2 parts with a concatenation UDH.
+    let long = "Zasilanie: łącze ".repeat(10);
+    d.inject(&["+48600100200", &long]);
+    let mut texts = Vec::new();
+    for i in 1..=3u8 {
+        let s = smsc.next_submit();
+        let f = &s["submit"];
+        assert_eq!(
+            (f["data_coding"].as_u64(), f["esm_class"].as_u64()),
+            (Some(8), Some(0x40))
+        );
+        let sm = f["short_message"].as_str().unwrap();
+        assert_eq!(&sm[..4], "0500");
+        assert_eq!(&sm[8..12], format!("03{i:02x}"), "part {i}");
+        let units: Vec<u16> = (12..sm.len())
+            .step_by(4)
+            .map(|j| u16::from_str_radix(&sm[j..j + 4], 16).unwrap())
+            .collect();
+        texts.push(String::from_utf16(&units).unwrap());
+    }
+    assert_eq!(texts.concat(), long);
+    d.wait_rows(SENT, 4).await;
+    // Refused destination: an error at once, not retried.
+    d.inject(&["+4700000000", "x"]);
+    assert_eq!(smsc.next_submit()["answer"], "ESME_RINVDSTADR");
+    let s = d
+        .wait_rows(
+            "SELECT Status FROM sentitems WHERE DestinationNumber = '+4700000000'",
+            1,
+        )
+        .await;
+    assert_eq!(s[0][0], "SendingError");
+    // A full queue: the message waits and goes (no retry used up).
+    d.inject(&["+4714000000", "later"]);
+    assert_eq!(smsc.next_submit()["answer"], "ESME_RMSGQFUL");
+    assert!(smsc.next_submit()["answer"]
+        .as_str()
+        .unwrap()
+        .starts_with('m'));
+    let s = d
+        .wait_rows(
+            "SELECT Status FROM sentitems WHERE DestinationNumber = '+4714000000'",
+            1,
+        )
+        .await;
+    assert_eq!(s[0][0], "SendingOKNoReport");
+    // The SMSC restarts: the transport binds again and nothing is lost.
+    drop(smsc);
+    let smsc = Smsc::start(port).unwrap();
+    d.inject(&["+4799990001", "after the restart"]);
+    let s = smsc.next_submit();
+    assert_eq!(s["submit"]["destination_addr"], "4799990001");
+    d.wait_rows("SELECT ID FROM sentitems WHERE DestinationNumber = '+4799990001' AND Status = 'SendingOKNoReport'", 1).await;
+    d.stop().await;
 }

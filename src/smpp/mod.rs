@@ -1,7 +1,8 @@
 //! SMPP 3.4, the ESME side: the PDUs ([`pdu`]), a `tokio_util` codec framing them on a
-//! stream ([`codec`]), and delivery receipts ([`receipt`]). The session and the transport
-//! come with them (issue 10).
+//! stream ([`codec`]), delivery receipts ([`receipt`]) and the bound session ([`session`]).
+//! The transport that sends through it is `crate::transport::smpp`.
 
 pub mod codec;
 pub mod pdu;
 pub mod receipt;
+pub mod session;

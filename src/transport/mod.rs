@@ -1,11 +1,13 @@
-//! Ways out other than a modem (`[[transport]]`): HTTP and SOAP gateways, mail-to-SMS, a
-//! debug transport, and failover lists of them. Each implements [`crate::route::Transport`]
-//! and sends a message's whole text at once ([`Transport::send_text`]).
+//! Ways out other than a modem (`[[transport]]`): SMPP, HTTP and SOAP gateways, mail-to-SMS,
+//! a debug transport, and failover lists of them. Each implements
+//! [`crate::route::Transport`]: SMPP part by part like a modem, the others a message's whole
+//! text at once ([`Transport::send_text`]).
 
 pub mod debug;
 pub mod failover;
 pub mod http;
 pub mod mail;
+pub mod smpp;
 pub mod template;
 
 use std::time::Duration;
@@ -54,13 +56,14 @@ pub fn build(t: &Config, all: &[Config], secrets: Secrets) -> Result<Box<dyn Tra
     let named = |e: String| format!("transport {:?}: {e}", t.id);
     let secret = || match secrets {
         Secrets::Read => password(t).map_err(named),
-        Secrets::Skip => Ok("placeholder".to_string()),
+        Secrets::Skip => Ok("x".to_string()),
     };
     Ok(match t.kind {
         TransportKind::Http | TransportKind::Soap => {
             Box::new(http::Http::new(t, secret()?).map_err(named)?)
         }
         TransportKind::Mail => Box::new(mail::Mail::new(t, secret()?).map_err(named)?),
+        TransportKind::Smpp => Box::new(smpp::Smpp::new(t, secret()?).map_err(named)?),
         TransportKind::Debug => Box::new(debug::Debug::new(t).map_err(named)?),
         TransportKind::Failover => {
             let mut members = Vec::new();
