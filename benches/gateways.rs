@@ -8,7 +8,9 @@
 //! - NAV: an alert inserted into `profiles.smsq` (as NAV's alertengine does) to the request,
 //!   median and max of 20, with `poll_interval = 200` ms;
 //! - NAV: 1,000 phones with one alert each drained (alerts per second), in a database of its
-//!   own on the machine's PostgreSQL (dropped afterwards).
+//!   own on the machine's PostgreSQL (dropped afterwards);
+//! - SMPP: 2,000 queued messages through smpp34's SMSC (tests/gateway/smsc.py, Python, in
+//!   target/test-venv), one submit_sm in flight.
 
 #[path = "../tests/gateway/mod.rs"]
 mod gateway;
@@ -179,6 +181,98 @@ fn nav(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
     rt.block_on(pg(&admin, &format!("DROP DATABASE {name} WITH (FORCE)")));
 }
 
+fn smpp(smsgw: &Path, out: &mut Vec<String>) {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
+    if !python.exists() {
+        eprintln!("smpp: skipped (run scripts/install-test-deps.sh for smpp34)");
+        return;
+    }
+    let mut smsc = Proc(
+        Command::new(&python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway/smsc.py"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("smsc.py"),
+    );
+    let stdout = smsc.0.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let port: u16 = rx
+        .recv_timeout(WAIT)
+        .ok()
+        .and_then(|l| l.strip_prefix("PORT ").and_then(|p| p.parse().ok()))
+        .expect("SMSC port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let path = d.join("smsgw.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"bench\"\npassword = \"pw\"\nsender = \"BENCH\"\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    let _daemon = run(smsgw, &path);
+    std::thread::sleep(Duration::from_millis(1000));
+    let submits = |rx: &std::sync::mpsc::Receiver<String>, n: usize| {
+        let mut got = 0;
+        while got < n {
+            let l = rx.recv_timeout(WAIT).expect("a submit_sm");
+            if l.contains("\"submit\"") {
+                got += 1;
+            }
+        }
+    };
+    let mut seed = 3u64;
+    let mut lat = Vec::new();
+    for i in 0..20 {
+        std::thread::sleep(Duration::from_millis(50 + next(&mut seed) % 400));
+        let t0 = Instant::now();
+        let st = Command::new(smsgw)
+            .args(["inject", "-c"])
+            .arg(&path)
+            .args(["TEXT", "+48600100200", "--text", &format!("latency {i}")])
+            .stdout(Stdio::null())
+            .status()
+            .expect("inject");
+        assert!(st.success());
+        submits(&rx, 1);
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let max = lat.iter().cloned().fold(0.0, f64::max);
+    out.push(format!(
+        "| sqlite + smpp | `smsgw inject` to the SMSC's submit_sm, median / max of 20 | {:.1} / {:.1} ms |",
+        median(&mut lat),
+        max
+    ));
+    let n = 2000;
+    let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
+    db.busy_timeout(Duration::from_secs(5)).expect("busy");
+    db.execute_batch(&format!(
+        "BEGIN; {} COMMIT;",
+        (0..n)
+            .map(|i| format!("INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID) VALUES ('+48600100200', 'drain {i}', 'bench');"))
+            .collect::<String>()
+    ))
+    .expect("insert");
+    submits(&rx, 1);
+    let first = Instant::now();
+    submits(&rx, n - 1);
+    let secs = first.elapsed().as_secs_f64();
+    out.push(format!(
+        "| sqlite + smpp | {n} queued messages, one submit_sm in flight | {secs:.2} s, {:.0} msg/s |",
+        n as f64 / secs
+    ));
+}
+
 fn main() {
     let smsgw = bin();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -188,6 +282,7 @@ fn main() {
     ];
     sqlite(&rt, &smsgw, &mut out);
     nav(&rt, &smsgw, &mut out);
+    smpp(&smsgw, &mut out);
     for l in out {
         println!("{l}");
     }
