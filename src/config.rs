@@ -522,8 +522,16 @@ impl Transport {
             ("content_type", !self.content_type.is_empty(), &[Http, Soap]),
             ("headers", !self.headers.is_empty(), &[Http, Soap]),
             ("auth", !self.auth.is_empty(), &[Http, Soap]),
-            ("username", !self.username.is_empty(), &[Http, Soap, Mail, Smpp]),
-            ("password", !self.password.is_empty(), &[Http, Soap, Mail, Smpp]),
+            (
+                "username",
+                !self.username.is_empty(),
+                &[Http, Soap, Mail, Smpp],
+            ),
+            (
+                "password",
+                !self.password.is_empty(),
+                &[Http, Soap, Mail, Smpp],
+            ),
             (
                 "password_file",
                 !self.password_file.as_os_str().is_empty(),

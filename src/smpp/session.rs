@@ -64,8 +64,10 @@ pub struct Session {
     pending: Pending,
     next_seq: Arc<Mutex<u32>>,
     timeout: Duration,
-    /// Turns true when the link is gone.
+    /// Says why the link is gone, once it is.
     closed: watch::Receiver<Option<String>>,
+    /// Tells the connection's task to unbind and end.
+    quit: Arc<watch::Sender<bool>>,
     /// The SMSC's system_id from the bind response.
     pub smsc_id: String,
 }
@@ -146,7 +148,9 @@ impl Session {
         let (in_tx, in_rx) = mpsc::unbounded_channel();
         let pending: Pending = Arc::default();
         let (closed_tx, closed) = watch::channel(None);
+        let (quit, _) = watch::channel(false);
         let session = Session {
+            quit: Arc::new(quit),
             out: out_tx,
             pending: pending.clone(),
             next_seq: Arc::new(Mutex::new(2)),
@@ -222,13 +226,9 @@ impl Session {
         let _ = self.out.send(pdu);
     }
 
-    /// Unbinds (best effort) and ends the session.
-    pub async fn close(&self) {
-        let _ = tokio::time::timeout(
-            Duration::from_secs(2),
-            self.request(cmd::UNBIND, Body::Unbind),
-        )
-        .await;
+    /// Unbinds (without waiting for the answer) and ends the session.
+    pub fn close(&self) {
+        self.quit.send_replace(true);
     }
 }
 
@@ -241,6 +241,7 @@ async fn run(
     session: Session,
     enquire_every: Duration,
 ) {
+    let mut quit = session.quit.subscribe();
     let mut tick = tokio::time::interval(enquire_every.max(Duration::from_secs(1)));
     tick.tick().await;
     let mut enquiry: Option<tokio::task::JoinHandle<bool>> = None;
@@ -296,6 +297,11 @@ async fn run(
                     }
                 }
             },
+            _ = async { let _ = quit.wait_for(|q| *q).await; } => {
+                let unbind = Pdu::new(cmd::UNBIND, session.sequence(), Body::Unbind);
+                let _ = tokio::time::timeout(Duration::from_secs(2), framed.send(&unbind)).await;
+                break "unbound by smsgw".into();
+            }
             Some(p) = out.recv() => {
                 if let Err(e) = framed.send(&p).await {
                     break format!("cannot write to the SMSC: {e}");
@@ -320,7 +326,12 @@ async fn run(
             }
         }
     };
-    tracing::warn!(smsc = %session.smsc_id, "SMPP link down: {why}");
+    let quitting = *quit.borrow();
+    if quitting {
+        tracing::info!(smsc = %session.smsc_id, "SMPP session ended: {why}");
+    } else {
+        tracing::warn!(smsc = %session.smsc_id, "SMPP link down: {why}");
+    }
     let _ = closed.send(Some(why));
     // Waiting requests learn the link is gone (their senders are dropped).
     pending.lock().unwrap_or_else(|e| e.into_inner()).clear();

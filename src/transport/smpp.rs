@@ -30,6 +30,15 @@ pub struct Smpp {
     session: Option<Session>,
 }
 
+impl Drop for Smpp {
+    fn drop(&mut self) {
+        // The connection's task ends with an unbind (a stop, a reload).
+        if let Some(s) = &self.session {
+            s.close();
+        }
+    }
+}
+
 /// TON/NPI for a sender: alphanumeric (5/0), international with `+` (1/1), else 0/1.
 fn source_addr(sender: &str) -> Addr {
     let digits = sender.trim_start_matches('+');
