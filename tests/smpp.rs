@@ -228,3 +228,125 @@ fn what_smpp34_encodes_we_decode_to_the_same_fields() {
         }
     }
 }
+
+// ---- the session against a scripted peer (what smpp34's server cannot be made to do) ----
+
+use futures_util::{SinkExt, StreamExt};
+use smsgw::smpp::codec::{Frame, SmppCodec};
+use smsgw::smpp::pdu::status;
+use smsgw::smpp::session::{Session, SessionError, Settings};
+use std::time::Duration;
+use tokio_util::codec::Framed;
+
+fn settings(port: u16) -> Settings {
+    Settings {
+        address: format!("127.0.0.1:{port}"),
+        system_id: "smsgw".into(),
+        password: "wrong".into(),
+        system_type: String::new(),
+        transmitter_only: false,
+        enquire_link: Duration::from_secs(1),
+        response_timeout: Duration::from_secs(1),
+    }
+}
+
+/// Accepts one connection and answers the bind with `bind_status`.
+async fn peer(
+    bind_status: u32,
+) -> (
+    u16,
+    tokio::task::JoinHandle<Framed<tokio::net::TcpStream, SmppCodec>>,
+) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let mut f = Framed::new(s, SmppCodec);
+        let Some(Ok(Frame::Pdu(bind))) = f.next().await else {
+            panic!("no bind")
+        };
+        assert_eq!(bind.command_id, cmd::BIND_TRANSCEIVER);
+        let mut resp = Pdu::new(
+            cmd::BIND_TRANSCEIVER_RESP,
+            bind.sequence,
+            Body::BindResp {
+                system_id: "PEER".into(),
+                tlvs: vec![],
+            },
+        );
+        resp.status = bind_status;
+        f.send(&resp).await.unwrap();
+        f
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_reported_as_such() {
+    let (port, _peer) = peer(status::ESME_RINVPASWD).await;
+    let e = Session::connect(&settings(port)).await.err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "the SMSC refused the bind: ESME_RINVPASWD (wrong password)"
+    );
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    assert!(matches!(
+        Session::connect(&settings(port)).await.err().unwrap(),
+        SessionError::Connect(..)
+    ));
+}
+
+#[tokio::test]
+async fn the_session_answers_enquire_link_nacks_garbage_and_drops_a_silent_link() {
+    let (port, peer) = peer(status::ESME_ROK).await;
+    let (session, _inbound) = Session::connect(&settings(port)).await.unwrap();
+    assert_eq!(session.smsc_id, "PEER");
+    let mut f = peer.await.unwrap();
+    // The SMSC asks: we answer.
+    f.send(&Pdu::new(cmd::ENQUIRE_LINK, 77, Body::EnquireLink))
+        .await
+        .unwrap();
+    // An unknown command: generic_nack.
+    f.send(&Pdu::new(0x0000_0021, 78, Body::Other(vec![1, 2, 3])))
+        .await
+        .unwrap();
+    let mut answered = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // Our own enquire_link comes too; it is not answered, so the link goes down.
+    while session.down().is_none() {
+        match tokio::time::timeout_at(deadline, f.next()).await {
+            Ok(Some(Ok(Frame::Pdu(p)))) => answered.push((p.command_id, p.sequence, p.status)),
+            Ok(_) => break,
+            Err(_) => panic!("the silent link was never dropped: {answered:?}"),
+        }
+    }
+    assert!(
+        answered.contains(&(cmd::ENQUIRE_LINK_RESP, 77, 0)),
+        "{answered:?}"
+    );
+    assert!(
+        answered.contains(&(cmd::GENERIC_NACK, 78, status::ESME_RINVCMDID)),
+        "{answered:?}"
+    );
+    assert!(
+        answered.iter().any(|a| a.0 == cmd::ENQUIRE_LINK),
+        "{answered:?}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while session.down().is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the link stayed up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        session.down().unwrap().contains("enquire_link"),
+        "{:?}",
+        session.down()
+    );
+    // A request on a dead link fails at once.
+    assert!(matches!(
+        session.request(cmd::ENQUIRE_LINK, Body::EnquireLink).await,
+        Err(SessionError::LinkDown(_))
+    ));
+}
