@@ -528,6 +528,7 @@ impl Service for Files {
             Outcome::Retry {
                 status_code,
                 reason,
+                ..
             } => {
                 let mut st = self.read_state(&c.name);
                 st.retries = out.retries + 1;

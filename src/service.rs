@@ -211,7 +211,12 @@ pub enum Outcome {
     /// Every part went out: the outbox rows are removed.
     Sent,
     /// Try again after the retry timeout; the attempt counts against the retries.
-    Retry { status_code: i32, reason: String },
+    /// `maybe_sent`: the route may have delivered it (no answer came): a retry may duplicate.
+    Retry {
+        status_code: i32,
+        reason: String,
+        maybe_sent: bool,
+    },
     /// The route could not send (no network, no SIM): release the claim without using up
     /// a retry.
     Release { reason: String },

@@ -909,3 +909,31 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     d.wait_rows("SELECT ID FROM sentitems WHERE DestinationNumber = '+4799990001' AND Status = 'SendingOKNoReport'", 1).await;
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nav_sends_an_unanswered_sms_again_once_then_gives_up() {
+    let Some((db, pool)) = nav_db().await else {
+        return;
+    };
+    let gw = Gateway::start().await;
+    gw.answer(|_| Answer {
+        delay: Duration::from_secs(3),
+        ..Answer::ok("OK")
+    });
+    alert(&pool, "+4788888888", "link down", Some(1), 10).await;
+    let mut d = Daemon::start_with_storage(
+        &format!(
+            "[[transport]]\nid = \"gw\"\nkind = \"http\"\ntimeout = 1\nurl = \"{}\"\n",
+            gw.url("/send?recv=%(phone)s&msg=%(sms)s")
+        ),
+        Some(&nav_storage(&db, "delay = 1\nmax_delay = 1")),
+    )
+    .await;
+    wait_unsent(&pool, 0).await;
+    assert_eq!(gw.requests().len(), 2, "sent, then again once");
+    assert_eq!(
+        nav_rows(&pool, "+4788888888").await,
+        vec![("link down".to_string(), "I".to_string(), None, false)]
+    );
+    d.stop().await;
+}

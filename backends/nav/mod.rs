@@ -7,7 +7,9 @@
 //! advisory lock on the phone for the whole dispatch (smsq has no lease column): a second
 //! smsgw skips that phone, and if this one dies the lock goes with its connection and the
 //! rows are still `N`. A phone whose SMS failed waits NAV's backoff (`delay`, times
-//! `delay_factor` per failure, at most `max_delay`) without holding up the other phones;
+//! `delay_factor` per failure, at most `max_delay`) without holding up the other phones
+//! (an SMS whose outcome is unknown, a gateway timeout, is sent again once, then its alerts
+//! are marked ignored rather than risk more copies);
 //! alerts older than `expire_after` are cancelled one by one (NAV instead ignored the whole
 //! queue after five failed scans). `autocancel` cancels old alerts once at start, as NAV.
 //! Cancelled rows get `sent = 'I'` and no `timesent`, as NAV's cancel does.
@@ -32,6 +34,9 @@ use crate::service::*;
 const LOCK_SPACE: &str = "smsgw.nav";
 /// How often expired alerts are looked for.
 const EXPIRE_EVERY: Duration = Duration::from_secs(60);
+/// Tries whose outcome was unknown (a gateway timeout: the SMS may have gone out) that are
+/// sent again; after that the alerts are marked ignored rather than risk more copies.
+const MAX_UNKNOWN: u32 = 1;
 
 /// A phone's SMS being dispatched.
 struct Claim {
@@ -48,6 +53,8 @@ struct Claim {
 struct Backoff {
     until: Instant,
     delay: f64,
+    /// Tries in a row whose outcome was unknown (the SMS may have gone out).
+    unknown: u32,
 }
 
 /// NAV's alert queue.
@@ -252,20 +259,30 @@ impl Nav {
         q.execute(&mut **tx).await.map(|_| ())
     }
 
-    fn back_off(&self, phone: &str, wait: Option<Duration>) {
+    /// Makes `phone` wait: `wait`, or NAV's growing delay. Returns how many tries in a row
+    /// ended with an unknown outcome, this one included when `maybe_sent`.
+    fn back_off(&self, phone: &str, wait: Option<Duration>, maybe_sent: bool) -> u32 {
         let mut map = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
-        let delay = match (wait, map.get(phone)) {
+        let prev = map.get(phone).copied();
+        let delay = match (wait, prev) {
             (Some(w), _) => w.as_secs_f64(),
             (None, Some(b)) => (b.delay * self.factor).min(self.max_delay),
             (None, None) => self.delay,
+        };
+        let unknown = if maybe_sent {
+            prev.map_or(0, |b| b.unknown) + 1
+        } else {
+            0
         };
         map.insert(
             phone.to_string(),
             Backoff {
                 until: Instant::now() + Duration::from_secs_f64(delay),
                 delay: if wait.is_some() { self.delay } else { delay },
+                unknown,
             },
         );
+        unknown
     }
 }
 
@@ -444,16 +461,33 @@ impl Service for Nav {
                     tx.commit().await.map_err(db)?;
                 }
             }
-            Outcome::Retry { reason, .. } => {
-                let _ = claim.tx.rollback().await;
-                self.back_off(&claim.phone, None);
-                tracing::warn!(phone = %claim.phone, "alerts not sent, tried again after NAV's backoff: {reason}");
+            Outcome::Retry {
+                reason, maybe_sent, ..
+            } => {
+                if self.back_off(&claim.phone, None, *maybe_sent) > MAX_UNKNOWN {
+                    // Sent again once already without an answer: a third copy would be
+                    // worse than none.
+                    let all: Vec<i64> = claim.sent.iter().chain(&claim.ignored).copied().collect();
+                    tracing::error!(phone = %claim.phone, ids = ?all, "alerts may have been delivered (twice no answer): marked ignored, not sent again: {reason}");
+                    Self::mark(&mut claim.tx, &all, "I", None)
+                        .await
+                        .map_err(db)?;
+                    claim.tx.commit().await.map_err(db)?;
+                    self.backoff
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&claim.phone);
+                } else {
+                    let _ = claim.tx.rollback().await;
+                    tracing::warn!(phone = %claim.phone, "alerts not sent, tried again after NAV's backoff: {reason}");
+                }
             }
             Outcome::Release { .. } => {
                 let _ = claim.tx.rollback().await;
                 self.back_off(
                     &claim.phone,
                     Some(Duration::from_secs(u64::from(retry_after_secs))),
+                    false,
                 );
             }
             Outcome::Failed { reason, .. } => {

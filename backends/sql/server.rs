@@ -1765,6 +1765,7 @@ impl Service for Server {
             Outcome::Retry {
                 status_code,
                 reason,
+                ..
             } => {
                 tx.exec(
                     &format!(

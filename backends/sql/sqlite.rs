@@ -852,7 +852,11 @@ impl Service for Sqlite {
             check_lease(&tx, &out)?;
             match &outcome {
                 Outcome::Sent => delete_message(&tx, out.id).map_err(db)?,
-                Outcome::Retry { status_code, reason } => {
+                Outcome::Retry {
+                    status_code,
+                    reason,
+                    ..
+                } => {
                     tx.execute(
                         "UPDATE outbox SET Retries = ?2, StatusCode = ?3, SendingTimeOut = datetime('now', 'localtime', ?4) WHERE ID = ?1",
                         params![out.id, out.retries + 1, status_code, format!("+{retry_after_secs} seconds")],

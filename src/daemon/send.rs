@@ -321,6 +321,7 @@ async fn failed(
                 out,
                 Outcome::Retry {
                     status_code: code,
+                    maybe_sent: f.kind == SendErrorKind::Unknown,
                     reason: f.reason,
                 },
                 retry_timeout,

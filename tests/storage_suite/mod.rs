@@ -254,6 +254,7 @@ pub async fn retries_then_sending_error(b: &dyn Backend) {
         &Outcome::Retry {
             status_code: 42,
             reason: "+CMS ERROR: 42 (congestion)".into(),
+            maybe_sent: false,
         },
         600,
     )
@@ -339,6 +340,7 @@ pub async fn sent_parts_are_not_sent_again(b: &dyn Backend) {
         &Outcome::Retry {
             status_code: 500,
             reason: "part 2 failed".into(),
+            maybe_sent: false,
         },
         600,
     )
