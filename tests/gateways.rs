@@ -937,3 +937,37 @@ async fn nav_sends_an_unanswered_sms_again_once_then_gives_up() {
     );
     d.stop().await;
 }
+
+#[test]
+fn doctor_binds_to_the_smsc() {
+    let Some(smsc) = Smsc::start(0) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let closed = gateway::closed_port().port();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/smsgw.db\"\n\
+             [[transport]]\nid = \"up\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"doctor\"\n\
+             [[transport]]\nid = \"down\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {closed}\n",
+            smsc.port
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+        .args(["doctor", "-c"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("up (SMPP 127.0.0.1:") && text.contains("bound, the SMSC is \"SIMSC\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("down (SMPP 127.0.0.1:{closed}): cannot connect")),
+        "{text}"
+    );
+    assert!(text.contains("transport down: cannot connect"), "{text}");
+}

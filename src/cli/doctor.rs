@@ -258,8 +258,49 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if cfg.phones.is_empty() {
-        fixes.push("add a [[phone]] to the config".into());
+    if cfg.phones.is_empty() && cfg.transports.is_empty() {
+        fixes.push("add a [[phone]] or a [[transport]] to the config".into());
+    }
+
+    if !cfg.transports.is_empty() {
+        println!("\ntransports:");
+    }
+    for t in &cfg.transports {
+        if let Err(e) = smsgw::transport::build(t, &cfg.transports, smsgw::transport::Secrets::Read)
+        {
+            println!("  {}: {e}", t.id);
+            fixes.push(e);
+            continue;
+        }
+        if t.kind != smsgw::config::TransportKind::Smpp {
+            println!(
+                "  {} ({:?}): settings OK (nothing is sent to check it)",
+                t.id, t.kind
+            );
+            continue;
+        }
+        // An SMSC: bind and unbind (the settings were checked just above).
+        let Ok(mut settings) =
+            smsgw::transport::smpp::settings(t, smsgw::transport::password(t).unwrap_or_default())
+        else {
+            continue;
+        };
+        settings.response_timeout = settings
+            .response_timeout
+            .min(std::time::Duration::from_secs(10));
+        match smsgw::smpp::session::Session::connect(&settings).await {
+            Ok((s, _)) => {
+                println!(
+                    "  {} (SMPP {}): bound, the SMSC is {:?}",
+                    t.id, settings.address, s.smsc_id
+                );
+                s.close();
+            }
+            Err(e) => {
+                println!("  {} (SMPP {}): {e}", t.id, settings.address);
+                fixes.push(format!("transport {}: {e}", t.id));
+            }
+        }
     }
 
     println!("\nstorage:");

@@ -57,40 +57,45 @@ fn source_addr(sender: &str) -> Addr {
     }
 }
 
+/// The session settings of a transport's config (`password` already resolved).
+pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settings, String> {
+    if t.host.is_empty() {
+        return Err("host: the SMSC's host name or address is needed".into());
+    }
+    let transmitter_only = match t.bind.as_str() {
+        "" | "transmitter" => true,
+        "transceiver" => false,
+        other => return Err(format!("bind: {other:?} is not transmitter or transceiver")),
+    };
+    if t.username.len() > 15 {
+        return Err("username: an SMPP system_id has at most 15 characters".into());
+    }
+    if password.len() > 8 {
+        return Err("password: an SMPP password has at most 8 characters".into());
+    }
+    let port = if t.port == 0 { 2775 } else { t.port };
+    let host = if t.host.contains(':') && !t.host.starts_with('[') {
+        format!("[{}]", t.host)
+    } else {
+        t.host.clone()
+    };
+    Ok(Settings {
+        address: format!("{host}:{port}"),
+        system_id: t.username.clone(),
+        password,
+        system_type: t.system_type.clone(),
+        transmitter_only,
+        enquire_link: Duration::from_secs(t.enquire_link.max(1)),
+        response_timeout: Duration::from_secs(t.timeout.max(1)),
+    })
+}
+
 impl Smpp {
     /// Builds the transport from its config (`password` already resolved).
     pub fn new(t: &crate::config::Transport, password: String) -> Result<Smpp, String> {
-        if t.host.is_empty() {
-            return Err("host: the SMSC's host name or address is needed".into());
-        }
-        let transmitter_only = match t.bind.as_str() {
-            "" | "transmitter" => true,
-            "transceiver" => false,
-            other => return Err(format!("bind: {other:?} is not transmitter or transceiver")),
-        };
-        if t.username.len() > 15 {
-            return Err("username: an SMPP system_id has at most 15 characters".into());
-        }
-        if password.len() > 8 {
-            return Err("password: an SMPP password has at most 8 characters".into());
-        }
-        let port = if t.port == 0 { 2775 } else { t.port };
-        let host = if t.host.contains(':') && !t.host.starts_with('[') {
-            format!("[{}]", t.host)
-        } else {
-            t.host.clone()
-        };
         Ok(Smpp {
             id: t.id.clone(),
-            settings: Settings {
-                address: format!("{host}:{port}"),
-                system_id: t.username.clone(),
-                password,
-                system_type: t.system_type.clone(),
-                transmitter_only,
-                enquire_link: Duration::from_secs(t.enquire_link.max(1)),
-                response_timeout: Duration::from_secs(t.timeout.max(1)),
-            },
+            settings: settings(t, password)?,
             source: source_addr(&t.sender),
             session: None,
         })
