@@ -484,6 +484,9 @@ pub struct Transport {
     /// smpp: seconds between enquire_links.
     #[serde(default = "default_enquire_link")]
     pub enquire_link: u64,
+    /// smpp: how the parts of a long message are tied: `udh` or `sar`.
+    #[serde(default)]
+    pub long_messages: String,
     /// failover: the transports tried in order.
     #[serde(default)]
     pub members: Vec<String>,
@@ -515,7 +518,7 @@ impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 24] = [
+        let set: [(&'static str, bool, &[TransportKind]); 25] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -560,6 +563,7 @@ impl Transport {
             ("result", !self.result.is_empty(), &[Debug]),
             ("system_type", !self.system_type.is_empty(), &[Smpp]),
             ("bind", !self.bind.is_empty(), &[Smpp]),
+            ("long_messages", !self.long_messages.is_empty(), &[Smpp]),
         ];
         if let Some((key, ..)) = set
             .iter()
@@ -779,6 +783,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "system_type", default: "\"\"", doc: "smpp: the bind's system_type, when the SMSC wants one.", example: "\"VMA\"", bad: "1" },
     Key { section: "transport", name: "bind", default: "\"\"", doc: "smpp: transmitter (the default) or transceiver. Received messages and receipts are not stored yet: on a transceiver bind they are answered ESME_RX_T_APPN, so the SMSC keeps them.", example: "\"transceiver\"", bad: "\"receiver\"" },
     Key { section: "transport", name: "enquire_link", default: "30", doc: "smpp: seconds between enquire_links; the link is dropped and bound again when one is not answered within timeout.", example: "60", bad: "\"1m\"" },
+    Key { section: "transport", name: "long_messages", default: "\"\"", doc: "smpp: how the parts of a long message are tied together: udh (the default: a concatenation header in each part, esm_class 0x40) or sar (the sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs, for SMSCs that want them).", example: "\"sar\"", bad: "\"payload\"" },
     Key { section: "transport", name: "members", default: "[]", doc: "failover: the ids of the transports to try, in order; a member sends only through its list.", example: "[\"d\"]", bad: "[\"nope\"]" },
     Key { section: "transport", name: "failures", default: "3", doc: "failover: failures in a row after which a member is skipped for cooldown seconds (a route-down answer skips it at once).", example: "5", bad: "-1" },
     Key { section: "transport", name: "cooldown", default: "60", doc: "failover: seconds a failing member is skipped; then one message tries it again.", example: "300", bad: "\"1m\"" },
@@ -1205,7 +1210,7 @@ mod tests {
                         ("soap", &[("url", "\"http://gw/\"")])
                     }
                     "result" => ("debug", &[]),
-                    "system_type" | "bind" | "enquire_link" => {
+                    "system_type" | "bind" | "enquire_link" | "long_messages" => {
                         ("smpp", &[("host", "\"smsc.example.org\"")])
                     }
                     "members" => ("failover", &[]),

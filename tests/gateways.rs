@@ -971,3 +971,43 @@ fn doctor_binds_to_the_smsc() {
     );
     assert!(text.contains("transport down: cannot connect"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smpp_long_messages_by_sar_tlvs() {
+    let Some(smsc) = Smsc::start(0) else { return };
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nlong_messages = \"sar\"\n",
+        smsc.port
+    ))
+    .await;
+    let long = "0123456789".repeat(20);
+    d.inject(&["+4799990000", &long]);
+    let mut text = String::new();
+    let mut refs = Vec::new();
+    for i in 1..=2u8 {
+        let s = smsc.next_submit();
+        let f = &s["submit"];
+        assert_eq!(f["esm_class"].as_u64(), Some(0), "no UDH");
+        let tlvs = f["tlvs"].as_array().unwrap();
+        let tlv = |tag: u64| {
+            tlvs.iter()
+                .find(|t| t[0].as_u64() == Some(tag))
+                .and_then(|t| t[1].as_str())
+                .unwrap_or_else(|| panic!("no TLV 0x{tag:04x} in {tlvs:?}"))
+                .to_string()
+        };
+        refs.push(tlv(0x020C));
+        assert_eq!(tlv(0x020E), "02");
+        assert_eq!(tlv(0x020F), format!("{i:02x}"));
+        let sm = f["short_message"].as_str().unwrap();
+        let septets: Vec<u8> = (0..sm.len())
+            .step_by(2)
+            .map(|j| u8::from_str_radix(&sm[j..j + 2], 16).unwrap())
+            .collect();
+        text.push_str(&String::from_utf8(septets).unwrap());
+    }
+    assert_eq!(refs[0], refs[1], "one reference for both parts");
+    assert_eq!(text, long);
+    d.wait_rows(SENT, 2).await;
+    d.stop().await;
+}

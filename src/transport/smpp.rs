@@ -3,6 +3,9 @@
 //! septets, UCS-2 big-endian, 8-bit as is); the submit_sm_resp's message_id is the part's
 //! receipt id. The session binds on first use and again after the link went down.
 //!
+//! With `long_messages = "sar"`, a part's concatenation header goes as the SAR TLVs instead
+//! (esm_class 0).
+//!
 //! Outcomes: a bind that is refused or a link that cannot be made is `RouteDown` (with the
 //! SMSC's reason: a wrong password says so); `ESME_RTHROTTLED` and `ESME_RMSGQFUL` are
 //! `RouteDown` too, so the message waits without using up a retry while the SMSC is busy;
@@ -19,7 +22,7 @@ use async_trait::async_trait;
 
 use crate::pdu::{Alphabet, Submit, UserData};
 use crate::route::{PartReceipt, SendError, SendErrorKind, Transport};
-use crate::smpp::pdu::{cmd, status, Addr, Body, Sm};
+use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Sm, Tlv};
 use crate::smpp::session::{status_name, Session, SessionError, Settings};
 
 /// An SMSC.
@@ -27,6 +30,8 @@ pub struct Smpp {
     id: String,
     settings: Settings,
     source: Addr,
+    /// Long messages tied by SAR TLVs instead of a UDH.
+    sar: bool,
     session: Option<Session>,
 }
 
@@ -93,10 +98,16 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
 impl Smpp {
     /// Builds the transport from its config (`password` already resolved).
     pub fn new(t: &crate::config::Transport, password: String) -> Result<Smpp, String> {
+        let sar = match t.long_messages.as_str() {
+            "" | "udh" => false,
+            "sar" => true,
+            other => return Err(format!("long_messages: {other:?} is not udh or sar")),
+        };
         Ok(Smpp {
             id: t.id.clone(),
             settings: settings(t, password)?,
             source: source_addr(&t.sender),
+            sar,
             session: None,
         })
     }
@@ -126,10 +137,24 @@ impl Smpp {
     }
 }
 
-/// The submit_sm for one part.
-pub fn submit_sm(part: &Submit, source: &Addr) -> Result<Sm, String> {
+/// The submit_sm for one part; with `sar`, a header holding only the concatenation goes as
+/// the SAR TLVs instead.
+pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> {
     let toa = part.destination.toa();
-    let mut short_message = part.udh.as_ref().map(|u| u.to_bytes()).unwrap_or_default();
+    let mut udh = part.udh.as_ref();
+    let mut tlvs = Vec::new();
+    if let Some(c) = udh
+        .filter(|u| sar && u.elements.len() == 1)
+        .and_then(|u| u.concat_info())
+    {
+        tlvs = vec![
+            Tlv::u16(tag::SAR_MSG_REF_NUM, c.reference),
+            Tlv::u8(tag::SAR_TOTAL_SEGMENTS, c.total),
+            Tlv::u8(tag::SAR_SEGMENT_SEQNUM, c.seq),
+        ];
+        udh = None;
+    }
+    let mut short_message = udh.map(|u| u.to_bytes()).unwrap_or_default();
     match (&part.user_data, part.dcs.alphabet()) {
         (UserData::Text(t), Alphabet::Gsm7) => {
             crate::pdu::gsm7::to_septets(t, &mut short_message)
@@ -153,11 +178,12 @@ pub fn submit_sm(part: &Submit, source: &Addr) -> Result<Sm, String> {
             npi: toa & 0x0F,
             addr: part.destination.value.clone(),
         },
-        esm_class: if part.udh.is_some() { 0x40 } else { 0 },
+        esm_class: if udh.is_some() { 0x40 } else { 0 },
         protocol_id: part.pid,
         registered_delivery: u8::from(part.status_report_request),
         data_coding: part.dcs.0,
         short_message,
+        tlvs,
         ..Sm::default()
     })
 }
@@ -174,7 +200,7 @@ impl Transport for Smpp {
         None
     }
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError> {
-        let sm = submit_sm(part, &self.source)
+        let sm = submit_sm(part, &self.source, self.sar)
             .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
         let session = self.session().await?;
         let resp = match session.request(cmd::SUBMIT_SM, Body::SubmitSm(sm)).await {
@@ -233,7 +259,7 @@ mod tests {
     fn parts_become_submit_sm() {
         let mut s = Submit::new(Address::number("+4799990000").unwrap(), "a€");
         s.status_report_request = true;
-        let sm = submit_sm(&s, &source_addr("NOC")).unwrap();
+        let sm = submit_sm(&s, &source_addr("NOC"), false).unwrap();
         assert_eq!(
             (
                 sm.destination.ton,
@@ -250,10 +276,20 @@ mod tests {
         );
         let parts =
             crate::pdu::split(&s, &"ł".repeat(100), Encoding::Auto, ConcatRef::Eight(7)).unwrap();
-        let sm = submit_sm(&parts[0], &source_addr("+4711")).unwrap();
+        let sm = submit_sm(&parts[0], &source_addr("+4711"), false).unwrap();
         assert_eq!((sm.esm_class, sm.data_coding), (0x40, 8));
         assert_eq!(&sm.short_message[..6], &[5, 0, 3, 7, 2, 1]);
         assert_eq!(sm.short_message.len(), 6 + 134);
         assert_eq!((sm.source.ton, sm.source.addr.as_str()), (1, "4711"));
+        let sm = submit_sm(&parts[1], &source_addr("+4711"), true).unwrap();
+        assert_eq!((sm.esm_class, sm.short_message.len()), (0, 66));
+        assert_eq!(
+            sm.tlvs,
+            vec![
+                Tlv::u16(tag::SAR_MSG_REF_NUM, 7),
+                Tlv::u8(tag::SAR_TOTAL_SEGMENTS, 2),
+                Tlv::u8(tag::SAR_SEGMENT_SEQNUM, 2)
+            ]
+        );
     }
 }

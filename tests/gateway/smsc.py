@@ -40,6 +40,7 @@ async def main():
                 "dest_addr_npi": ev.dest_addr_npi, "data_coding": ev.data_coding,
                 "esm_class": ev.esm_class, "registered_delivery": ev.registered_delivery,
                 "short_message": bytes(ev.short_message).hex(),
+                "tlvs": [[t.tag, bytes(t.value).hex()] for t in ev.tlvs],
             }
             dst = ev.destination_addr
             if dst.startswith("4700"):
