@@ -69,9 +69,13 @@ pub trait Transport: Send {
     /// The route id (Gammu's PhoneID for a modem).
     fn id(&self) -> &str;
     /// How many messages this route sends at once (1 for a modem, the window for SMPP).
-    fn max_in_flight(&self) -> usize;
+    fn max_in_flight(&self) -> usize {
+        1
+    }
     /// The SMSC number recorded with sent parts, when known.
-    fn smsc(&self) -> Option<String>;
+    fn smsc(&self) -> Option<String> {
+        None
+    }
     /// Sends one part.
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError>;
     /// Whether the route takes a message's whole text ([`Transport::send_text`]: HTTP,

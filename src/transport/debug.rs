@@ -40,12 +40,6 @@ impl Transport for Debug {
     fn id(&self) -> &str {
         &self.id
     }
-    fn max_in_flight(&self) -> usize {
-        1
-    }
-    fn smsc(&self) -> Option<String> {
-        None
-    }
     fn takes_text(&self) -> bool {
         true
     }

@@ -79,12 +79,6 @@ impl Transport for Failover {
     fn id(&self) -> &str {
         &self.id
     }
-    fn max_in_flight(&self) -> usize {
-        1
-    }
-    fn smsc(&self) -> Option<String> {
-        None
-    }
     fn takes_text(&self) -> bool {
         true
     }
@@ -178,12 +172,6 @@ mod tests {
     impl Transport for Scripted {
         fn id(&self) -> &str {
             &self.id
-        }
-        fn max_in_flight(&self) -> usize {
-            1
-        }
-        fn smsc(&self) -> Option<String> {
-            None
         }
         fn takes_text(&self) -> bool {
             true

@@ -193,12 +193,6 @@ impl Transport for Smpp {
     fn id(&self) -> &str {
         &self.id
     }
-    fn max_in_flight(&self) -> usize {
-        1
-    }
-    fn smsc(&self) -> Option<String> {
-        None
-    }
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError> {
         let sm = submit_sm(part, &self.source, self.sar)
             .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
