@@ -200,21 +200,7 @@ async fn send_one(
     };
     let submits = match compose::submits(out, &defaults) {
         Ok(s) => s,
-        Err(reason) => {
-            tracing::error!(id = out.id, "message cannot be sent: {reason}");
-            ctx.counters.failed += 1;
-            return finish(
-                ctx,
-                out,
-                Outcome::Failed {
-                    status_code: -1,
-                    reason,
-                    unusable: true,
-                },
-                retry_timeout,
-            )
-            .await;
-        }
+        Err(reason) => return unusable(ctx, out, reason, retry_timeout).await,
     };
     let smsc = ctx
         .phone
@@ -275,6 +261,28 @@ async fn send_one(
         }
     }
     finish(ctx, out, Outcome::Sent, retry_timeout).await
+}
+
+/// A message that cannot be sent as it is stored (it ends as `Error` with the reason).
+async fn unusable(
+    ctx: &mut PhoneCtx,
+    out: &crate::service::Outgoing,
+    reason: String,
+    retry_timeout: u32,
+) -> Result<(), Stop> {
+    tracing::error!(id = out.id, "message cannot be sent: {reason}");
+    ctx.counters.failed += 1;
+    finish(
+        ctx,
+        out,
+        Outcome::Failed {
+            status_code: -1,
+            reason,
+            unusable: true,
+        },
+        retry_timeout,
+    )
+    .await
 }
 
 /// A part (or a whole text) the route did not send: retry, release or fail the message.
@@ -355,21 +363,7 @@ async fn send_text(
 ) -> Result<(), Stop> {
     let text = match compose::text(out) {
         Ok(t) => t,
-        Err(reason) => {
-            tracing::error!(id = out.id, "message cannot be sent: {reason}");
-            ctx.counters.failed += 1;
-            return finish(
-                ctx,
-                out,
-                Outcome::Failed {
-                    status_code: -1,
-                    reason,
-                    unusable: true,
-                },
-                retry_timeout,
-            )
-            .await;
-        }
+        Err(reason) => return unusable(ctx, out, reason, retry_timeout).await,
     };
     let started = Instant::now();
     let sent = route
