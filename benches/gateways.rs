@@ -38,17 +38,23 @@ fn run(smsgw: &Path, config: &Path) -> Proc {
     )
 }
 
-fn write_config(d: &Path, storage: &str, url: &str) -> std::path::PathBuf {
+/// The config of a bench daemon: `storage`, then one transport (`transport`'s keys).
+fn write_config(d: &Path, storage: &str, transport: &str) -> std::path::PathBuf {
     let path = d.join("smsgw.toml");
     std::fs::write(
         &path,
         format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n{storage}\n[[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"{url}\"\n",
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n{storage}\n[[transport]]\n{transport}\n",
             d = d.display()
         ),
     )
     .expect("config");
     path
+}
+
+/// An HTTP transport to `url`.
+fn http(url: &str) -> String {
+    format!("id = \"gw\"\nkind = \"http\"\nurl = \"{url}\"")
 }
 
 fn next(seed: &mut u64) -> u64 {
@@ -68,7 +74,7 @@ fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
             "[storage]\nkind = \"sqlite\"\npath = \"{}/smsgw.db\"\n",
             d.display()
         ),
-        &gw.url("/send?to={phone}&text={text}"),
+        &http(&gw.url("/send?to={phone}&text={text}")),
     );
     let _daemon = run(smsgw, &cfg);
     std::thread::sleep(Duration::from_millis(1000));
@@ -140,7 +146,7 @@ fn nav(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
         let cfg = write_config(
             d,
             &format!("[storage]\nkind = \"nav\"\nurl = \"{url}\"\ntls = \"disable\"\npoll_interval = 200\n"),
-            &gw.url("/send?recv=%(phone)s&msg=%(sms)s"),
+            &http(&gw.url("/send?recv=%(phone)s&msg=%(sms)s")),
         );
         let _daemon = run(smsgw, &cfg);
         std::thread::sleep(Duration::from_millis(1000));
@@ -214,15 +220,11 @@ fn smpp(smsgw: &Path, out: &mut Vec<String>) {
         .expect("SMSC port");
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let path = d.join("smsgw.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\npath = \"{d}/smsgw.db\"\n[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"bench\"\npassword = \"pw\"\nsender = \"BENCH\"\n",
-            d = d.display()
-        ),
-    )
-    .expect("config");
+    let path = write_config(
+        d,
+        &format!("[storage]\npath = \"{}/smsgw.db\"", d.display()),
+        &format!("id = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"bench\"\npassword = \"pw\"\nsender = \"BENCH\""),
+    );
     let _daemon = run(smsgw, &path);
     std::thread::sleep(Duration::from_millis(1000));
     let submits = |rx: &std::sync::mpsc::Receiver<String>, n: usize| {

@@ -9,11 +9,10 @@ mod servers;
 
 use gateway::daemon::{Daemon, SENT, T};
 
-use std::io::BufRead;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use gateway::peer::Peer;
 use gateway::{Answer, Gateway};
 use rusqlite::Connection;
 use smsgw::config::Config;
@@ -257,60 +256,22 @@ async fn soap_posts_boosts_envelope_and_a_fault_is_not_sent() {
     d.stop().await;
 }
 
-/// aiosmtpd on a free port; prints one JSON line per message.
-struct Smtp {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    port: u16,
-}
-
-impl Smtp {
-    fn start(args: &[&str]) -> Smtp {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gateway/smtp_sink.py");
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 (with python3-aiosmtpd: scripts/install-test-deps.sh)");
-        let out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in out.lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines
-            .recv_timeout(T)
-            .expect("the SMTP server did not start (is python3-aiosmtpd installed? scripts/install-test-deps.sh)");
-        let port = first
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        Smtp { child, lines, port }
-    }
-
-    fn next(&self) -> serde_json::Value {
-        let l = self.lines.recv_timeout(T).expect("no mail arrived");
-        serde_json::from_str(&l).unwrap()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// aiosmtpd on a free port; one JSON line per message accepted.
+fn start_smtp(args: &[&str]) -> Peer {
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/gateway/smtp_sink.py"
+    ))
+    .args(args)
+    .stdin(Stdio::piped())
+    .stderr(Stdio::null());
+    Peer::spawn(cmd, "the SMTP server (python3-aiosmtpd)")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_to_sms_with_navs_layout_and_auth() {
-    let smtp = Smtp::start(&["--user", "smsgw", "--password", "pw"]);
+    let smtp = start_smtp(&["--user", "smsgw", "--password", "pw"]);
     let mut d = Daemon::start(&format!(
         "[[transport]]\nid = \"mail\"\nkind = \"mail\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"nav@example.org\"\nto = \"sms@gw.example.org\"\n\n\
          [[transport]]\nid = \"refusing\"\nkind = \"mail\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"smsgw\"\npassword = \"pw\"\nto = \"refuse-{{phone}}@gw.example.org\"\n",
@@ -318,7 +279,7 @@ async fn mail_to_sms_with_navs_layout_and_auth() {
     ))
     .await;
     d.inject(&["-i", "mail", "+4798765432", "Strøm borte i rack 3"]);
-    let m = smtp.next();
+    let m = smtp.next("mail");
     assert_eq!(m["to"], serde_json::json!(["sms@gw.example.org"]));
     assert_eq!(m["from"], "nav@example.org");
     assert_eq!(m["subject"], "sms +4798765432");
@@ -682,15 +643,13 @@ async fn nav_through_a_simulated_modem_in_gsm_and_ucs2() {
 fn config_check_reads_transport_secrets_and_inject_does_not_need_them() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let config = dir.path().join("smsgw.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/smsgw.db\"\n\
+    let config = gateway::daemon::write_config(
+        dir.path(),
+        &format!(
+            "[storage]\npath = \"{d}/smsgw.db\"\n\
              [[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"https://gw.example.org/send\"\nauth = \"bearer\"\npassword_file = \"{d}/token\"\n"
         ),
-    )
-    .unwrap();
+    );
     let smsgw = || Command::new(env!("CARGO_BIN_EXE_smsgw"));
     let out = smsgw()
         .args(["config", "check"])
@@ -755,73 +714,32 @@ fn import_nav_writes_a_config_that_checks() {
 
 // ---- SMPP ----
 
-/// smpp34's SMSC (tests/gateway/smsc.py) on a port; its events as JSON lines.
-struct Smsc {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<serde_json::Value>,
-    port: u16,
+/// smpp34's SMSC (tests/gateway/smsc.py) on `port` (0: a free one); its events as JSON
+/// lines. `None` outside CI when smpp34 is not installed.
+fn start_smsc(port: u16) -> Option<Peer> {
+    let mut cmd = Command::new(gateway::peer::smpp34_python()?);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/gateway/smsc.py"
+    ))
+    .args(["--port", &port.to_string()])
+    .stdin(Stdio::null());
+    Some(Peer::spawn(cmd, "smpp34's SMSC"))
 }
 
-impl Smsc {
-    fn start(port: u16) -> Option<Smsc> {
-        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
-        if !Path::new(python).exists() {
-            let msg =
-                "smpp34 is not installed in target/test-venv: run scripts/install-test-deps.sh";
-            if std::env::var_os("CI").is_some() {
-                panic!("{msg}");
-            }
-            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
-            return None;
+/// The next submit_sm the SMSC got (skipping binds).
+fn next_submit(smsc: &Peer) -> serde_json::Value {
+    loop {
+        let v = smsc.next("submit_sm");
+        if v.get("submit").is_some() {
+            return v;
         }
-        let mut child = Command::new(python)
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/gateway/smsc.py"
-            ))
-            .args(["--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let (tx, lines) = std::sync::mpsc::channel();
-        let (port_tx, port_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in out.lines() {
-                let Ok(l) = l else { break };
-                if let Some(p) = l.strip_prefix("PORT ") {
-                    let _ = port_tx.send(p.parse::<u16>().unwrap());
-                } else if tx.send(serde_json::from_str(&l).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let port = port_rx.recv_timeout(T).expect("the SMSC did not start");
-        Some(Smsc { child, lines, port })
-    }
-
-    /// The next submit_sm it got (skipping binds).
-    fn next_submit(&self) -> serde_json::Value {
-        loop {
-            let v = self.lines.recv_timeout(T).expect("no submit_sm arrived");
-            if v.get("submit").is_some() {
-                return v;
-            }
-        }
-    }
-}
-
-impl Drop for Smsc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_restart() {
-    let Some(smsc) = Smsc::start(0) else { return };
+    let Some(smsc) = start_smsc(0) else { return };
     let port = smsc.port;
     let mut d = Daemon::start(&format!(
         "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"NOC\"\ntimeout = 5\n"
@@ -829,7 +747,7 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     .await;
     // A single GSM part.
     d.inject(&["+4799990000", "box down [sw1] €5"]);
-    let s = smsc.next_submit();
+    let s = next_submit(&smsc);
     let f = &s["submit"];
     assert_eq!(
         (
@@ -859,7 +777,7 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     d.inject(&["+48600100200", &long]);
     let mut texts = Vec::new();
     for i in 1..=3u8 {
-        let s = smsc.next_submit();
+        let s = next_submit(&smsc);
         let f = &s["submit"];
         assert_eq!(
             (f["data_coding"].as_u64(), f["esm_class"].as_u64()),
@@ -878,7 +796,7 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     d.wait_rows(SENT, 4).await;
     // Refused destination: an error at once, not retried.
     d.inject(&["+4700000000", "x"]);
-    assert_eq!(smsc.next_submit()["answer"], "ESME_RINVDSTADR");
+    assert_eq!(next_submit(&smsc)["answer"], "ESME_RINVDSTADR");
     let s = d
         .wait_rows(
             "SELECT Status FROM sentitems WHERE DestinationNumber = '+4700000000'",
@@ -888,8 +806,8 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     assert_eq!(s[0][0], "SendingError");
     // A full queue: the message waits and goes (no retry used up).
     d.inject(&["+4714000000", "later"]);
-    assert_eq!(smsc.next_submit()["answer"], "ESME_RMSGQFUL");
-    assert!(smsc.next_submit()["answer"]
+    assert_eq!(next_submit(&smsc)["answer"], "ESME_RMSGQFUL");
+    assert!(next_submit(&smsc)["answer"]
         .as_str()
         .unwrap()
         .starts_with('m'));
@@ -902,9 +820,9 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     assert_eq!(s[0][0], "SendingOKNoReport");
     // The SMSC restarts: the transport binds again and nothing is lost.
     drop(smsc);
-    let smsc = Smsc::start(port).unwrap();
+    let smsc = start_smsc(port).unwrap();
     d.inject(&["+4799990001", "after the restart"]);
-    let s = smsc.next_submit();
+    let s = next_submit(&smsc);
     assert_eq!(s["submit"]["destination_addr"], "4799990001");
     d.wait_rows("SELECT ID FROM sentitems WHERE DestinationNumber = '+4799990001' AND Status = 'SendingOKNoReport'", 1).await;
     d.stop().await;
@@ -940,21 +858,19 @@ async fn nav_sends_an_unanswered_sms_again_once_then_gives_up() {
 
 #[test]
 fn doctor_binds_to_the_smsc() {
-    let Some(smsc) = Smsc::start(0) else { return };
+    let Some(smsc) = start_smsc(0) else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let closed = gateway::closed_port().port();
-    let config = dir.path().join("smsgw.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n[storage]\npath = \"{d}/smsgw.db\"\n\
+    let config = gateway::daemon::write_config(
+        dir.path(),
+        &format!(
+            "[storage]\npath = \"{d}/smsgw.db\"\n\
              [[transport]]\nid = \"up\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"doctor\"\n\
              [[transport]]\nid = \"down\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {closed}\n",
             smsc.port
         ),
-    )
-    .unwrap();
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
         .args(["doctor", "-c"])
         .arg(&config)
@@ -974,7 +890,7 @@ fn doctor_binds_to_the_smsc() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smpp_long_messages_by_sar_tlvs() {
-    let Some(smsc) = Smsc::start(0) else { return };
+    let Some(smsc) = start_smsc(0) else { return };
     let mut d = Daemon::start(&format!(
         "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nlong_messages = \"sar\"\n",
         smsc.port
@@ -985,7 +901,7 @@ async fn smpp_long_messages_by_sar_tlvs() {
     let mut text = String::new();
     let mut refs = Vec::new();
     for i in 1..=2u8 {
-        let s = smsc.next_submit();
+        let s = next_submit(&smsc);
         let f = &s["submit"];
         assert_eq!(f["esm_class"].as_u64(), Some(0), "no UDH");
         let tlvs = f["tlvs"].as_array().unwrap();

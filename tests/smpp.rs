@@ -3,6 +3,8 @@
 //! scripts/install-test-deps.sh). PDUs we encode decode to the same fields with theirs, and
 //! PDUs they encode decode to the same fields with ours.
 
+mod gateway;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
@@ -17,20 +19,7 @@ struct Oracle {
 
 impl Oracle {
     fn start() -> Option<Oracle> {
-        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
-        let ok = Command::new(python)
-            .args(["-c", "import smpp34"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let msg =
-                "smpp34 is not installed in target/test-venv: run scripts/install-test-deps.sh";
-            if std::env::var_os("CI").is_some() {
-                panic!("{msg}");
-            }
-            eprintln!("\n!!!!! SKIPPED: {msg} !!!!!\n");
-            return None;
-        }
+        let python = gateway::peer::smpp34_python()?;
         let mut child = Command::new(python)
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),

@@ -383,6 +383,26 @@ pub async fn run_with(
         })
     });
 
+    // What a phone's task or a transport's sender starts with.
+    let new_ctx =
+        |phone: Phone,
+         cfg: &Arc<Config>,
+         requests: tokio::sync::mpsc::UnboundedReceiver<Request>| PhoneCtx {
+            owner: format!("{owner}:{}", phone.id),
+            limiter: limit::Limiter::new(phone.rate, phone.daily_limit),
+            phone,
+            cfg: cfg.clone(),
+            storage: storage.clone(),
+            wake: wake_rx.clone(),
+            counters: Counters::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            undecodable: HashSet::new(),
+            board: board.clone(),
+            limited_until: None,
+            balance_due: tokio::time::Instant::now(),
+            requests,
+        };
     let start = |p: &Phone, cfg: &Arc<Config>| {
         let mut include = cfg.receiving.include_numbers.clone();
         include.extend(read_numbers(&cfg.receiving.include_numbers_file));
@@ -396,28 +416,15 @@ pub async fn run_with(
             tracing::warn!(phone = %p.id, "NAV's queue keeps no received messages and there is no [inbox_storage]: this phone does not receive (messages stay on the SIM)");
             phone.receive = false;
         }
+        let (tx, requests) = tokio::sync::mpsc::unbounded_channel();
+        registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(p.id.clone(), tx);
         let ctx = PhoneCtx {
-            phone,
-            cfg: cfg.clone(),
-            storage: storage.clone(),
-            owner: format!("{owner}:{}", p.id),
-            wake: wake_rx.clone(),
-            counters: Counters::default(),
             include,
             exclude,
-            undecodable: HashSet::new(),
-            board: board.clone(),
-            limiter: limit::Limiter::new(p.rate, p.daily_limit),
-            limited_until: None,
-            balance_due: tokio::time::Instant::now(),
-            requests: {
-                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                registry
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(p.id.clone(), tx);
-                rx
-            },
+            ..new_ctx(phone, cfg, requests)
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         Running {
@@ -442,22 +449,11 @@ pub async fn run_with(
                     continue;
                 }
             };
-            let ctx = PhoneCtx {
-                phone: Phone::route(&t.id),
-                cfg: cfg.clone(),
-                storage: storage.clone(),
-                owner: format!("{owner}:{}", t.id),
-                wake: wake_rx.clone(),
-                counters: Counters::default(),
-                include: Vec::new(),
-                exclude: Vec::new(),
-                undecodable: HashSet::new(),
-                board: board.clone(),
-                limiter: None,
-                limited_until: None,
-                balance_due: tokio::time::Instant::now(),
-                requests: tokio::sync::mpsc::unbounded_channel().1,
-            };
+            let ctx = new_ctx(
+                Phone::route(&t.id),
+                cfg,
+                tokio::sync::mpsc::unbounded_channel().1,
+            );
             let (stop_tx, stop_rx) = watch::channel(false);
             senders.push((stop_tx, tokio::spawn(sender::run(ctx, route, stop_rx))));
         }

@@ -143,7 +143,7 @@ impl Http {
             ));
         }
         if soap {
-            let action = super::template::escaped(&t.soap_action, Escape::None);
+            let action = &t.soap_action;
             headers.push((
                 reqwest::header::HeaderName::from_static("soapaction"),
                 Template::parse(&format!("\"{}\"", action.replace('"', "")))?,

@@ -14,6 +14,18 @@ use tokio::sync::watch;
 
 pub const T: Duration = Duration::from_secs(30);
 
+/// Writes `smsgw.toml` in `dir`: a `[daemon]` section keeping its files in `dir`, then `body`.
+pub fn write_config(dir: &std::path::Path, body: &str) -> PathBuf {
+    let d = dir.display();
+    let config = dir.join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!("[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n{body}"),
+    )
+    .unwrap();
+    config
+}
+
 /// A daemon with an SQLite storage and the given `[[transport]]`s (and other sections).
 pub struct Daemon {
     pub dir: TempDir,
@@ -35,12 +47,11 @@ impl Daemon {
             || format!("[storage]\nkind = \"sqlite\"\npath = \"{d}/smsgw.db\"\n"),
             str::to_string,
         );
-        let text = format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/smsgw.pid\"\n\n{storage}\n[sending]\nmax_retries = 1\nretry_timeout = 1\n\n{extra}\n"
+        let config = write_config(
+            dir.path(),
+            &format!("{storage}\n[sending]\nmax_retries = 1\nretry_timeout = 1\n\n{extra}\n"),
         );
-        let config = dir.path().join("smsgw.toml");
-        std::fs::write(&config, &text).unwrap();
-        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}"));
         std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
         let storage = smsgw::backends::open(&cfg).await.unwrap();
         let (stop, stop_rx) = watch::channel(false);

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod peer;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
