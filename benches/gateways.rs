@@ -64,6 +64,42 @@ fn next(seed: &mut u64) -> u64 {
     *seed >> 33
 }
 
+/// Median and max (ms) of 20 `smsgw inject` runs at random moments until `arrived` returns
+/// (the gateway or SMSC got the message).
+fn inject_latency(smsgw: &Path, cfg: &Path, seed: u64, mut arrived: impl FnMut()) -> (f64, f64) {
+    let mut seed = seed;
+    let mut lat = Vec::new();
+    for i in 0..20 {
+        std::thread::sleep(Duration::from_millis(50 + next(&mut seed) % 400));
+        let t0 = Instant::now();
+        let st = Command::new(smsgw)
+            .args(["inject", "-c"])
+            .arg(cfg)
+            .args(["TEXT", "+48600100200", "--text", &format!("latency {i}")])
+            .stdout(Stdio::null())
+            .status()
+            .expect("inject");
+        assert!(st.success());
+        arrived();
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    let max = lat.iter().cloned().fold(0.0, f64::max);
+    (median(&mut lat), max)
+}
+
+/// Queues `n` messages into the SQLite outbox in `d` in one transaction.
+fn queue(d: &Path, n: usize) {
+    let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
+    db.busy_timeout(Duration::from_secs(5)).expect("busy");
+    db.execute_batch(&format!(
+        "BEGIN; {} COMMIT;",
+        (0..n)
+            .map(|i| format!("INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID) VALUES ('+48600100200', 'drain {i}', 'bench');"))
+            .collect::<String>()
+    ))
+    .expect("insert");
+}
+
 fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
     let gw = rt.block_on(gateway::Gateway::start());
     let dir = tempfile::tempdir().expect("tempdir");
@@ -78,41 +114,18 @@ fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
     );
     let _daemon = run(smsgw, &cfg);
     std::thread::sleep(Duration::from_millis(1000));
-    let mut seed = 7u64;
-    let mut lat = Vec::new();
-    for i in 0..20 {
-        std::thread::sleep(Duration::from_millis(50 + next(&mut seed) % 400));
-        let before = gw.requests().len();
-        let t0 = Instant::now();
-        let st = Command::new(smsgw)
-            .args(["inject", "-c"])
-            .arg(&cfg)
-            .args(["TEXT", "+48600100200", "--text", &format!("latency {i}")])
-            .stdout(Stdio::null())
-            .status()
-            .expect("inject");
-        assert!(st.success());
-        rt.block_on(gw.wait_for(before + 1, WAIT));
-        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-    }
-    let max = lat.iter().cloned().fold(0.0, f64::max);
+    let mut seen = gw.requests().len();
+    let (med, max) = inject_latency(smsgw, &cfg, 7, || {
+        seen += 1;
+        rt.block_on(gw.wait_for(seen, WAIT));
+    });
     out.push(format!(
-        "| sqlite + http | `smsgw inject` to the gateway's request, median / max of 20 | {:.1} / {:.1} ms |",
-        median(&mut lat),
-        max
+        "| sqlite + http | `smsgw inject` to the gateway's request, median / max of 20 | {med:.1} / {max:.1} ms |"
     ));
     let n = 2000;
-    let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
-    db.busy_timeout(Duration::from_secs(5)).expect("busy");
     let before = gw.requests().len();
     let t0 = Instant::now();
-    db.execute_batch(&format!(
-        "BEGIN; {} COMMIT;",
-        (0..n)
-            .map(|i| format!("INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID) VALUES ('+48600100200', 'drain {i}', 'bench');"))
-            .collect::<String>()
-    ))
-    .expect("insert");
+    queue(d, n);
     rt.block_on(gw.wait_for(before + 1, WAIT));
     let first = Instant::now();
     rt.block_on(gw.wait_for(before + n, Duration::from_secs(600)));
@@ -236,38 +249,12 @@ fn smpp(smsgw: &Path, out: &mut Vec<String>) {
             }
         }
     };
-    let mut seed = 3u64;
-    let mut lat = Vec::new();
-    for i in 0..20 {
-        std::thread::sleep(Duration::from_millis(50 + next(&mut seed) % 400));
-        let t0 = Instant::now();
-        let st = Command::new(smsgw)
-            .args(["inject", "-c"])
-            .arg(&path)
-            .args(["TEXT", "+48600100200", "--text", &format!("latency {i}")])
-            .stdout(Stdio::null())
-            .status()
-            .expect("inject");
-        assert!(st.success());
-        submits(&rx, 1);
-        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-    }
-    let max = lat.iter().cloned().fold(0.0, f64::max);
+    let (med, max) = inject_latency(smsgw, &path, 3, || submits(&rx, 1));
     out.push(format!(
-        "| sqlite + smpp | `smsgw inject` to the SMSC's submit_sm, median / max of 20 | {:.1} / {:.1} ms |",
-        median(&mut lat),
-        max
+        "| sqlite + smpp | `smsgw inject` to the SMSC's submit_sm, median / max of 20 | {med:.1} / {max:.1} ms |"
     ));
     let n = 2000;
-    let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
-    db.busy_timeout(Duration::from_secs(5)).expect("busy");
-    db.execute_batch(&format!(
-        "BEGIN; {} COMMIT;",
-        (0..n)
-            .map(|i| format!("INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID) VALUES ('+48600100200', 'drain {i}', 'bench');"))
-            .collect::<String>()
-    ))
-    .expect("insert");
+    queue(d, n);
     submits(&rx, 1);
     let first = Instant::now();
     submits(&rx, n - 1);
