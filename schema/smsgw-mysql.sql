@@ -29,6 +29,28 @@ CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
   ReceivedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- The SMSC's message id of each part sent through a route that gives one (SMPP): delivery
+-- receipts name the message by it. A row goes when a final receipt matched it.
+CREATE TABLE IF NOT EXISTS smsgw_smsc_ids (
+  Route varchar(255) NOT NULL,
+  MessageID varchar(65) NOT NULL,
+  ID integer unsigned NOT NULL,
+  SequencePosition integer NOT NULL,
+  SentAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (Route, MessageID)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Receipts whose message id is not known (yet): a receipt can overtake the submit_sm_resp
+-- being recorded. Matched again when a part with that id is recorded.
+CREATE TABLE IF NOT EXISTS smsgw_pending_receipts (
+  Route varchar(255) NOT NULL,
+  MessageID varchar(65) NOT NULL,
+  Status integer NOT NULL,
+  DischargeTime text,
+  ReceivedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  KEY smsgw_pending_receipts_id (Route, MessageID)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS smsgw_failures (
   ID integer unsigned NOT NULL,
   Reason text NOT NULL,

@@ -32,6 +32,28 @@ CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
   "ReceivedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- The SMSC's message id of each part sent through a route that gives one (SMPP): delivery
+-- receipts name the message by it. A row goes when a final receipt matched it.
+CREATE TABLE IF NOT EXISTS smsgw_smsc_ids (
+  "Route" text NOT NULL,
+  "MessageID" text NOT NULL,
+  "ID" integer NOT NULL,
+  "SequencePosition" integer NOT NULL,
+  "SentAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0),
+  PRIMARY KEY ("Route", "MessageID")
+);
+
+-- Receipts whose message id is not known (yet): a receipt can overtake the submit_sm_resp
+-- being recorded. Matched again when a part with that id is recorded.
+CREATE TABLE IF NOT EXISTS smsgw_pending_receipts (
+  "Route" text NOT NULL,
+  "MessageID" text NOT NULL,
+  "Status" integer NOT NULL,
+  "DischargeTime" text,
+  "ReceivedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+CREATE INDEX IF NOT EXISTS smsgw_pending_receipts_id ON smsgw_pending_receipts ("Route", "MessageID");
+
 -- Why a message ended in an error state (sentitems has only a number).
 CREATE TABLE IF NOT EXISTS smsgw_failures (
   "ID" integer NOT NULL,

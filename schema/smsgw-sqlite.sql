@@ -33,6 +33,28 @@ CREATE TABLE IF NOT EXISTS smsgw_unmatched_reports (
   ReceivedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
 );
 
+-- The SMSC's message id of each part sent through a route that gives one (SMPP): delivery
+-- receipts name the message by it. A row goes when a final receipt matched it.
+CREATE TABLE IF NOT EXISTS smsgw_smsc_ids (
+  Route TEXT NOT NULL,
+  MessageID TEXT NOT NULL,
+  ID INTEGER NOT NULL,
+  SequencePosition INTEGER NOT NULL,
+  SentAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime')),
+  PRIMARY KEY (Route, MessageID)
+);
+
+-- Receipts whose message id is not known (yet): a receipt can overtake the submit_sm_resp
+-- being recorded. Matched again when a part with that id is recorded.
+CREATE TABLE IF NOT EXISTS smsgw_pending_receipts (
+  Route TEXT NOT NULL,
+  MessageID TEXT NOT NULL,
+  Status INTEGER NOT NULL,
+  DischargeTime TEXT,
+  ReceivedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+CREATE INDEX IF NOT EXISTS smsgw_pending_receipts_id ON smsgw_pending_receipts(Route, MessageID);
+
 -- Why a message ended in an error state (sentitems has only a number).
 CREATE TABLE IF NOT EXISTS smsgw_failures (
   ID INTEGER NOT NULL,

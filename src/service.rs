@@ -202,6 +202,9 @@ pub enum PartResult {
         /// A status report was requested (`SendingOK`; else `SendingOKNoReport`).
         report: bool,
         smsc: String,
+        /// The SMSC's message id (SMPP's submit_sm_resp), kept so that delivery receipts
+        /// find the part.
+        message_id: Option<String>,
     },
 }
 
@@ -288,7 +291,9 @@ pub enum DeliveryKey {
         number: String,
         sent_at: String,
     },
-    /// An SMSC's receipt by its message id (SMPP, later).
+    /// An SMSC's receipt by the message id it gave the part (SMPP). Unknown ids are parked
+    /// and matched when a part with that id is recorded (a receipt may overtake the
+    /// submit_sm_resp); the id may be written in hex in one and decimal in the other.
     SmscId { route: String, id: String },
 }
 

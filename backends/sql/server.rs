@@ -27,6 +27,7 @@ use crate::service::{
     OutboxEntry, Outcome, Outgoing, PartResult, PendingPart, PhoneStatus, ReportRequest, Result,
     Service, StorageError,
 };
+use crate::smpp::receipt::id_forms;
 
 /// Gammu's schema for PostgreSQL, as we create it.
 pub const PG_SCHEMA: &str = include_str!("../../schema/pgsql.sql");
@@ -1126,6 +1127,130 @@ impl Server {
         Ok(parts)
     }
 
+    /// Sets a sent part's delivery state from a status report or receipt (`status`: TP-ST).
+    async fn set_delivery(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        seq: i64,
+        status: u8,
+        done: &str,
+    ) -> Result<()> {
+        let state = DeliveryStatus::from_status(status);
+        if state == DeliveryStatus::DeliveryOK {
+            tx.exec(
+                &format!(
+                    "UPDATE sentitems SET \"Status\" = ?, \"StatusError\" = ?, \"DeliveryDateTime\" = {} WHERE \"ID\" = ? AND \"SequencePosition\" = ?",
+                    self.dialect.ts_param()
+                ),
+                args![state.to_string(), status, done, id, seq],
+            )
+            .await?;
+        } else {
+            tx.exec(
+                "UPDATE sentitems SET \"Status\" = ?, \"StatusError\" = ? WHERE \"ID\" = ? AND \"SequencePosition\" = ?",
+                args![state.to_string(), status, id, seq],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the SMSC's id of a sent part, then applies the receipts that came before it.
+    async fn keep_smsc_id(
+        &self,
+        tx: &mut Tx,
+        route: &str,
+        message_id: &str,
+        id: i64,
+        seq: u32,
+    ) -> Result<()> {
+        let forget = "DELETE FROM smsgw_smsc_ids WHERE \"Route\" = ? AND \"MessageID\" = ?";
+        tx.exec(forget, args![route, message_id]).await?;
+        tx.exec(
+            "INSERT INTO smsgw_smsc_ids (\"Route\", \"MessageID\", \"ID\", \"SequencePosition\") VALUES (?, ?, ?, ?)",
+            args![route, message_id, id, seq],
+        )
+        .await?;
+        // Parked receipts under the id itself, else under another form of it.
+        for form in id_forms(message_id) {
+            let parked = tx
+                .rows(
+                    "SELECT \"Status\", COALESCE(\"DischargeTime\", '') FROM smsgw_pending_receipts
+                      WHERE \"Route\" = ? AND \"MessageID\" = ? ORDER BY \"ReceivedAt\"",
+                    args![route, &form],
+                )
+                .await?;
+            if parked.is_empty() {
+                continue;
+            }
+            for r in &parked {
+                let status = u8::try_from(int(r, 0, 0xFF)).unwrap_or(0xFF);
+                self.set_delivery(tx, id, i64::from(seq), status, &text(r, 1))
+                    .await?;
+                if DeliveryStatus::from_status(status).is_final() {
+                    tx.exec(forget, args![route, message_id]).await?;
+                }
+            }
+            tx.exec(
+                "DELETE FROM smsgw_pending_receipts WHERE \"Route\" = ? AND \"MessageID\" = ?",
+                args![route, &form],
+            )
+            .await?;
+            tracing::info!(
+                route,
+                message_id,
+                id,
+                part = seq,
+                "a receipt that came before the part was recorded now matched it"
+            );
+            break;
+        }
+        Ok(())
+    }
+
+    /// Applies a receipt by SMSC message id; parks it when no part has that id (yet).
+    async fn receipt_by_id(
+        &self,
+        tx: &mut Tx,
+        route: &str,
+        message_id: &str,
+        status: u8,
+        done: &str,
+    ) -> Result<bool> {
+        let forms = id_forms(message_id);
+        let sql = format!(
+            "SELECT \"MessageID\", \"ID\", \"SequencePosition\" FROM smsgw_smsc_ids WHERE \"Route\" = ? AND \"MessageID\" IN ({})",
+            vec!["?"; forms.len()].join(", ")
+        );
+        let mut values = vec![Arg::from(route)];
+        values.extend(forms.iter().map(Arg::from));
+        let hits = tx.rows(&sql, &values).await?;
+        // The id as written wins over another form of it.
+        let hit = hits
+            .iter()
+            .find(|h| text(h, 0) == message_id)
+            .or_else(|| hits.first());
+        let Some(hit) = hit else {
+            tx.exec(
+                "INSERT INTO smsgw_pending_receipts (\"Route\", \"MessageID\", \"Status\", \"DischargeTime\") VALUES (?, ?, ?, ?)",
+                args![route, message_id, status, done],
+            )
+            .await?;
+            return Ok(false);
+        };
+        self.set_delivery(tx, int(hit, 1, 0), int(hit, 2, 0), status, done)
+            .await?;
+        if DeliveryStatus::from_status(status).is_final() {
+            tx.exec(
+                "DELETE FROM smsgw_smsc_ids WHERE \"Route\" = ? AND \"MessageID\" = ?",
+                args![route, text(hit, 0)],
+            )
+            .await?;
+        }
+        Ok(true)
+    }
+
     async fn insert_sentitem(
         &self,
         tx: &mut Tx,
@@ -1732,6 +1857,7 @@ impl Service for Server {
             tpmr,
             report,
             smsc,
+            message_id,
         } = result;
         let status = if *report {
             "SendingOK"
@@ -1748,6 +1874,9 @@ impl Service for Server {
         self.insert_sentitem(&mut tx, out, part, &attempt).await?;
         self.set_part_status(&mut tx, out.id, seq, status, -1)
             .await?;
+        if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
+            self.keep_smsc_id(&mut tx, route, m, out.id, seq).await?;
+        }
         tx.commit().await
     }
 
@@ -1957,15 +2086,19 @@ impl Service for Server {
         done: &str,
         window_secs: u64,
     ) -> Result<bool> {
-        let DeliveryKey::Tpmr {
-            phone,
-            mr,
-            number,
-            sent_at,
-        } = key
-        else {
-            tracing::warn!("receipts by SMSC message id are not stored by this version: {key:?}");
-            return Ok(false);
+        let (phone, mr, number, sent_at) = match key {
+            DeliveryKey::Tpmr {
+                phone,
+                mr,
+                number,
+                sent_at,
+            } => (phone, mr, number, sent_at),
+            DeliveryKey::SmscId { route, id } => {
+                let mut tx = self.begin().await?;
+                let matched = self.receipt_by_id(&mut tx, route, id, status, done).await?;
+                tx.commit().await?;
+                return Ok(matched);
+            }
         };
         let d = self.dialect;
         let w = window_secs.min(i64::MAX as u64) as i64;
@@ -1992,24 +2125,8 @@ impl Service for Server {
             tx.commit().await?;
             return Ok(false);
         };
-        let (id, seq) = (int(hit, 0, 0), int(hit, 1, 0));
-        let state = DeliveryStatus::from_status(status);
-        if state == DeliveryStatus::DeliveryOK {
-            tx.exec(
-                &format!(
-                    "UPDATE sentitems SET \"Status\" = ?, \"StatusError\" = ?, \"DeliveryDateTime\" = {} WHERE \"ID\" = ? AND \"SequencePosition\" = ?",
-                    d.ts_param()
-                ),
-                args![state.to_string(), status, done, id, seq],
-            )
+        self.set_delivery(&mut tx, int(hit, 0, 0), int(hit, 1, 0), status, done)
             .await?;
-        } else {
-            tx.exec(
-                "UPDATE sentitems SET \"Status\" = ?, \"StatusError\" = ? WHERE \"ID\" = ? AND \"SequencePosition\" = ?",
-                args![state.to_string(), status, id, seq],
-            )
-            .await?;
-        }
         tx.commit().await?;
         Ok(true)
     }

@@ -16,6 +16,7 @@ use crate::service::{
     same_number, Coding, DeliveryKey, InboxPart, NewMessage, OutPart, Outcome, Outgoing,
     PartResult, PendingPart, PhoneStatus, ReportRequest, Result, Service, StorageError,
 };
+use crate::smpp::receipt::id_forms;
 
 /// Gammu's schema, as we create it (local-time defaults).
 pub const GAMMU_SCHEMA: &str = include_str!("../../schema/sqlite.sql");
@@ -433,6 +434,131 @@ fn set_part_status(
     }
 }
 
+/// Sets a sent part's delivery state from a status report or receipt (`status`: TP-ST).
+fn set_delivery(c: &Connection, id: i64, seq: i64, status: u8, done: &str) -> rusqlite::Result<()> {
+    let state = DeliveryStatus::from_status(status);
+    c.execute(
+        "UPDATE sentitems SET Status = ?3, StatusError = ?4,
+                DeliveryDateTime = CASE WHEN ?5 THEN ?6 ELSE DeliveryDateTime END
+          WHERE ID = ?1 AND SequencePosition = ?2",
+        params![
+            id,
+            seq,
+            state.to_string(),
+            status,
+            state == DeliveryStatus::DeliveryOK,
+            done
+        ],
+    )?;
+    Ok(())
+}
+
+/// `?2, ?3, ...` for the forms of an id after the route (`?1`).
+fn form_params(n: usize) -> String {
+    (2..n + 2)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keeps the SMSC's id of a sent part, then applies the receipts that came before it.
+fn keep_smsc_id(
+    c: &Connection,
+    route: &str,
+    message_id: &str,
+    id: i64,
+    seq: u32,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
+        params![route, message_id],
+    )?;
+    c.execute(
+        "INSERT INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
+        params![route, message_id, id, seq],
+    )?;
+    // Parked receipts under the id itself, else under another form of it.
+    for form in id_forms(message_id) {
+        let parked: Vec<(i64, u8, String)> = {
+            let mut stmt = c.prepare(
+                "SELECT rowid, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
+                  WHERE Route = ?1 AND MessageID = ?2 ORDER BY rowid",
+            )?;
+            let rows = stmt.query_map(params![route, form], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if parked.is_empty() {
+            continue;
+        }
+        for (rowid, status, done) in &parked {
+            set_delivery(c, id, i64::from(seq), *status, done)?;
+            c.execute(
+                "DELETE FROM smsgw_pending_receipts WHERE rowid = ?1",
+                [rowid],
+            )?;
+            if DeliveryStatus::from_status(*status).is_final() {
+                c.execute(
+                    "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
+                    params![route, message_id],
+                )?;
+            }
+        }
+        tracing::info!(
+            route,
+            message_id,
+            id,
+            part = seq,
+            "a receipt that came before the part was recorded now matched it"
+        );
+        break;
+    }
+    Ok(())
+}
+
+/// Applies a receipt by SMSC message id; parks it when no part has that id (yet).
+fn receipt_by_id(
+    c: &Connection,
+    route: &str,
+    message_id: &str,
+    status: u8,
+    done: &str,
+) -> rusqlite::Result<bool> {
+    let forms = id_forms(message_id);
+    let sql = format!(
+        "SELECT MessageID, ID, SequencePosition FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID IN ({})",
+        form_params(forms.len())
+    );
+    let hits: Vec<(String, i64, i64)> = {
+        let mut stmt = c.prepare(&sql)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&route];
+        values.extend(forms.iter().map(|f| f as &dyn rusqlite::ToSql));
+        let rows = stmt.query_map(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    // The id as written wins over another form of it.
+    let hit = hits
+        .iter()
+        .find(|h| h.0 == message_id)
+        .or_else(|| hits.first());
+    let Some((kept, id, seq)) = hit else {
+        c.execute(
+            "INSERT INTO smsgw_pending_receipts (Route, MessageID, Status, DischargeTime) VALUES (?1, ?2, ?3, ?4)",
+            params![route, message_id, status, done],
+        )?;
+        return Ok(false);
+    };
+    set_delivery(c, *id, *seq, status, done)?;
+    if DeliveryStatus::from_status(status).is_final() {
+        c.execute(
+            "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
+            params![route, kept],
+        )?;
+    }
+    Ok(true)
+}
+
 fn delete_message(c: &Connection, id: i64) -> rusqlite::Result<()> {
     c.execute("DELETE FROM outbox WHERE ID = ?1", [id])?;
     c.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [id])?;
@@ -819,6 +945,7 @@ impl Service for Sqlite {
                 tpmr,
                 report,
                 smsc,
+                message_id,
             } = &result;
             let status = if *report {
                 "SendingOK"
@@ -835,6 +962,9 @@ impl Service for Sqlite {
             };
             insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
             set_part_status(&tx, out.id, seq, status, -1).map_err(db)?;
+            if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
+                keep_smsc_id(&tx, route, m, out.id, seq).map_err(db)?;
+            }
             tx.commit().map_err(db)
         })
         .await
@@ -1015,17 +1145,27 @@ impl Service for Sqlite {
         done: &str,
         window_secs: u64,
     ) -> Result<bool> {
-        let DeliveryKey::Tpmr {
-            phone,
-            mr,
-            number,
-            sent_at,
-        } = key.clone()
-        else {
-            tracing::warn!("receipts by SMSC message id are not stored by this version: {key:?}");
-            return Ok(false);
-        };
         let done = done.to_string();
+        let (phone, mr, number, sent_at) = match key.clone() {
+            DeliveryKey::Tpmr {
+                phone,
+                mr,
+                number,
+                sent_at,
+            } => (phone, mr, number, sent_at),
+            DeliveryKey::SmscId { route, id } => {
+                return self
+                    .call(move |c| {
+                        let tx = c
+                            .transaction_with_behavior(TransactionBehavior::Immediate)
+                            .map_err(db)?;
+                        let matched = receipt_by_id(&tx, &route, &id, status, &done).map_err(db)?;
+                        tx.commit().map_err(db)?;
+                        Ok(matched)
+                    })
+                    .await
+            }
+        };
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let candidates: Vec<(i64, u32, String)> = {
@@ -1051,14 +1191,7 @@ impl Service for Sqlite {
                 tx.commit().map_err(db)?;
                 return Ok(false);
             };
-            let state = DeliveryStatus::from_status(status);
-            tx.execute(
-                "UPDATE sentitems SET Status = ?3, StatusError = ?4,
-                        DeliveryDateTime = CASE WHEN ?5 THEN ?6 ELSE DeliveryDateTime END
-                  WHERE ID = ?1 AND SequencePosition = ?2",
-                params![id, seq, state.to_string(), status, state == DeliveryStatus::DeliveryOK, done],
-            )
-            .map_err(db)?;
+            set_delivery(&tx, id, i64::from(seq), status, &done).map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(true)
         })

@@ -227,7 +227,7 @@ async fn send_one(
             .observe_send(route.id(), started.elapsed().as_secs_f64());
         match sent {
             Ok(receipt) => {
-                tracing::info!(id = out.id, part = seq, mr = ?receipt.tpmr, to = %out.destination, route = route.id(), "sent");
+                tracing::info!(id = out.id, part = seq, mr = ?receipt.tpmr, message_id = ?receipt.message_id, to = %out.destination, route = route.id(), "sent");
                 let result = PartResult::Sent {
                     route: route.id().to_string(),
                     tpmr: receipt.tpmr,
@@ -238,6 +238,7 @@ async fn send_one(
                         .clone()
                         .or_else(|| route.smsc())
                         .unwrap_or_default(),
+                    message_id: receipt.message_id,
                 };
                 match record(storage.as_ref(), out, seq, &result).await {
                     Ok(()) => {}
@@ -382,6 +383,8 @@ async fn send_text(
             tpmr: None,
             report: false,
             smsc: String::new(),
+            // Gateways' ids are logged, not kept: no receipts come back by them.
+            message_id: None,
         };
         match record(ctx.storage.as_ref(), out, part.seq, &result).await {
             Ok(()) => {}

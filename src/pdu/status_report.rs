@@ -39,6 +39,11 @@ impl DeliveryStatus {
             _ => DeliveryStatus::DeliveryUnknown,
         }
     }
+
+    /// Whether no further report is to be expected for the part.
+    pub fn is_final(self) -> bool {
+        self != DeliveryStatus::DeliveryPending
+    }
 }
 
 impl fmt::Display for DeliveryStatus {

@@ -128,6 +128,26 @@ pub fn same_id(sent: &str, receipt: &str) -> bool {
     dec_hex || hex_dec
 }
 
+/// The ways the same id may be written in a receipt and in a submit_sm_resp, the id itself
+/// first: decimal digits also as hex (lower and upper case), hex digits also as decimal.
+/// Storages look receipts up by these; a match on the id itself wins (see [`same_id`]).
+pub fn id_forms(id: &str) -> Vec<String> {
+    let mut forms = vec![id.to_string()];
+    let mut add = |f: String| {
+        if !forms.contains(&f) {
+            forms.push(f);
+        }
+    };
+    if let Ok(d) = id.parse::<u128>() {
+        add(format!("{d:x}"));
+        add(format!("{d:X}"));
+    }
+    if let Ok(h) = u128::from_str_radix(id, 16) {
+        add(h.to_string());
+    }
+    forms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +196,10 @@ mod tests {
         assert!(same_id("ABCDEF", "abcdef"));
         assert!(!same_id("12345", "12346"));
         assert!(!same_id("xyz", "12345"));
+        assert_eq!(id_forms("12345"), ["12345", "3039", "74565"]);
+        assert_eq!(id_forms("ab"), ["ab", "171"]);
+        assert_eq!(id_forms("x-1"), ["x-1"]);
+        assert!(id_forms("255").contains(&"FF".to_string()));
     }
 
     #[test]

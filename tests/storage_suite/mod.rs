@@ -191,6 +191,7 @@ pub async fn lease_expiry_takeover_and_renewal(b: &dyn Backend) {
         tpmr: Some(1),
         report: false,
         smsc: String::new(),
+        message_id: None,
     };
     assert!(matches!(
         s.record_sent(&mine, 1, &sent).await,
@@ -333,6 +334,7 @@ pub async fn sent_parts_are_not_sent_again(b: &dyn Backend) {
         tpmr: Some(mr),
         report: true,
         smsc: "+48602000000".into(),
+        message_id: None,
     };
     s.record_sent(&out, 1, &sent(10)).await.unwrap();
     s.finish_outbox(
@@ -491,6 +493,7 @@ pub async fn status_reports_match_pending_then_final(b: &dyn Backend) {
             tpmr: Some(7),
             report: true,
             smsc: String::new(),
+            message_id: None,
         },
     )
     .await
@@ -560,6 +563,77 @@ pub async fn status_reports_match_pending_then_final(b: &dyn Backend) {
         0,
         "reports never go to the inbox"
     );
+}
+
+pub async fn receipts_match_smsc_message_ids(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    let id = s
+        .create_outbox(&message(&"Two parts over SMPP. ".repeat(10), None))
+        .await
+        .unwrap();
+    let out = s.claim_outbox("a", &[], 1, 60).await.unwrap().remove(0);
+    assert_eq!(out.parts.len(), 2);
+    let sent = |message_id: &str| PartResult::Sent {
+        route: "smsc".into(),
+        tpmr: None,
+        report: true,
+        smsc: String::new(),
+        message_id: Some(message_id.into()),
+    };
+    // Part 2's receipt overtakes its submit_sm_resp: parked, applied when it is recorded.
+    let early = DeliveryKey::SmscId {
+        route: "smsc".into(),
+        id: "b7".into(),
+    };
+    assert!(!s
+        .apply_receipt(&early, 0x40, "2026-11-23 10:00:03", 0)
+        .await
+        .unwrap());
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_pending_receipts"), 1);
+    s.record_sent(&out, 1, &sent("12345")).await.unwrap();
+    s.record_sent(&out, 2, &sent("b7")).await.unwrap();
+    s.finish_outbox(&out, &Outcome::Sent, 600).await.unwrap();
+    let status = |seq: u32| {
+        raw.text(&format!(
+            "SELECT Status FROM sentitems WHERE ID = {id} AND SequencePosition = {seq}"
+        ))
+    };
+    assert_eq!(status(2).as_deref(), Some("DeliveryFailed"));
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_pending_receipts"), 0);
+    // The receipt writes part 1's id in hex (12345 = 0x3039); pending, then delivered.
+    let key = DeliveryKey::SmscId {
+        route: "smsc".into(),
+        id: "3039".into(),
+    };
+    assert!(s
+        .apply_receipt(&key, 0x20, "2026-11-23 10:00:05", 0)
+        .await
+        .unwrap());
+    assert_eq!(status(1).as_deref(), Some("DeliveryPending"));
+    assert!(s
+        .apply_receipt(&key, 0x00, "2026-11-23 10:00:09", 0)
+        .await
+        .unwrap());
+    assert_eq!(status(1).as_deref(), Some("DeliveryOK"));
+    assert_eq!(
+        raw.text(&format!(
+            "SELECT DeliveryDateTime FROM sentitems WHERE ID = {id} AND SequencePosition = 1"
+        ))
+        .as_deref(),
+        Some("2026-11-23 10:00:09")
+    );
+    // Final receipts free the ids; the same id on another route is not ours.
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_smsc_ids"), 0);
+    let other = DeliveryKey::SmscId {
+        route: "other".into(),
+        id: "12345".into(),
+    };
+    assert!(!s
+        .apply_receipt(&other, 0, "2026-11-23 10:00:10", 0)
+        .await
+        .unwrap());
+    assert_eq!(status(1).as_deref(), Some("DeliveryOK"));
+    assert_eq!(raw.count("SELECT count(*) FROM inbox"), 0);
 }
 
 pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
@@ -688,6 +762,7 @@ macro_rules! storage_suite_tests {
             sent_parts_are_not_sent_again,
             inbox_and_pending_parts,
             status_reports_match_pending_then_final,
+            receipts_match_smsc_message_ids,
             phones_row_is_kept_up_to_date,
             a_long_row_is_written_back_in_parts,
             times_are_the_databases_local_time,
