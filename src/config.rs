@@ -478,8 +478,8 @@ pub struct Transport {
     /// smpp: the bind's system_type.
     #[serde(default)]
     pub system_type: String,
-    /// smpp: `transmitter` or `transceiver`.
-    #[serde(default)]
+    /// smpp: `transceiver`, `transmitter` or `transmitter+receiver`.
+    #[serde(default = "default_bind")]
     pub bind: String,
     /// smpp: seconds between enquire_links.
     #[serde(default = "default_enquire_link")]
@@ -487,6 +487,9 @@ pub struct Transport {
     /// smpp: how the parts of a long message are tied: `udh` or `sar`.
     #[serde(default)]
     pub long_messages: String,
+    /// smpp: submit_sm waiting for their responses at once.
+    #[serde(default = "default_window")]
+    pub window: u32,
     /// failover: the transports tried in order.
     #[serde(default)]
     pub members: Vec<String>,
@@ -513,12 +516,18 @@ fn default_cooldown() -> u64 {
 fn default_enquire_link() -> u64 {
     30
 }
+fn default_bind() -> String {
+    "transceiver".into()
+}
+fn default_window() -> u32 {
+    10
+}
 
 impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 25] = [
+        let set: [(&'static str, bool, &[TransportKind]); 26] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -562,8 +571,9 @@ impl Transport {
             ("subject", !self.subject.is_empty(), &[Mail]),
             ("result", !self.result.is_empty(), &[Debug]),
             ("system_type", !self.system_type.is_empty(), &[Smpp]),
-            ("bind", !self.bind.is_empty(), &[Smpp]),
+            ("bind", self.bind != default_bind(), &[Smpp]),
             ("long_messages", !self.long_messages.is_empty(), &[Smpp]),
+            ("window", self.window != default_window(), &[Smpp]),
         ];
         if let Some((key, ..)) = set
             .iter()
@@ -781,7 +791,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "subject", default: "\"\"", doc: "mail: the subject template (empty: NAV's sms {phone}).", example: "\"sms {phone}\"", bad: "\"{subj}\"" },
     Key { section: "transport", name: "result", default: "\"\"", doc: "debug: what the transport answers: success (the default), fail, error, permanent, rejected or unknown.", example: "\"fail\"", bad: "\"maybe\"" },
     Key { section: "transport", name: "system_type", default: "\"\"", doc: "smpp: the bind's system_type, when the SMSC wants one.", example: "\"VMA\"", bad: "1" },
-    Key { section: "transport", name: "bind", default: "\"\"", doc: "smpp: transmitter (the default) or transceiver. Received messages and receipts are not stored yet: on a transceiver bind they are answered ESME_RX_T_APPN, so the SMSC keeps them.", example: "\"transceiver\"", bad: "\"receiver\"" },
+    Key { section: "transport", name: "bind", default: "\"transceiver\"", doc: "smpp: transceiver (one connection that sends and receives), transmitter (sends only: no receipts, no messages in), or transmitter+receiver (a second connection bound as receiver, for SMSCs that want that). Received messages go to the inbox like a modem's (parts of long messages joined by UDH or SAR); receipts update the sent part's status by the SMSC's message id.", example: "\"transmitter\"", bad: "\"receiver\"" },
+    Key { section: "transport", name: "window", default: "10", doc: "smpp: how many submit_sm (1 to 1000) may wait for their responses at once (the send window; the daemon runs that many senders on the link). A crash or a dropped link can leave up to this many messages in an unknown state (they are sent again once).", example: "64", bad: "-1" },
     Key { section: "transport", name: "enquire_link", default: "30", doc: "smpp: seconds between enquire_links; the link is dropped and bound again when one is not answered within timeout.", example: "60", bad: "\"1m\"" },
     Key { section: "transport", name: "long_messages", default: "\"\"", doc: "smpp: how the parts of a long message are tied together: udh (the default: a concatenation header in each part, esm_class 0x40) or sar (the sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs, for SMSCs that want them).", example: "\"sar\"", bad: "\"payload\"" },
     Key { section: "transport", name: "members", default: "[]", doc: "failover: the ids of the transports to try, in order; a member sends only through its list.", example: "[\"d\"]", bad: "[\"nope\"]" },
@@ -1210,7 +1221,7 @@ mod tests {
                         ("soap", &[("url", "\"http://gw/\"")])
                     }
                     "result" => ("debug", &[]),
-                    "system_type" | "bind" | "enquire_link" | "long_messages" => {
+                    "system_type" | "bind" | "enquire_link" | "long_messages" | "window" => {
                         ("smpp", &[("host", "\"smsc.example.org\"")])
                     }
                     "members" => ("failover", &[]),

@@ -63,6 +63,15 @@ pub struct PartReceipt {
     pub message_id: Option<String>,
 }
 
+/// Something a route received on its own (an SMSC's deliver_sm), with the way to answer.
+#[derive(Debug)]
+pub struct Received {
+    pub what: crate::smpp::deliver::Incoming,
+    /// Send `true` once it is stored (the route acknowledges it), `false` when it could not
+    /// be (the route asks its peer to deliver it again later).
+    pub stored: tokio::sync::oneshot::Sender<bool>,
+}
+
 /// A way out. The modem is the first implementation; SMPP, HTTP and mail add theirs.
 #[async_trait]
 pub trait Transport: Send {
@@ -71,6 +80,17 @@ pub trait Transport: Send {
     /// How many messages this route sends at once (1 for a modem, the window for SMPP).
     fn max_in_flight(&self) -> usize {
         1
+    }
+    /// Another sender on the same link, for the send window: the daemon runs up to
+    /// `max_in_flight()` senders, each with its own handle. `None` for a route that sends
+    /// one message at a time.
+    fn lane(&self) -> Option<Box<dyn Transport>> {
+        None
+    }
+    /// What the route receives (messages, receipts), taken once by the daemon; from then on
+    /// the route keeps its link up to receive. `None` for a route that receives nothing.
+    fn take_inbound(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Received>> {
+        None
     }
     /// The SMSC number recorded with sent parts, when known.
     fn smsc(&self) -> Option<String> {

@@ -223,7 +223,7 @@ fn what_smpp34_encodes_we_decode_to_the_same_fields() {
 use futures_util::{SinkExt, StreamExt};
 use smsgw::smpp::codec::{Frame, SmppCodec};
 use smsgw::smpp::pdu::status;
-use smsgw::smpp::session::{Session, SessionError, Settings};
+use smsgw::smpp::session::{BindAs, Session, SessionError, Settings};
 use std::time::Duration;
 use tokio_util::codec::Framed;
 
@@ -233,7 +233,7 @@ fn settings(port: u16) -> Settings {
         system_id: "smsgw".into(),
         password: "wrong".into(),
         system_type: String::new(),
-        transmitter_only: false,
+        bind: BindAs::Transceiver,
         enquire_link: Duration::from_secs(1),
         response_timeout: Duration::from_secs(1),
     }

@@ -10,6 +10,7 @@ mod phone;
 pub mod pidfile;
 pub mod privileges;
 mod receive;
+mod received;
 mod send;
 mod sender;
 pub mod status;
@@ -60,6 +61,30 @@ pub struct PhoneCtx {
     /// When `balance_code` is asked next (kept across reconnects so a flapping modem is
     /// not asked on every connect).
     pub balance_due: tokio::time::Instant,
+}
+
+impl PhoneCtx {
+    /// A context for another task of the same route (a sender of an SMPP window, the task
+    /// storing what the route receives): the same route, storage and board, its own
+    /// counters, no control requests. A route with a rate limit has one sender only.
+    pub fn lane(&self) -> PhoneCtx {
+        PhoneCtx {
+            phone: self.phone.clone(),
+            cfg: self.cfg.clone(),
+            storage: self.storage.clone(),
+            owner: self.owner.clone(),
+            wake: self.wake.clone(),
+            counters: Counters::default(),
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            undecodable: HashSet::new(),
+            board: self.board.clone(),
+            limiter: None,
+            limited_until: None,
+            requests: tokio::sync::mpsc::unbounded_channel().1,
+            balance_due: self.balance_due,
+        }
+    }
 }
 
 /// Something asked of one phone through the control socket.

@@ -133,7 +133,11 @@ async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
 
 /// Handles one received DELIVER. Returns `Ok(true)` when it is safely stored (stashed or
 /// saved) and may be deleted from the SIM.
-async fn deliver(ctx: &mut PhoneCtx, d: &Deliver, pdu_hex: &str) -> Result<bool, StorageError> {
+pub(super) async fn deliver(
+    ctx: &mut PhoneCtx,
+    d: &Deliver,
+    pdu_hex: &str,
+) -> Result<bool, StorageError> {
     let sender = d.originator.to_string();
     if !accepted(ctx, &sender) {
         tracing::info!(phone = %ctx.phone.id, %sender, "message ignored by the include/exclude lists: left on the SIM");

@@ -1,28 +1,49 @@
-//! The sender of a `[[transport]]` (an HTTP, mail or SOAP gateway, or a failover list of
-//! them): drains the outbox on every wake-up, at least every `retry_timeout` (at most 30 s)
-//! for messages that become due by themselves, and when a send limit frees up.
+//! The sender of a `[[transport]]` (an HTTP, mail or SOAP gateway, an SMSC, or a failover
+//! list): drains the outbox on every wake-up, at least every `retry_timeout` (at most 30 s)
+//! for messages that become due by themselves, and when a send limit frees up. A transport
+//! with a send window (SMPP) gets one such loop per place in the window, all on one link,
+//! and a task storing what it receives.
 
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use super::{send, PhoneCtx};
+use super::{received, send, Counters, PhoneCtx};
 use crate::route::Transport;
 
 /// Runs until `stop` turns true.
-pub async fn run(
+pub async fn run(ctx: PhoneCtx, mut route: Box<dyn Transport>, stop: watch::Receiver<bool>) {
+    let id = route.id().to_string();
+    ctx.board.update(&id, |p| p.state = "ready".into());
+    let mut others = JoinSet::new();
+    if let Some(inbound) = route.take_inbound() {
+        others.spawn(received::run(ctx.lane(), inbound, stop.clone()));
+    }
+    for _ in 1..route.max_in_flight() {
+        if let Some(lane) = route.lane() {
+            others.spawn(drain_loop(ctx.lane(), lane, stop.clone()));
+        }
+    }
+    drain_loop(ctx, route, stop).await;
+    while others.join_next().await.is_some() {}
+}
+
+/// One sender: drains, then waits for a reason to drain again.
+async fn drain_loop(
     mut ctx: PhoneCtx,
     mut route: Box<dyn Transport>,
     mut stop: watch::Receiver<bool>,
 ) {
     let id = route.id().to_string();
-    ctx.board.update(&id, |p| p.state = "ready".into());
     let period = Duration::from_secs(ctx.cfg.sending.retry_timeout.clamp(1, 30));
     let mut tick = interval_at(Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut wake = ctx.wake.clone();
     wake.mark_unchanged();
+    // What this sender already added to the route's counters on the board.
+    let mut reported = Counters::default();
     // What is queued already.
     let mut due = true;
     loop {
@@ -44,11 +65,12 @@ pub async fn run(
                     tracing::warn!(transport = %id, "storage failed while sending: {e}");
                 }
             }
-            let counters = ctx.counters;
+            let c = ctx.counters;
             ctx.board.update(&id, |p| {
-                p.sent = counters.sent;
-                p.failed = counters.failed;
+                p.sent += c.sent - reported.sent;
+                p.failed += c.failed - reported.failed;
             });
+            reported = c;
         }
         let limited = ctx.limited_until;
         due = tokio::select! {

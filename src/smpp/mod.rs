@@ -3,6 +3,7 @@
 //! The transport that sends through it is `crate::transport::smpp`.
 
 pub mod codec;
+pub mod deliver;
 pub mod pdu;
 pub mod receipt;
 pub mod session;

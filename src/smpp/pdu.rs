@@ -61,6 +61,7 @@ pub mod status {
     pub const ESME_RTHROTTLED: u32 = 0x0000_0058;
     /// The receipt or message could not be handled now: deliver it again later.
     pub const ESME_RX_T_APPN: u32 = 0x0000_0064;
+    pub const ESME_RX_P_APPN: u32 = 0x0000_0065;
 }
 
 /// TLV tags we use.

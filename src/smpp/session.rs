@@ -25,13 +25,24 @@ pub struct Settings {
     pub system_id: String,
     pub password: String,
     pub system_type: String,
-    /// `bind_transceiver` (default) or `bind_transmitter`.
-    pub transmitter_only: bool,
+    /// Which bind.
+    pub bind: BindAs,
     /// Seconds between our `enquire_link`s; the link is dropped when one is not answered
     /// within `response_timeout`.
     pub enquire_link: Duration,
     /// How long a request waits for its response.
     pub response_timeout: Duration,
+}
+
+/// The bind a session makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindAs {
+    /// `bind_transmitter`: sends only.
+    Transmitter,
+    /// `bind_receiver`: receives only (messages and receipts).
+    Receiver,
+    /// `bind_transceiver`: both on one connection.
+    Transceiver,
 }
 
 /// Why the session failed.
@@ -111,10 +122,10 @@ impl Session {
             interface_version: 0x34,
             ..Bind::default()
         };
-        let (id, body) = if s.transmitter_only {
-            (cmd::BIND_TRANSMITTER, Body::BindTransmitter(bind))
-        } else {
-            (cmd::BIND_TRANSCEIVER, Body::BindTransceiver(bind))
+        let (id, body) = match s.bind {
+            BindAs::Transmitter => (cmd::BIND_TRANSMITTER, Body::BindTransmitter(bind)),
+            BindAs::Receiver => (cmd::BIND_RECEIVER, Body::BindReceiver(bind)),
+            BindAs::Transceiver => (cmd::BIND_TRANSCEIVER, Body::BindTransceiver(bind)),
         };
         framed
             .send(&Pdu::new(id, 1, body))
@@ -173,6 +184,12 @@ impl Session {
     /// Whether the link is gone, and why.
     pub fn down(&self) -> Option<String> {
         self.closed.borrow().clone()
+    }
+
+    /// Waits until the link is gone.
+    pub async fn closed(&self) {
+        let mut c = self.closed.clone();
+        let _ = c.wait_for(Option::is_some).await;
     }
 
     fn sequence(&self) -> u32 {

@@ -1,47 +1,178 @@
 //! `kind = "smpp"`: an SMSC over SMPP 3.4. Each part of a message is one `submit_sm` with
 //! the part's UDH (esm_class 0x40) and data_coding from its DCS (GSM 7-bit as unpacked
-//! septets, UCS-2 big-endian, 8-bit as is); the submit_sm_resp's message_id is the part's
-//! receipt id. The session binds on first use and again after the link went down.
+//! septets, UCS-2 big-endian, 8-bit as is); the submit_sm_resp's message_id is kept with the
+//! part so that receipts find it. The link binds on first use and again after it went down.
 //!
 //! With `long_messages = "sar"`, a part's concatenation header goes as the SAR TLVs instead
 //! (esm_class 0).
+//!
+//! The send window: the daemon runs `window` senders on one link (each claims and sends its
+//! own messages), so up to `window` submit_sm wait for their responses at once.
+//!
+//! Receiving (`bind = "transceiver"`, or `"transmitter+receiver"` for a second connection
+//! bound as receiver): the link is kept up; each deliver_sm (a message or a receipt) goes to
+//! the daemon and is answered once it is stored, with `ESME_RX_T_APPN` when it could not be
+//! (the SMSC delivers it again), `ESME_RX_P_APPN` when it cannot be read (logged with why).
 //!
 //! Outcomes: a bind that is refused or a link that cannot be made is `RouteDown` (with the
 //! SMSC's reason: a wrong password says so); `ESME_RTHROTTLED` and `ESME_RMSGQFUL` are
 //! `RouteDown` too, so the message waits without using up a retry while the SMSC is busy;
 //! `ESME_RINVDSTADR`, `ESME_RINVSRCADR` and `ESME_RINVMSGLEN` are `Rejected`; other errors
 //! `NotSent`; no submit_sm_resp within `timeout`, or a link that drops while waiting, is
-//! `Unknown` (the SMSC may have taken it).
-//!
-//! Received messages and receipts (deliver_sm) are not stored yet: on a transceiver bind
-//! they are answered `ESME_RX_T_APPN` so that the SMSC keeps them and delivers them again.
+//! `Unknown` (the SMSC may have taken the message).
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::pdu::{Alphabet, Submit, UserData};
-use crate::route::{PartReceipt, SendError, SendErrorKind, Transport};
-use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Sm, Tlv};
-use crate::smpp::session::{status_name, Session, SessionError, Settings};
+use crate::route::{PartReceipt, Received, SendError, SendErrorKind, Transport};
+use crate::smpp::deliver::incoming;
+use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Pdu, Sm, Tlv};
+use crate::smpp::session::{status_name, BindAs, Inbound, Session, SessionError, Settings};
 
-/// An SMSC.
-pub struct Smpp {
+/// The link to one SMSC, shared by the senders of the window and the receiver.
+struct Link {
     id: String,
     settings: Settings,
-    source: Addr,
-    /// Long messages tied by SAR TLVs instead of a UDH.
-    sar: bool,
-    session: Option<Session>,
+    /// A second connection, bound as receiver, for what the SMSC delivers.
+    receiver: Option<Settings>,
+    session: tokio::sync::Mutex<Option<Session>>,
+    /// Where deliver_sm go once the daemon takes them.
+    inbound: std::sync::Mutex<Option<mpsc::UnboundedSender<Received>>>,
 }
 
-impl Drop for Smpp {
+impl Drop for Link {
     fn drop(&mut self) {
         // The connection's task ends with an unbind (a stop, a reload).
-        if let Some(s) = &self.session {
+        if let Some(s) = self.session.get_mut() {
             s.close();
         }
     }
+}
+
+impl Link {
+    /// The bound session, binding when there is none or it went down.
+    async fn session(&self) -> Result<Session, SendError> {
+        let mut slot = self.session.lock().await;
+        if let Some(s) = slot.as_ref() {
+            if s.down().is_none() {
+                return Ok(s.clone());
+            }
+        }
+        *slot = None;
+        let s = self.bind(&self.settings).await?;
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Connects and binds with `settings`; what the session receives goes to the daemon
+    /// when it takes it, else is refused for later (`ESME_RX_T_APPN`).
+    async fn bind(&self, settings: &Settings) -> Result<Session, SendError> {
+        match Session::connect(settings).await {
+            Ok((s, inbound)) => {
+                tracing::info!(transport = %self.id, smsc = %s.smsc_id, bind = ?settings.bind, "bound to the SMSC");
+                let taker = self
+                    .inbound
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                if let Some(to) = taker {
+                    tokio::spawn(forward(self.id.clone(), s.clone(), inbound, to));
+                }
+                Ok(s)
+            }
+            Err(e) => Err(SendError::new(
+                SendErrorKind::RouteDown,
+                format!("SMSC {}: {e}", settings.address),
+            )),
+        }
+    }
+}
+
+/// Hands a session's deliver_sm to the daemon in order, answering each once the daemon
+/// says whether it is stored.
+async fn forward(
+    id: String,
+    session: Session,
+    mut inbound: mpsc::UnboundedReceiver<Inbound>,
+    to: mpsc::UnboundedSender<Received>,
+) {
+    while let Some(Inbound::Deliver(p)) = inbound.recv().await {
+        let answer = match incoming(&p) {
+            Err(e) => {
+                tracing::error!(transport = %id, seq = p.sequence, "cannot read a deliver_sm, refused for good (ESME_RX_P_APPN): {e}; PDU: {p:?}");
+                status::ESME_RX_P_APPN
+            }
+            Ok(what) => {
+                let (stored, reply) = oneshot::channel();
+                if to.send(Received { what, stored }).is_err() {
+                    status::ESME_RX_T_APPN
+                } else if reply.await.unwrap_or(false) {
+                    status::ESME_ROK
+                } else {
+                    status::ESME_RX_T_APPN
+                }
+            }
+        };
+        let mut r = Pdu::new(
+            p.command_id | 0x8000_0000,
+            p.sequence,
+            Body::Resp {
+                message_id: String::new(),
+                tlvs: Vec::new(),
+            },
+        );
+        r.status = answer;
+        session.respond(r);
+    }
+}
+
+/// Keeps a receiving session bound while the link exists (binding again with a growing
+/// pause, up to a minute, when the SMSC cannot be reached).
+async fn keep_bound(link: Weak<Link>) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let Some(l) = link.upgrade() else { return };
+        let bound = match l.receiver.clone() {
+            Some(rx) => l.bind(&rx).await,
+            None => l.session().await,
+        };
+        drop(l);
+        match bound {
+            Ok(s) => {
+                pause = Duration::from_secs(1);
+                tokio::select! {
+                    _ = s.closed() => {}
+                    _ = async {
+                        // The link was dropped (stop, reload): unbind the receiver too.
+                        while link.strong_count() > 0 {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    } => {
+                        s.close();
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("cannot bind to receive: {e}; trying again in {pause:?}");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+/// An SMSC (one sender of its window).
+pub struct Smpp {
+    link: Arc<Link>,
+    source: Addr,
+    /// Long messages tied by SAR TLVs instead of a UDH.
+    sar: bool,
+    window: usize,
 }
 
 /// TON/NPI for a sender: alphanumeric (5/0), international with `+` (1/1), else 0/1.
@@ -67,10 +198,14 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
     if t.host.is_empty() {
         return Err("host: the SMSC's host name or address is needed".into());
     }
-    let transmitter_only = match t.bind.as_str() {
-        "" | "transmitter" => true,
-        "transceiver" => false,
-        other => return Err(format!("bind: {other:?} is not transmitter or transceiver")),
+    let bind = match t.bind.as_str() {
+        "" | "transceiver" => BindAs::Transceiver,
+        "transmitter" | "transmitter+receiver" => BindAs::Transmitter,
+        other => {
+            return Err(format!(
+                "bind: {other:?} is not transceiver, transmitter or transmitter+receiver"
+            ))
+        }
     };
     if t.username.len() > 15 {
         return Err("username: an SMPP system_id has at most 15 characters".into());
@@ -89,7 +224,7 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
         system_id: t.username.clone(),
         password,
         system_type: t.system_type.clone(),
-        transmitter_only,
+        bind,
         enquire_link: Duration::from_secs(t.enquire_link.max(1)),
         response_timeout: Duration::from_secs(t.timeout.max(1)),
     })
@@ -103,37 +238,26 @@ impl Smpp {
             "sar" => true,
             other => return Err(format!("long_messages: {other:?} is not udh or sar")),
         };
+        let settings = settings(t, password)?;
+        let receiver = (t.bind == "transmitter+receiver").then(|| Settings {
+            bind: BindAs::Receiver,
+            ..settings.clone()
+        });
         Ok(Smpp {
-            id: t.id.clone(),
-            settings: settings(t, password)?,
+            link: Arc::new(Link {
+                id: t.id.clone(),
+                settings,
+                receiver,
+                session: tokio::sync::Mutex::new(None),
+                inbound: std::sync::Mutex::new(None),
+            }),
             source: source_addr(&t.sender),
             sar,
-            session: None,
+            window: match t.window {
+                1..=1000 => t.window as usize,
+                other => return Err(format!("window: {other} is not between 1 and 1000")),
+            },
         })
-    }
-
-    /// The bound session, binding when there is none or it went down.
-    async fn session(&mut self) -> Result<Session, SendError> {
-        if let Some(s) = &self.session {
-            if s.down().is_none() {
-                return Ok(s.clone());
-            }
-        }
-        self.session = None;
-        match Session::connect(&self.settings).await {
-            Ok((s, inbound)) => {
-                tracing::info!(transport = %self.id, smsc = %s.smsc_id, "bound to the SMSC");
-                // Not stored yet: dropping the receiver makes the session answer
-                // ESME_RX_T_APPN, so the SMSC keeps them.
-                drop(inbound);
-                self.session = Some(s.clone());
-                Ok(s)
-            }
-            Err(e) => Err(SendError::new(
-                SendErrorKind::RouteDown,
-                format!("SMSC {}: {e}", self.settings.address),
-            )),
-        }
     }
 }
 
@@ -191,24 +315,46 @@ pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> 
 #[async_trait]
 impl Transport for Smpp {
     fn id(&self) -> &str {
-        &self.id
+        &self.link.id
+    }
+    fn max_in_flight(&self) -> usize {
+        self.window
+    }
+    fn lane(&self) -> Option<Box<dyn Transport>> {
+        Some(Box::new(Smpp {
+            link: self.link.clone(),
+            source: self.source.clone(),
+            sar: self.sar,
+            window: self.window,
+        }))
+    }
+    fn take_inbound(&mut self) -> Option<mpsc::UnboundedReceiver<Received>> {
+        if self.link.settings.bind == BindAs::Transmitter && self.link.receiver.is_none() {
+            return None;
+        }
+        let mut taker = self.link.inbound.lock().unwrap_or_else(|p| p.into_inner());
+        if taker.is_some() {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        *taker = Some(tx);
+        tokio::spawn(keep_bound(Arc::downgrade(&self.link)));
+        Some(rx)
     }
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError> {
+        let address = &self.link.settings.address;
         let sm = submit_sm(part, &self.source, self.sar)
             .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
-        let session = self.session().await?;
+        let session = self.link.session().await?;
         let resp = match session.request(cmd::SUBMIT_SM, Body::SubmitSm(sm)).await {
             Ok(r) => r,
             Err(e) => {
-                if matches!(e, SessionError::LinkDown(_)) {
-                    self.session = None;
+                if matches!(e, SessionError::Timeout(_)) {
+                    tracing::debug!(transport = %self.link.id, "submit_sm_resp timed out");
                 }
                 return Err(SendError::new(
                     SendErrorKind::Unknown,
-                    format!(
-                        "SMSC {}: {e} (it may have taken the message)",
-                        self.settings.address
-                    ),
+                    format!("SMSC {address}: {e} (it may have taken the message)"),
                 ));
             }
         };
@@ -225,7 +371,8 @@ impl Transport for Smpp {
         let kind = match resp.status {
             status::ESME_RTHROTTLED | status::ESME_RMSGQFUL => SendErrorKind::RouteDown,
             status::ESME_RINVBNDSTS => {
-                self.session = None;
+                // Not bound as the SMSC sees it: bind again.
+                session.close();
                 SendErrorKind::RouteDown
             }
             status::ESME_RINVDSTADR | 0x0A | status::ESME_RINVMSGLEN => SendErrorKind::Rejected,
@@ -233,11 +380,7 @@ impl Transport for Smpp {
         };
         let mut err = SendError::new(
             kind,
-            format!(
-                "SMSC {}: {}",
-                self.settings.address,
-                status_name(resp.status)
-            ),
+            format!("SMSC {address}: {}", status_name(resp.status)),
         );
         err.code = u16::try_from(resp.status).ok();
         Err(err)

@@ -51,17 +51,37 @@ impl Daemon {
             dir.path(),
             &format!("{storage}\n[sending]\nmax_retries = 1\nretry_timeout = 1\n\n{extra}\n"),
         );
-        let cfg = Config::load(&config).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
-        let storage = smsgw::backends::open(&cfg).await.unwrap();
-        let (stop, stop_rx) = watch::channel(false);
-        let task = Some(tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx)));
+        let (stop, task) = Daemon::run(&config).await;
         Daemon {
             dir,
             config,
             stop,
-            task,
+            task: Some(task),
         }
+    }
+
+    async fn run(
+        config: &std::path::Path,
+    ) -> (
+        watch::Sender<bool>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let cfg = Config::load(config).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(&cfg.daemon.state_dir).unwrap();
+        let storage = smsgw::backends::open(&cfg).await.unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        (
+            stop,
+            tokio::spawn(smsgw::daemon::run(cfg, storage, stop_rx)),
+        )
+    }
+
+    /// Stops the daemon and starts a new one on the same files.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (stop, task) = Daemon::run(&self.config).await;
+        self.stop = stop;
+        self.task = Some(task);
     }
 
     pub async fn stop(&mut self) {

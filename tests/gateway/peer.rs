@@ -42,6 +42,18 @@ impl Peer {
         Peer { child, lines, port }
     }
 
+    /// Writes a line to its standard input (when it was piped).
+    pub fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self
+            .child
+            .stdin
+            .as_mut()
+            .expect("the peer's stdin is piped");
+        writeln!(stdin, "{line}").expect("write to the peer");
+        stdin.flush().expect("flush to the peer");
+    }
+
     /// The next event (waiting at most [`T`]).
     pub fn next(&self, what: &str) -> serde_json::Value {
         self.lines

@@ -5,11 +5,19 @@ target/test-venv). Prints `PORT <n>` once listening, then one JSON line per even
 
 Destinations starting 4700 are refused ESME_RINVDSTADR; the first submit to a destination
 starting 4714 is answered ESME_RMSGQFUL (the SMSC's queue is full), later ones are accepted.
+
+A submit with registered_delivery gets a receipt (appendix-B text, stat:DELIVRD, the id in
+hex: `m12` style ids are written as given) on the latest session that can receive: at once,
+or with --hold-receipts when a `{"release": true}` line comes on standard input. A
+`{"mo": {...}}` line delivers a deliver_sm (source_addr, data_coding, esm_class, hex
+short_message, tlvs as [tag, hex]). Each deliver_sm's answer is printed as
+{"delivered": kind, "id": ..., "status": command_status}.
 """
 import argparse
 import asyncio
 import json
 import socket
+import sys
 
 import smpp34
 
@@ -17,6 +25,7 @@ import smpp34
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--hold-receipts", action="store_true")
     a = p.parse_args()
     port = a.port
     if not port:
@@ -27,11 +36,54 @@ async def main():
     await server.start()
     print(f"PORT {port}", flush=True)
     full_once = set()
+    receivers = []
+    held = []
     n = 0
+
+    async def deliver(kind, ident, **kw):
+        live = [e for e in receivers if e.can_receive]
+        if not live:
+            print(json.dumps({"delivered": kind, "id": ident, "status": "no receiver"}), flush=True)
+            return
+        try:
+            r = await live[-1].deliver_sm(**kw)
+            st = r.command_status
+        except Exception as e:  # a session that went away
+            st = f"error: {e}"
+        print(json.dumps({"delivered": kind, "id": ident, "status": st}), flush=True)
+
+    def receipt_kw(mid, dest):
+        text = (f"id:{mid} sub:001 dlvrd:001 submit date:2611231405 "
+                f"done date:2611231406 stat:DELIVRD err:000 text:")
+        return dict(destination_addr=dest, short_message=text.encode(), esm_class=0x04)
+
+    async def commands():
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        while line := await reader.readline():
+            c = json.loads(line)
+            if c.get("release"):
+                for mid, dest in held:
+                    await deliver("receipt", mid, **receipt_kw(mid, dest))
+                held.clear()
+            if "mo" in c:
+                m = c["mo"]
+                await deliver("mo", m.get("id", ""), destination_addr="NOC",
+                              source_addr=m["source_addr"],
+                              source_addr_ton=m.get("source_addr_ton", 1),
+                              source_addr_npi=m.get("source_addr_npi", 1),
+                              esm_class=m.get("esm_class", 0),
+                              data_coding=m.get("data_coding", 0),
+                              short_message=bytes.fromhex(m["short_message"]),
+                              tlvs=[smpp34.Tlv(t, bytes.fromhex(v)) for t, v in m.get("tlvs", [])])
+
+    tasks = [asyncio.create_task(commands())]
     while True:
         ev = await server.next()
         if isinstance(ev, smpp34.Esme):
-            print(json.dumps({"bind": ev.system_id}), flush=True)
+            receivers.append(ev)
+            print(json.dumps({"bind": ev.system_id, "receives": ev.can_receive}), flush=True)
         elif isinstance(ev, smpp34.SubmitSmEvent):
             fields = {
                 "source_addr": ev.source_addr, "source_addr_ton": ev.source_addr_ton,
@@ -52,8 +104,16 @@ async def main():
                 answer = "ESME_RMSGQFUL"
             else:
                 n += 1
-                ev.accept(message_id=f"m{n}")
-                answer = f"m{n}"
+                # Decimal ids, written in hex in the receipts (as some SMSCs do).
+                mid = str(1000 + n)
+                ev.accept(message_id=mid)
+                answer = mid
+                if ev.registered_delivery & 1:
+                    if a.hold_receipts:
+                        held.append((f"{1000 + n:x}", ev.source_addr))
+                    else:
+                        tasks.append(asyncio.create_task(deliver(
+                            "receipt", mid, **receipt_kw(f"{1000 + n:x}", ev.source_addr))))
             print(json.dumps({"submit": fields, "answer": answer}), flush=True)
 
 

@@ -1,0 +1,326 @@
+//! What an SMSC delivers to us (`deliver_sm`, `data_sm`): a delivery receipt, or a message.
+//! A message becomes an SMS-DELIVER, so that it is stored exactly as one a modem received:
+//! parts of a long message are tied by their UDH, or by the SAR TLVs turned into the 16-bit
+//! concatenation element, and wait for each other in the same table.
+//!
+//! data_coding: 0 is the SMSC's default alphabet, read as GSM 03.38 septets one per octet
+//! (SMPP's usual form); 1 (IA5/ASCII) and 3 (Latin-1) are read as Latin-1; 8 is UCS-2;
+//! 2 and 4 are 8-bit data; values with the GSM DCS layout (0x10–0x3F, 0xF0–0xFF) are read
+//! by their alphabet; anything else (JIS, Cyrillic, Hebrew, ...) is kept as 8-bit data.
+
+use chrono::Local;
+
+use super::pdu::{tag, Addr, Body, Pdu, Tlv};
+use super::receipt::{self, State};
+use crate::pdu::{gsm7, Address, Alphabet, Concat, Dcs, Deliver, Npi, Scts, Ton, Udh, UserData};
+
+/// A deliver_sm or data_sm, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A message, or one part of one.
+    Message(Deliver),
+    /// A delivery receipt for the message the SMSC gave `id`; `status` as a status report's
+    /// TP-ST (0x00 delivered, 0x20 pending, 0x40 failed); `done` the local time it names.
+    Receipt {
+        id: String,
+        status: u8,
+        done: Option<String>,
+    },
+}
+
+/// The TP-ST a receipt's state is stored as.
+pub fn tp_status(state: State) -> u8 {
+    match state {
+        State::Delivered => 0x00,
+        State::Pending => 0x20,
+        State::Failed => 0x40,
+    }
+}
+
+fn tlv(tlvs: &[Tlv], t: u16) -> Option<&[u8]> {
+    tlvs.iter().find(|x| x.tag == t).map(|x| x.value.as_slice())
+}
+
+/// A C-string TLV value (receipted_message_id) without its NUL.
+fn tlv_text(v: &[u8]) -> String {
+    let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+    String::from_utf8_lossy(&v[..end]).trim().to_string()
+}
+
+fn latin1(b: &[u8]) -> String {
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// The sender as a TP-OA: a number (`+` for TON 1), or a name.
+fn originator(a: &Addr) -> Address {
+    let digits = a.addr.trim_start_matches('+');
+    let number = if a.ton == 1 || a.addr.starts_with('+') {
+        Address::number(&format!("+{digits}"))
+    } else {
+        Address::number(&a.addr)
+    };
+    match number {
+        Ok(n) if a.ton != 5 => n,
+        _ => Address::alphanumeric(&a.addr).unwrap_or(Address {
+            // Kept as the SMSC wrote it (stored, never encoded into a PDU).
+            ton: Ton::Alphanumeric,
+            npi: Npi::Unknown,
+            value: a.addr.clone(),
+        }),
+    }
+}
+
+/// The text or data of a payload in SMPP data_coding `dc`, and the DCS it is stored with.
+fn user_data(dc: u8, body: &[u8]) -> Result<(Dcs, UserData), String> {
+    let text = |t: String| {
+        let alphabet = if gsm7::is_gsm7(&t) {
+            Alphabet::Gsm7
+        } else {
+            Alphabet::Ucs2
+        };
+        let class = if (0x10..=0x3F).contains(&dc) || dc >= 0xF0 {
+            Dcs(dc).class()
+        } else {
+            None
+        };
+        (Dcs::new(alphabet, class), UserData::Text(t))
+    };
+    let septets = |b: &[u8]| {
+        let mut t = String::new();
+        gsm7::decode_septets(b.iter().map(|c| c & 0x7F), &mut t);
+        t
+    };
+    let ucs2 = |b: &[u8]| -> Result<String, String> {
+        if b.len() % 2 != 0 {
+            return Err(format!("UCS-2 text of {} octets (an odd number)", b.len()));
+        }
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        Ok(String::from_utf16_lossy(&units))
+    };
+    let binary = |b: &[u8]| {
+        (
+            Dcs::new(Alphabet::Eight, None),
+            UserData::Binary(b.to_vec()),
+        )
+    };
+    Ok(match dc {
+        0x00 => text(septets(body)),
+        0x01 | 0x03 => text(latin1(body)),
+        0x08 => text(ucs2(body)?),
+        0x10..=0x3F | 0xF0..=0xFF => match Dcs(dc).alphabet() {
+            Alphabet::Gsm7 => text(septets(body)),
+            Alphabet::Ucs2 => text(ucs2(body)?),
+            Alphabet::Eight => (Dcs(dc), UserData::Binary(body.to_vec())),
+        },
+        _ => binary(body),
+    })
+}
+
+/// Reads a deliver_sm or data_sm. An error says what is wrong with it (the PDU is then
+/// refused, and logged, rather than stored wrong).
+pub fn incoming(pdu: &Pdu) -> Result<Incoming, String> {
+    let (source, esm_class, dc, short, tlvs) = match &pdu.body {
+        Body::DeliverSm(sm) => (
+            &sm.source,
+            sm.esm_class,
+            sm.data_coding,
+            sm.short_message.as_slice(),
+            sm.tlvs.as_slice(),
+        ),
+        Body::DataSm(d) => (
+            &d.source,
+            d.esm_class,
+            d.data_coding,
+            &[][..],
+            d.tlvs.as_slice(),
+        ),
+        _ => return Err("not a deliver_sm or data_sm".into()),
+    };
+    let payload = tlv(tlvs, tag::MESSAGE_PAYLOAD).unwrap_or(short);
+    let kind = esm_class & 0x3C;
+    let receipted = tlv(tlvs, tag::RECEIPTED_MESSAGE_ID).map(tlv_text);
+    if kind == 0x04 || kind == 0x20 || (kind == 0 && receipted.is_some()) {
+        let text = latin1(payload);
+        let parsed = receipt::parse_text(&text);
+        let id = receipted
+            .filter(|i| !i.is_empty())
+            .or_else(|| parsed.as_ref().map(|r| r.id.clone()))
+            .ok_or_else(|| format!("a delivery receipt without a message id: {text:?}"))?;
+        let state = match tlv(tlvs, tag::MESSAGE_STATE) {
+            Some(&[s]) => State::from_message_state(s),
+            _ => parsed
+                .as_ref()
+                .map_or(State::Pending, |r| State::from_stat(&r.stat)),
+        };
+        let done = parsed.and_then(|r| receipt::done_time(&r.done_date));
+        return Ok(Incoming::Receipt {
+            id,
+            status: tp_status(state),
+            done,
+        });
+    }
+    let (udh, body) = if esm_class & 0x40 != 0 {
+        let (udh, len) = Udh::decode(payload, 0).map_err(|e| format!("its UDH: {e}"))?;
+        (Some(udh), payload.get(len..).unwrap_or_default())
+    } else {
+        (None, payload)
+    };
+    let sar = (
+        tlv(tlvs, tag::SAR_MSG_REF_NUM),
+        tlv(tlvs, tag::SAR_TOTAL_SEGMENTS),
+        tlv(tlvs, tag::SAR_SEGMENT_SEQNUM),
+    );
+    let udh = match (udh, sar) {
+        (None, (Some(&[r1, r2]), Some(&[total]), Some(&[seq]))) => Some(Udh::concat(Concat {
+            reference: u16::from_be_bytes([r1, r2]),
+            sixteen_bit: true,
+            total,
+            seq,
+        })),
+        (udh, _) => udh,
+    };
+    let (dcs, user_data) = user_data(dc, body)?;
+    Ok(Incoming::Message(Deliver {
+        smsc: None,
+        more_messages: false,
+        loop_prevention: false,
+        reply_path: false,
+        status_report_indication: false,
+        originator: originator(source),
+        pid: 0,
+        dcs,
+        scts: Scts::from_datetime(&Local::now()),
+        udh,
+        user_data,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smpp::pdu::{cmd, Sm};
+
+    fn deliver(sm: Sm) -> Pdu {
+        Pdu::new(cmd::DELIVER_SM, 9, Body::DeliverSm(sm))
+    }
+
+    #[test]
+    fn a_gsm_message_from_a_number() {
+        let sm = Sm {
+            source: Addr {
+                ton: 1,
+                npi: 1,
+                addr: "4799990000".into(),
+            },
+            short_message: vec![0x48, 0x69, 0x1B, 0x65],
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+            panic!("not a message")
+        };
+        assert_eq!(d.originator.to_string(), "+4799990000");
+        assert_eq!(d.user_data, UserData::Text("Hi€".into()));
+        assert_eq!(d.dcs.alphabet(), Alphabet::Gsm7);
+        assert!(d.encode().is_ok());
+    }
+
+    #[test]
+    fn ucs2_sar_part_gets_a_concatenation_header() {
+        let sm = Sm {
+            source: Addr {
+                ton: 5,
+                npi: 0,
+                addr: "Bank".into(),
+            },
+            data_coding: 8,
+            short_message: "ł€".encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            tlvs: vec![
+                Tlv::u16(tag::SAR_MSG_REF_NUM, 0x1234),
+                Tlv::u8(tag::SAR_TOTAL_SEGMENTS, 2),
+                Tlv::u8(tag::SAR_SEGMENT_SEQNUM, 2),
+            ],
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+            panic!("not a message")
+        };
+        assert_eq!(d.originator.to_string(), "Bank");
+        assert_eq!(d.user_data, UserData::Text("ł€".into()));
+        let c = d.concat().unwrap();
+        assert_eq!((c.reference, c.total, c.seq), (0x1234, 2, 2));
+        assert!(d.encode().is_ok());
+    }
+
+    #[test]
+    fn udh_part_and_latin1() {
+        let mut short = vec![5, 0, 3, 7, 3, 1];
+        short.extend(b"caf\xe9");
+        let sm = Sm {
+            esm_class: 0x40,
+            data_coding: 3,
+            short_message: short,
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+            panic!("not a message")
+        };
+        assert_eq!(d.user_data, UserData::Text("café".into()));
+        assert_eq!(
+            d.concat().map(|c| (c.reference, c.total, c.seq)),
+            Some((7, 3, 1))
+        );
+    }
+
+    #[test]
+    fn receipts_by_tlv_and_by_text() {
+        let sm = Sm {
+            esm_class: 0x04,
+            short_message: b"id:0123 sub:001 dlvrd:001 submit date:2611231405 done date:2611231406 stat:DELIVRD err:000 text:x".to_vec(),
+            ..Sm::default()
+        };
+        assert_eq!(
+            incoming(&deliver(sm.clone())).unwrap(),
+            Incoming::Receipt {
+                id: "0123".into(),
+                status: 0,
+                done: Some("2026-11-23 14:06:00".into())
+            }
+        );
+        let with_tlvs = Sm {
+            tlvs: vec![
+                Tlv::new(tag::RECEIPTED_MESSAGE_ID, b"ABC\0".to_vec()),
+                Tlv::u8(tag::MESSAGE_STATE, 5),
+            ],
+            ..sm
+        };
+        assert!(matches!(
+            incoming(&deliver(with_tlvs)).unwrap(),
+            Incoming::Receipt { id, status: 0x40, .. } if id == "ABC"
+        ));
+        let no_id = Sm {
+            esm_class: 0x04,
+            short_message: b"stat:DELIVRD".to_vec(),
+            ..Sm::default()
+        };
+        assert!(incoming(&deliver(no_id)).is_err());
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let bad_udh = Sm {
+            esm_class: 0x40,
+            short_message: vec![9, 0],
+            ..Sm::default()
+        };
+        assert!(incoming(&deliver(bad_udh)).is_err());
+        let odd = Sm {
+            data_coding: 8,
+            short_message: vec![0, 0x41, 0],
+            ..Sm::default()
+        };
+        assert!(incoming(&deliver(odd)).is_err());
+    }
+}
