@@ -424,6 +424,42 @@ pub trait Service: Send + Sync {
         outcome: &Outcome,
         retry_after_secs: u32,
     ) -> Result<()>;
+    /// Records every part of messages that all went out and ends them as sent, in one
+    /// transaction where the storage can (the send window's group commit: with SMPP's
+    /// window, one commit per claimed batch instead of two per message). One result per
+    /// message, in order: `LostClaim` for a message another sender took over (skipped).
+    async fn finish_sent(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+    ) -> Result<Vec<Result<()>>> {
+        let mut results = Vec::with_capacity(done.len());
+        for (out, parts) in done {
+            let mut r = Ok(());
+            for (seq, part) in parts {
+                r = self.record_sent(out, *seq, part).await;
+                if r.is_err() {
+                    break;
+                }
+            }
+            if r.is_ok() {
+                r = self.finish_outbox(out, &Outcome::Sent, 0).await;
+            }
+            match r {
+                Err(StorageError::Unavailable(e)) => return Err(StorageError::Unavailable(e)),
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    }
+    /// Applies receipts (as [`Service::apply_receipt`] with a window of 0) in one
+    /// transaction where the storage can; whether each matched.
+    async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
+        let mut matched = Vec::with_capacity(receipts.len());
+        for (key, status, done) in receipts {
+            matched.push(self.apply_receipt(key, *status, done, 0).await?);
+        }
+        Ok(matched)
+    }
     /// Stores received parts in one transaction and drops the pending parts they came
     /// from; returns the inbox IDs. Only then may they be deleted from the SIM.
     async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>>;

@@ -559,6 +559,40 @@ fn receipt_by_id(
     Ok(true)
 }
 
+/// Records one part the network accepted (inside the caller's transaction, lease checked).
+fn record_part(c: &Connection, out: &Outgoing, seq: u32, result: &PartResult) -> Result<()> {
+    let part = out
+        .parts
+        .iter()
+        .find(|p| p.seq == seq)
+        .ok_or_else(|| StorageError::Data(format!("message {} has no part {seq}", out.id)))?;
+    let PartResult::Sent {
+        route,
+        tpmr,
+        report,
+        smsc,
+        message_id,
+    } = result;
+    let status = if *report {
+        "SendingOK"
+    } else {
+        "SendingOKNoReport"
+    };
+    let attempt = Attempt {
+        route,
+        status,
+        tpmr: tpmr.map_or(-1, i64::from),
+        smsc,
+        status_code: -1,
+    };
+    insert_sentitem(c, out, part, &attempt).map_err(db)?;
+    set_part_status(c, out.id, seq, status, -1).map_err(db)?;
+    if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
+        keep_smsc_id(c, route, m, out.id, seq).map_err(db)?;
+    }
+    Ok(())
+}
+
 fn delete_message(c: &Connection, id: i64) -> rusqlite::Result<()> {
     c.execute("DELETE FROM outbox WHERE ID = ?1", [id])?;
     c.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [id])?;
@@ -937,35 +971,66 @@ impl Service for Sqlite {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             check_lease(&tx, &out)?;
-            let part = out.parts.iter().find(|p| p.seq == seq).ok_or_else(|| {
-                StorageError::Data(format!("message {} has no part {seq}", out.id))
-            })?;
-            let PartResult::Sent {
-                route,
-                tpmr,
-                report,
-                smsc,
-                message_id,
-            } = &result;
-            let status = if *report {
-                "SendingOK"
-            } else {
-                "SendingOKNoReport"
-            };
-            let tpmr = tpmr.map_or(-1, i64::from);
-            let attempt = Attempt {
-                route,
-                status,
-                tpmr,
-                smsc,
-                status_code: -1,
-            };
-            insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
-            set_part_status(&tx, out.id, seq, status, -1).map_err(db)?;
-            if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
-                keep_smsc_id(&tx, route, m, out.id, seq).map_err(db)?;
-            }
+            record_part(&tx, &out, seq, &result)?;
             tx.commit().map_err(db)
+        })
+        .await
+    }
+
+    async fn finish_sent(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+    ) -> Result<Vec<Result<()>>> {
+        let done = done.to_vec();
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let mut results = Vec::with_capacity(done.len());
+            for (out, parts) in &done {
+                let r = check_lease(&tx, out).and_then(|()| {
+                    for (seq, part) in parts {
+                        record_part(&tx, out, *seq, part)?;
+                    }
+                    delete_message(&tx, out.id).map_err(db)
+                });
+                match r {
+                    Ok(()) | Err(StorageError::LostClaim(_)) => results.push(r),
+                    // Anything else fails the whole batch: nothing of it is committed.
+                    Err(e) => return Err(e),
+                }
+            }
+            tx.commit().map_err(db)?;
+            Ok(results)
+        })
+        .await
+    }
+
+    async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
+        let receipts = receipts.to_vec();
+        if receipts
+            .iter()
+            .any(|(k, ..)| !matches!(k, DeliveryKey::SmscId { .. }))
+        {
+            // Status reports by TP-MR go one by one (they are a modem's: a few a second).
+            let mut matched = Vec::new();
+            for (key, status, done) in &receipts {
+                matched.push(self.apply_receipt(key, *status, done, 0).await?);
+            }
+            return Ok(matched);
+        }
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let mut matched = Vec::with_capacity(receipts.len());
+            for (key, status, done) in &receipts {
+                if let DeliveryKey::SmscId { route, id } = key {
+                    matched.push(receipt_by_id(&tx, route, id, *status, done).map_err(db)?);
+                }
+            }
+            tx.commit().map_err(db)?;
+            Ok(matched)
         })
         .await
     }

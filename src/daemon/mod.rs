@@ -14,6 +14,7 @@ mod received;
 mod send;
 mod sender;
 pub mod status;
+mod window;
 
 use std::collections::HashSet;
 use std::path::Path;

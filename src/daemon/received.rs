@@ -8,51 +8,36 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::{receive, PhoneCtx};
+use crate::pdu::Deliver;
 use crate::route::Received;
 use crate::service::{DeliveryKey, StorageError};
 use crate::smpp::deliver::Incoming;
 
-/// Stores one received thing; `Ok(false)`: not stored on purpose (ask for it again).
-async fn store(ctx: &mut PhoneCtx, what: Incoming) -> Result<bool, StorageError> {
-    match what {
-        Incoming::Message(mut d) => {
-            if !receive::accepted(ctx, &d.originator.to_string()) {
-                // Acknowledged: an SMSC would otherwise deliver it again and again.
-                tracing::info!(route = %ctx.phone.id, from = %d.originator, "message ignored by the include/exclude lists: acknowledged, not stored");
-                return Ok(true);
-            }
-            // Parts wait as PDUs; one that does not fit in a PDU is stored on its own.
-            let pdu = match d.encode() {
-                Ok(e) => e.to_hex(),
-                Err(e) => {
-                    if d.concat().is_some() {
-                        tracing::warn!(route = %ctx.phone.id, from = %d.originator, "a part of a long message is too long to wait for the others ({e}): stored on its own");
-                        d.udh = None;
-                    }
-                    String::new()
-                }
-            };
-            let stored = receive::deliver(ctx, &d, &pdu).await?;
-            receive::complete(ctx).await;
-            Ok(stored)
-        }
-        Incoming::Receipt { id, status, done } => {
-            let done = done
-                .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string());
-            let key = DeliveryKey::SmscId {
-                route: ctx.phone.id.clone(),
-                id: id.clone(),
-            };
-            let matched = ctx.storage.apply_receipt(&key, status, &done, 0).await?;
-            if matched {
-                tracing::debug!(route = %ctx.phone.id, message_id = %id, status, "receipt applied");
-            } else {
-                tracing::info!(route = %ctx.phone.id, message_id = %id, "receipt for a message id not recorded (yet): kept until a part with that id is");
-            }
-            Ok(true)
-        }
+/// Stores one received message; `Ok(false)`: not stored on purpose (ask for it again).
+async fn store(ctx: &mut PhoneCtx, mut d: Deliver) -> Result<bool, StorageError> {
+    if !receive::accepted(ctx, &d.originator.to_string()) {
+        // Acknowledged: an SMSC would otherwise deliver it again and again.
+        tracing::info!(route = %ctx.phone.id, from = %d.originator, "message ignored by the include/exclude lists: acknowledged, not stored");
+        return Ok(true);
     }
+    // Parts wait as PDUs; one that does not fit in a PDU is stored on its own.
+    let pdu = match d.encode() {
+        Ok(e) => e.to_hex(),
+        Err(e) => {
+            if d.concat().is_some() {
+                tracing::warn!(route = %ctx.phone.id, from = %d.originator, "a part of a long message is too long to wait for the others ({e}): stored on its own");
+                d.udh = None;
+            }
+            String::new()
+        }
+    };
+    let stored = receive::deliver(ctx, &d, &pdu).await?;
+    receive::complete(ctx).await;
+    Ok(stored)
 }
+
+/// Receipts stored in one transaction at most (the group commit of receipts).
+const RECEIPT_BATCH: usize = 256;
 
 /// Runs until `stop` turns true or the transport ends.
 pub async fn run(
@@ -63,22 +48,83 @@ pub async fn run(
     // Long messages whose last part never came are stored as they are after the timeout.
     let mut sweep = tokio::time::interval(Duration::from_secs(60));
     loop {
-        tokio::select! {
+        let first = tokio::select! {
             _ = stop.changed() => return,
-            _ = sweep.tick() => receive::complete(&mut ctx).await,
-            r = inbound.recv() => {
-                let Some(r) = r else { return };
-                let stored = match store(&mut ctx, r.what).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(route = %ctx.phone.id, "storage failed: the SMSC is asked to deliver it again: {e}");
-                        false
-                    }
-                };
-                let _ = r.stored.send(stored);
-                let received = ctx.counters.received;
-                ctx.board.update(&ctx.phone.id, |p| p.received = received);
+            _ = sweep.tick() => {
+                receive::complete(&mut ctx).await;
+                continue;
+            }
+            r = inbound.recv() => match r {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        // What else is waiting already: receipts go in one commit, messages one by one.
+        let mut receipts = Vec::new();
+        let mut next = Some(first);
+        while let Some(r) = next.take() {
+            match r.what {
+                Incoming::Receipt { .. } => receipts.push(r),
+                Incoming::Message(d) => {
+                    let stored = store_or_log(&mut ctx, d).await;
+                    let _ = r.stored.send(stored);
+                }
+            }
+            if receipts.len() < RECEIPT_BATCH {
+                next = inbound.try_recv().ok();
             }
         }
+        if !receipts.is_empty() {
+            store_receipts(&ctx, receipts).await;
+        }
+        let received = ctx.counters.received;
+        ctx.board.update(&ctx.phone.id, |p| p.received = received);
+    }
+}
+
+async fn store_or_log(ctx: &mut PhoneCtx, d: Deliver) -> bool {
+    match store(ctx, d).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(route = %ctx.phone.id, "storage failed: the SMSC is asked to deliver it again: {e}");
+            false
+        }
+    }
+}
+
+/// Stores receipts in one transaction; each is acknowledged once it is (matched or kept
+/// for a part not recorded yet).
+async fn store_receipts(ctx: &PhoneCtx, receipts: Vec<Received>) {
+    let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let keys: Vec<_> = receipts
+        .iter()
+        .filter_map(|r| match &r.what {
+            Incoming::Receipt { id, status, done } => Some((
+                DeliveryKey::SmscId {
+                    route: ctx.phone.id.clone(),
+                    id: id.clone(),
+                },
+                *status,
+                done.clone().unwrap_or_else(|| now.clone()),
+            )),
+            Incoming::Message(_) => None,
+        })
+        .collect();
+    let stored = match ctx.storage.apply_receipts(&keys).await {
+        Ok(matched) => {
+            for ((key, ..), m) in keys.iter().zip(&matched) {
+                if !m {
+                    tracing::info!(route = %ctx.phone.id, key = ?key, "receipt for a message id not recorded (yet): kept until a part with that id is");
+                }
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(route = %ctx.phone.id, receipts = keys.len(), "cannot store receipts: the SMSC is asked to deliver them again: {e}");
+            false
+        }
+    };
+    for r in receipts {
+        let _ = r.stored.send(stored);
     }
 }

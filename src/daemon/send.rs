@@ -71,7 +71,7 @@ pub async fn drain(
 }
 
 /// Gammu's RunOnSent / RunOnFailure: the outbox ID as argument, in the background.
-fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Outcome) {
+pub(super) fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Outcome) {
     let (name, cmd) = match outcome {
         Outcome::Sent => ("run_on_sent", &ctx.cfg.hooks.run_on_sent),
         Outcome::Failed { .. } => ("run_on_failure", &ctx.cfg.hooks.run_on_failure),
@@ -103,7 +103,7 @@ fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Outcome) {
     );
 }
 
-async fn finish(
+pub(super) async fn finish(
     ctx: &PhoneCtx,
     out: &crate::service::Outgoing,
     outcome: Outcome,
@@ -128,7 +128,7 @@ async fn finish(
 /// Records a part the network accepted. The part is out: if the storage is down, keep
 /// trying (the lease is still ours while its value is unchanged) rather than let the
 /// message be claimed and sent again; give up after a lease's length.
-async fn record(
+pub(super) async fn record(
     storage: &dyn crate::service::Service,
     out: &crate::service::Outgoing,
     seq: u32,
@@ -265,7 +265,7 @@ async fn send_one(
 }
 
 /// A message that cannot be sent as it is stored (it ends as `Error` with the reason).
-async fn unusable(
+pub(super) async fn unusable(
     ctx: &mut PhoneCtx,
     out: &crate::service::Outgoing,
     reason: String,
@@ -287,7 +287,7 @@ async fn unusable(
 }
 
 /// A part (or a whole text) the route did not send: retry, release or fail the message.
-async fn failed(
+pub(super) async fn failed(
     ctx: &mut PhoneCtx,
     out: &crate::service::Outgoing,
     f: crate::route::SendError,

@@ -1,8 +1,8 @@
 //! The sender of a `[[transport]]` (an HTTP, mail or SOAP gateway, an SMSC, or a failover
 //! list): drains the outbox on every wake-up, at least every `retry_timeout` (at most 30 s)
 //! for messages that become due by themselves, and when a send limit frees up. A transport
-//! with a send window (SMPP) gets one such loop per place in the window, all on one link,
-//! and a task storing what it receives.
+//! with a send window (SMPP) sends a batch of messages at a time over as many senders on one
+//! link ([`super::window`]), and gets a task storing what it receives.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use super::{received, send, Counters, PhoneCtx};
+use super::{received, send, window, Counters, PhoneCtx};
 use crate::route::Transport;
 
 /// Runs until `stop` turns true.
@@ -21,34 +21,39 @@ pub async fn run(ctx: PhoneCtx, mut route: Box<dyn Transport>, stop: watch::Rece
     if let Some(inbound) = route.take_inbound() {
         others.spawn(received::run(ctx.lane(), inbound, stop.clone()));
     }
-    for _ in 1..route.max_in_flight() {
-        if let Some(lane) = route.lane() {
-            others.spawn(drain_loop(ctx.lane(), lane, stop.clone()));
-        }
-    }
-    drain_loop(ctx, route, stop).await;
+    let lanes: Vec<Box<dyn Transport>> = (1..route.max_in_flight())
+        .filter_map(|_| route.lane())
+        .collect();
+    let mut senders = vec![route];
+    senders.extend(lanes);
+    drain_loop(ctx, senders, stop).await;
     while others.join_next().await.is_some() {}
 }
 
-/// One sender: drains, then waits for a reason to drain again.
+/// Drains (one message at a time, or a window's batch with more than one sender), then
+/// waits for a reason to drain again.
 async fn drain_loop(
     mut ctx: PhoneCtx,
-    mut route: Box<dyn Transport>,
+    mut senders: Vec<Box<dyn Transport>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let id = route.id().to_string();
+    let id = ctx.phone.id.clone();
     let period = Duration::from_secs(ctx.cfg.sending.retry_timeout.clamp(1, 30));
     let mut tick = interval_at(Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut wake = ctx.wake.clone();
     wake.mark_unchanged();
-    // What this sender already added to the route's counters on the board.
+    // What was already added to the route's counters on the board.
     let mut reported = Counters::default();
     // What is queued already.
     let mut due = true;
     loop {
         if due {
-            match send::drain(route.as_mut(), &mut ctx, &stop).await {
+            let stopped = match senders.as_mut_slice() {
+                [one] => send::drain(one.as_mut(), &mut ctx, &stop).await,
+                _ => window::drain(&mut senders, &mut ctx, &stop).await,
+            };
+            match stopped {
                 send::Stop::Empty | send::Stop::LinkDown => {
                     ctx.board.update(&id, |p| {
                         p.state = "ready".into();

@@ -93,30 +93,14 @@ impl Link {
 }
 
 /// Hands a session's deliver_sm to the daemon in order, answering each once the daemon
-/// says whether it is stored.
+/// says whether it is stored (answers may go out of order: SMPP matches them by sequence).
 async fn forward(
     id: String,
     session: Session,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
     to: mpsc::UnboundedSender<Received>,
 ) {
-    while let Some(Inbound::Deliver(p)) = inbound.recv().await {
-        let answer = match incoming(&p) {
-            Err(e) => {
-                tracing::error!(transport = %id, seq = p.sequence, "cannot read a deliver_sm, refused for good (ESME_RX_P_APPN): {e}; PDU: {p:?}");
-                status::ESME_RX_P_APPN
-            }
-            Ok(what) => {
-                let (stored, reply) = oneshot::channel();
-                if to.send(Received { what, stored }).is_err() {
-                    status::ESME_RX_T_APPN
-                } else if reply.await.unwrap_or(false) {
-                    status::ESME_ROK
-                } else {
-                    status::ESME_RX_T_APPN
-                }
-            }
-        };
+    let answer = |p: &Pdu, status: u32| {
         let mut r = Pdu::new(
             p.command_id | 0x8000_0000,
             p.sequence,
@@ -125,8 +109,32 @@ async fn forward(
                 tlvs: Vec::new(),
             },
         );
-        r.status = answer;
-        session.respond(r);
+        r.status = status;
+        r
+    };
+    while let Some(Inbound::Deliver(p)) = inbound.recv().await {
+        let what = match incoming(&p) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!(transport = %id, seq = p.sequence, "cannot read a deliver_sm, refused for good (ESME_RX_P_APPN): {e}; PDU: {p:?}");
+                session.respond(answer(&p, status::ESME_RX_P_APPN));
+                continue;
+            }
+        };
+        let (stored, reply) = oneshot::channel();
+        if to.send(Received { what, stored }).is_err() {
+            session.respond(answer(&p, status::ESME_RX_T_APPN));
+            continue;
+        }
+        let session = session.clone();
+        tokio::spawn(async move {
+            let status = if reply.await.unwrap_or(false) {
+                status::ESME_ROK
+            } else {
+                status::ESME_RX_T_APPN
+            };
+            session.respond(answer(&p, status));
+        });
     }
 }
 

@@ -1,0 +1,347 @@
+//! SMPP throughput side by side (not a test): `cargo bench --bench smpp`.
+//!
+//! One SMSC for every client, in this process: the `smpp34` crate's server on 127.0.0.1,
+//! answering each submit_sm at once with a new message id and, when a receipt is asked for,
+//! sending it (a deliver_sm with the appendix-B text) right after. Then, in one run, 20,000
+//! submit_sm with window 64 and a receipt for each (set `SMSGW_SMPP_N` for another count):
+//! - the `smpp34` crate's own client (the ceiling on this machine: it keeps nothing);
+//! - smsgw (the release `smsgw run`, SQLite storage): 20,000 messages queued in the outbox
+//!   asking for reports, `window = 64`; done when every part is recorded in `sentitems` with
+//!   its SMSC message id and every receipt has been stored (the row says `DeliveryOK`);
+//! - aiosmpplib 0.7.4 (Python, target/test-venv, benches/aiosmpplib_client.py) with its
+//!   correlator's expiry scan switched off (see the script).
+//!
+//! Prints a Markdown table: seconds to the last submit_sm_resp, to the last receipt, and
+//! messages per second over the whole run.
+
+mod common;
+use common::*;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use smpp34::client::{SmppClient, SmppClientListener, BIND_TYPE, SMSC};
+use smpp34::server::{SmppServer, SmppServerListener, ESME};
+use smpp34::{
+    bind_receiver, bind_receiver_resp, bind_transceiver, bind_transceiver_resp, bind_transmitter,
+    bind_transmitter_resp, deliver_sm, deliver_sm_resp, submit_sm, submit_sm_resp,
+    SmppConnectionInformation,
+};
+
+const WINDOW: usize = 64;
+
+/// The SMSC: counts submits and acknowledged receipts.
+#[derive(Default)]
+struct Smsc {
+    submits: AtomicU64,
+    /// Receipts the ESME acknowledged.
+    receipts: Arc<AtomicU64>,
+    next_id: AtomicU64,
+    esmes: Mutex<HashMap<String, Arc<ESME>>>,
+}
+
+#[async_trait]
+impl SmppServerListener for Smsc {
+    async fn on_bind_transceiver(
+        &self,
+        req: bind_transceiver,
+        _c: &SmppConnectionInformation,
+        _s: &String,
+    ) -> bind_transceiver_resp {
+        req.accept("BENCH".to_string(), Some(0x34))
+    }
+    async fn on_bind_transmitter(
+        &self,
+        req: bind_transmitter,
+        _c: &SmppConnectionInformation,
+        _s: &String,
+    ) -> bind_transmitter_resp {
+        req.accept("BENCH".to_string(), Some(0x34))
+    }
+    async fn on_bind_receiver(
+        &self,
+        req: bind_receiver,
+        _c: &SmppConnectionInformation,
+        _s: &String,
+    ) -> bind_receiver_resp {
+        req.accept("BENCH".to_string(), Some(0x34))
+    }
+    async fn on_esme_bound(&self, esme: ESME, session: &String) {
+        self.esmes
+            .lock()
+            .expect("esmes")
+            .insert(session.clone(), Arc::new(esme));
+    }
+    async fn on_submit_sm(
+        &self,
+        req: submit_sm,
+        _c: &SmppConnectionInformation,
+        session: &String,
+    ) -> submit_sm_resp {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.submits.fetch_add(1, Ordering::Relaxed);
+        if req.registered_delivery & 1 != 0 {
+            let esme = self.esmes.lock().expect("esmes").get(session).cloned();
+            if let Some(esme) = esme {
+                let (to, from) = (req.source_addr.clone(), req.destination_addr.clone());
+                let text = format!("id:{id} sub:001 dlvrd:001 submit date:2611241200 done date:2611241201 stat:DELIVRD err:000 text:");
+                let counter = self.receipts.clone();
+                tokio::spawn(async move {
+                    let r = esme
+                        .deliver_sm()
+                        .source_addr(from)
+                        .destination_addr(to)
+                        .esm_class(0x04)
+                        .short_message(text.into_bytes())
+                        .send()
+                        .await;
+                    if r.is_ok_and(|r| r.command_status() == 0) {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        req.accept(id.to_string())
+    }
+}
+
+/// Waits until `count` reaches `want`; the moment it did.
+fn wait_for(count: &AtomicU64, want: u64, what: &str) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while count.load(Ordering::Relaxed) < want {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} of {want}",
+            count.load(Ordering::Relaxed)
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Instant::now()
+}
+
+/// The smpp34 client: binds, keeps `WINDOW` submit_sm in flight, counts receipts.
+struct Client {
+    bound: tokio::sync::Mutex<Option<tokio::sync::oneshot::Sender<Arc<SMSC>>>>,
+    receipts: Arc<AtomicU64>,
+}
+
+#[async_trait]
+impl SmppClientListener for Client {
+    async fn on_smsc_bound(&self, smsc: SMSC, _s: &String) {
+        if let Some(tx) = self.bound.lock().await.take() {
+            let _ = tx.send(Arc::new(smsc));
+        }
+    }
+    async fn on_deliver_sm(
+        &self,
+        req: deliver_sm,
+        _c: &SmppConnectionInformation,
+        _s: &String,
+    ) -> deliver_sm_resp {
+        self.receipts.fetch_add(1, Ordering::Relaxed);
+        req.accept()
+    }
+}
+
+fn smpp34_client(rt: &tokio::runtime::Runtime, port: u16, n: u64) -> (f64, f64) {
+    let receipts = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let listener = Arc::new(Client {
+        bound: tokio::sync::Mutex::new(Some(tx)),
+        receipts: receipts.clone(),
+    });
+    let mut client = SmppClient::new(
+        "127.0.0.1".into(),
+        port,
+        false,
+        BIND_TYPE::TRX,
+        "smpp34".into(),
+        "pw".into(),
+        String::new(),
+        1,
+        1,
+        String::new(),
+        listener,
+        WINDOW,
+    );
+    let smsc = rt.block_on(async {
+        client.start().await;
+        rx.await.expect("bound")
+    });
+    let remaining = Arc::new(AtomicU64::new(n));
+    let start = Instant::now();
+    let resp_done = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..WINDOW {
+            let (smsc, remaining) = (smsc.clone(), remaining.clone());
+            tasks.push(tokio::spawn(async move {
+                while remaining
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |x| x.checked_sub(1))
+                    .is_ok()
+                {
+                    let r = smsc
+                        .submit_sm()
+                        .source_addr("12345")
+                        .destination_addr("48600100200")
+                        .registered_delivery(1)
+                        .short_message(b"bench message".to_vec())
+                        .send()
+                        .await;
+                    assert!(r.is_ok(), "submit_sm: {r:?}");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        Instant::now()
+    });
+    let all = wait_for(&receipts, n, "smpp34 client receipts");
+    rt.block_on(async {
+        let _ = smsc.send_unbind().await;
+        client.stop().await;
+    });
+    (
+        resp_done.duration_since(start).as_secs_f64(),
+        all.duration_since(start).as_secs_f64(),
+    )
+}
+
+/// Counts `sql` on the SQLite file.
+fn count(db: &rusqlite::Connection, sql: &str) -> u64 {
+    db.query_row(sql, [], |r| r.get::<_, i64>(0))
+        .map(|v| v as u64)
+        .unwrap_or(0)
+}
+
+fn smsgw(smsgw: &Path, port: u16, n: u64, smsc: &Smsc) -> (f64, f64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let config = d.join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n\
+             [storage]\npath = \"{d}/smsgw.db\"\n\
+             [[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"12345\"\nwindow = {WINDOW}\n",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    // The schema, then the queue, before the daemon starts.
+    let st = Command::new(smsgw)
+        .args(["db", "init", "-c"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .status()
+        .expect("smsgw db init");
+    assert!(st.success(), "smsgw db init");
+    let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
+    db.busy_timeout(Duration::from_secs(10)).expect("busy");
+    db.execute_batch(&format!(
+        "BEGIN; {} COMMIT;",
+        (0..n)
+            .map(|i| format!("INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID, DeliveryReport) VALUES ('+48600100200', 'bench {i}', 'bench', 'yes');"))
+            .collect::<String>()
+    ))
+    .expect("queue");
+    let submits0 = smsc.submits.load(Ordering::Relaxed);
+    let _daemon = Proc(
+        Command::new(smsgw)
+            .arg("run")
+            .arg("-c")
+            .arg(&config)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smsgw run"),
+    );
+    // From the first submit_sm (the daemon's start-up is not the SMPP client's rate).
+    let start = wait_for(&smsc.submits, submits0 + 1, "first submit");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut sent_done = None;
+    loop {
+        let now = Instant::now();
+        assert!(now < deadline, "smsgw did not finish");
+        if sent_done.is_none()
+            && count(
+                &db,
+                "SELECT count(*) FROM sentitems WHERE SenderID = 'smsc'",
+            ) >= n
+        {
+            sent_done = Some(now);
+        }
+        if count(
+            &db,
+            "SELECT count(*) FROM sentitems WHERE Status = 'DeliveryOK'",
+        ) >= n
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let all = Instant::now();
+    (
+        sent_done.unwrap_or(all).duration_since(start).as_secs_f64(),
+        all.duration_since(start).as_secs_f64(),
+    )
+}
+
+fn aiosmpplib(port: u16, n: u64) -> Option<(f64, f64)> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
+    let out = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/aiosmpplib_client.py"))
+        .args(["--port", &port.to_string(), "--n", &n.to_string()])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
+    let mut f = line.split(' ').filter_map(|v| v.parse::<f64>().ok());
+    Some((f.next()?, f.next()?))
+}
+
+fn main() {
+    let n: u64 = std::env::var("SMSGW_SMPP_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let exe = bin();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        l.local_addr().expect("addr").port()
+    };
+    let smsc = Arc::new(Smsc::default());
+    let mut server = SmppServer::new(std::net::IpAddr::from([127, 0, 0, 1]), port, smsc.clone());
+    rt.block_on(server.start());
+    std::thread::sleep(Duration::from_millis(200));
+    let mut rows = vec![
+        format!("| client ({n} submit_sm, window {WINDOW}, a receipt each) | last submit_sm_resp | last receipt stored | msg/s |"),
+        "|---|---|---|---|".to_string(),
+    ];
+    let mut row = |who: &str, (resp, all): (f64, f64)| {
+        rows.push(format!(
+            "| {who} | {resp:.2} s | {all:.2} s | {:.0} |",
+            n as f64 / all
+        ));
+    };
+    let ceiling = smpp34_client(&rt, port, n);
+    row("smpp34 crate client (keeps nothing)", ceiling);
+    let ours = smsgw(&exe, port, n, &smsc);
+    row("smsgw, SQLite: ids and receipts committed", ours);
+    match aiosmpplib(port, n) {
+        Some(r) => row("aiosmpplib 0.7.4, correlator scan off (in memory)", r),
+        None => eprintln!(
+            "aiosmpplib: skipped (scripts/install-test-deps.sh installs it in target/test-venv)"
+        ),
+    }
+    for r in rows {
+        println!("{r}");
+    }
+    println!("\nsmsgw / smpp34 client: {:.2}x", ceiling.1 / ours.1);
+}

@@ -1,0 +1,250 @@
+//! Sending through a route with a send window (SMPP): claim up to a window of messages in
+//! one transaction, send them all at once over the route's senders (a message's parts one
+//! after another, in order, on one sender), then record the messages that went out in one commit (the group
+//! commit: two commits per batch instead of three per message). A message with a part that
+//! failed is handled alone, as [`super::send`] does (its parts that went out are recorded).
+//!
+//! A crash between the sends and the commit leaves at most a window of messages claimed:
+//! their lease runs out and they are sent again (DESIGN.md: a crash may repeat the parts in
+//! flight on a route, the window for SMPP).
+
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use super::send::{self, Stop, LEASE_SECS};
+use super::PhoneCtx;
+use crate::compose::{self, SendDefaults};
+use crate::pdu::Submit;
+use crate::route::{PartReceipt, SendError, Transport};
+use crate::service::{Outcome, Outgoing, PartResult, StorageError};
+
+/// What one part's send gave.
+type Sent = (usize, u32, bool, Result<PartReceipt, SendError>);
+
+/// Sends until the outbox has nothing for this route; `senders` are handles on one link
+/// (as many as the window).
+pub async fn drain(
+    senders: &mut Vec<Box<dyn Transport>>,
+    ctx: &mut PhoneCtx,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Stop {
+    let retry_timeout = u32::try_from(ctx.cfg.sending.retry_timeout).unwrap_or(u32::MAX);
+    let defaults = SendDefaults {
+        validity: ctx.cfg.sending.validity,
+        delivery_reports: ctx.cfg.sending.delivery_reports,
+    };
+    loop {
+        if *stop.borrow() {
+            return Stop::Empty;
+        }
+        let routes = vec![ctx.phone.id.clone()];
+        let claimed = match ctx
+            .storage
+            .claim_outbox(&ctx.owner, &routes, senders.len().max(1), LEASE_SECS)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return Stop::Storage(e),
+        };
+        if claimed.is_empty() {
+            return Stop::Empty;
+        }
+        // The parts to send, by message; messages that cannot go are ended here.
+        let mut batch: Vec<Outgoing> = Vec::with_capacity(claimed.len());
+        let mut parts: Vec<(usize, u32, Submit)> = Vec::new();
+        for mut out in claimed {
+            if out.retries > ctx.cfg.sending.max_retries {
+                ctx.counters.failed += 1;
+                let reason = format!("gave up after {} attempts", out.retries);
+                let failed = Outcome::Failed {
+                    status_code: -1,
+                    reason,
+                    unusable: false,
+                };
+                if let Err(s) = send::finish(ctx, &out, failed, retry_timeout).await {
+                    return s;
+                }
+                continue;
+            }
+            if let Some(split) = compose::split_long_row(&out, out.id as u8) {
+                match ctx.storage.split_outbox(&out, &split).await {
+                    Ok(o) => out = o,
+                    Err(StorageError::LostClaim(_)) => continue,
+                    Err(e) => return Stop::Storage(e),
+                }
+            }
+            match compose::submits(&out, &defaults) {
+                Ok(s) => {
+                    let i = batch.len();
+                    parts.extend(s.into_iter().map(|(seq, submit)| (i, seq, submit)));
+                    batch.push(out);
+                }
+                Err(reason) => {
+                    if let Err(s) = send::unusable(ctx, &out, reason, retry_timeout).await {
+                        return s;
+                    }
+                }
+            }
+        }
+        let results = send_all(senders, parts, ctx).await;
+        if let Err(s) = settle(ctx, batch, results, retry_timeout).await {
+            return s;
+        }
+    }
+}
+
+/// Sends every message, each on one sender (its parts in order, stopping at the first
+/// that fails), at most one message per sender at a time.
+async fn send_all(
+    senders: &mut Vec<Box<dyn Transport>>,
+    parts: Vec<(usize, u32, Submit)>,
+    ctx: &PhoneCtx,
+) -> Vec<Sent> {
+    let mut messages: Vec<Vec<(usize, u32, Submit)>> = Vec::new();
+    for p in parts {
+        match messages.last_mut() {
+            Some(m) if m[0].0 == p.0 => m.push(p),
+            _ => messages.push(vec![p]),
+        }
+    }
+    let mut idle: Vec<Box<dyn Transport>> = std::mem::take(senders);
+    let mut waiting = messages.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut done = Vec::new();
+    loop {
+        while let Some(mut sender) = idle.pop() {
+            let Some(message) = waiting.next() else {
+                idle.push(sender);
+                break;
+            };
+            running.push(async move {
+                let mut sent = Vec::with_capacity(message.len());
+                let mut took = Vec::with_capacity(message.len());
+                for (i, seq, submit) in message {
+                    let started = Instant::now();
+                    let r = sender.send(&submit).await;
+                    took.push(started.elapsed());
+                    let failed = r.is_err();
+                    sent.push((i, seq, submit.status_report_request, r));
+                    if failed {
+                        break;
+                    }
+                }
+                (sender, sent, took)
+            });
+        }
+        let Some((sender, sent, took)) = running.next().await else {
+            break;
+        };
+        for t in took {
+            ctx.board.observe_send(&ctx.phone.id, t.as_secs_f64());
+        }
+        idle.push(sender);
+        done.extend(sent);
+    }
+    *senders = idle;
+    done
+}
+
+/// Records the batch: messages whose parts all went out in one commit, the others alone.
+async fn settle(
+    ctx: &mut PhoneCtx,
+    batch: Vec<Outgoing>,
+    mut results: Vec<Sent>,
+    retry_timeout: u32,
+) -> Result<(), Stop> {
+    results.sort_by_key(|r| (r.0, r.1));
+    let route = ctx.phone.id.clone();
+    let smsc = ctx.phone.smsc.clone().unwrap_or_default();
+    let mut all_sent = Vec::new();
+    let mut stop = None;
+    let mut by_message = results.into_iter().peekable();
+    for (i, out) in batch.into_iter().enumerate() {
+        let mut ok = Vec::new();
+        let mut failure = None;
+        while let Some((_, seq, report, r)) = by_message.next_if(|r| r.0 == i) {
+            match r {
+                Ok(receipt) => ok.push((
+                    seq,
+                    PartResult::Sent {
+                        route: route.clone(),
+                        tpmr: receipt.tpmr,
+                        report,
+                        smsc: smsc.clone(),
+                        message_id: receipt.message_id,
+                    },
+                )),
+                Err(e) => {
+                    if failure.is_none() {
+                        failure = Some((seq, e));
+                    }
+                }
+            }
+        }
+        match failure {
+            None => all_sent.push((out, ok)),
+            Some((seq, e)) => {
+                // The parts that went out are recorded; the message is retried, released
+                // or failed as one sent part by part would be.
+                for (s, part) in &ok {
+                    match send::record(ctx.storage.as_ref(), &out, *s, part).await {
+                        Ok(()) | Err(StorageError::LostClaim(_)) => {}
+                        Err(e) => return Err(Stop::Storage(e)),
+                    }
+                }
+                if let Err(s) = send::failed(ctx, &out, e, seq, retry_timeout).await {
+                    stop.get_or_insert(s);
+                }
+            }
+        }
+    }
+    if !all_sent.is_empty() {
+        commit(ctx, all_sent).await?;
+    }
+    stop.map_or(Ok(()), Err)
+}
+
+/// The group commit of the messages that went out (retried while the storage is down: the
+/// messages are out, and the lease is still ours).
+async fn commit(
+    ctx: &mut PhoneCtx,
+    sent: Vec<(Outgoing, Vec<(u32, PartResult)>)>,
+) -> Result<(), Stop> {
+    let deadline = Instant::now() + Duration::from_secs(LEASE_SECS.into());
+    let mut pause = Duration::from_millis(100);
+    let results = loop {
+        match ctx.storage.finish_sent(&sent).await {
+            Err(StorageError::Unavailable(e)) if Instant::now() < deadline => {
+                tracing::warn!(
+                    messages = sent.len(),
+                    "cannot record sent messages yet: {e}"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(Stop::Storage(e)),
+            Ok(r) => break r,
+        }
+    };
+    for ((out, parts), r) in sent.iter().zip(results) {
+        match r {
+            Ok(()) => {
+                for (seq, p) in parts {
+                    let PartResult::Sent { message_id, .. } = p;
+                    tracing::info!(id = out.id, part = seq, message_id = ?message_id, to = %out.destination, route = %ctx.phone.id, "sent");
+                }
+                ctx.counters.sent += parts.len() as u64;
+                send::after(ctx, out, &Outcome::Sent);
+            }
+            Err(StorageError::LostClaim(id)) => {
+                tracing::warn!(
+                    id,
+                    "sent a message after losing the claim: it may be sent twice"
+                );
+            }
+            Err(e) => return Err(Stop::Storage(e)),
+        }
+    }
+    Ok(())
+}
