@@ -7,7 +7,7 @@
 #   libdbd-sqlite3 the libdbi driver gammu-smsd uses for SQLite
 #   python3-aiosmtpd an SMTP server nobody here wrote, for the mail transport's tests
 # and, from PyPI into target/test-venv, smpp34 (an SMPP 3.4 codec, client and server nobody
-# here wrote) for the SMPP tests.
+# here wrote) for the SMPP tests, and aiosmpplib 0.7.4 (a Python ESME) for the SMPP bench.
 # Only missing packages are installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 missing=()
@@ -19,11 +19,12 @@ ls /usr/lib/*/dbd/libdbdsqlite3.so >/dev/null 2>&1 || missing+=(libdbd-sqlite3)
 venv() {
     local dir
     dir="$(dirname "$0")/../target/test-venv"
-    if ! "$dir/bin/python" -c 'import smpp34' 2>/dev/null; then
-        echo "installing smpp34 into target/test-venv"
+    # smpp34: the tests' SMSC and codec oracle; aiosmpplib: a peer of `cargo bench --bench smpp`.
+    if ! "$dir/bin/python" -c 'import smpp34, aiosmpplib' 2>/dev/null; then
+        echo "installing smpp34 and aiosmpplib into target/test-venv"
         mkdir -p "$(dirname "$dir")"
-        /usr/bin/python3 -m venv "$dir"
-        "$dir/bin/pip" install -q smpp34==1.5.0
+        [ -x "$dir/bin/python" ] || /usr/bin/python3 -m venv "$dir"
+        "$dir/bin/pip" install -q smpp34==1.5.0 aiosmpplib==0.7.4
     fi
 }
 if [ ${#missing[@]} -eq 0 ]; then

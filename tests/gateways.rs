@@ -1038,3 +1038,83 @@ async fn smpp_receipts_match_after_a_restart_and_messages_come_in() {
     assert_eq!(d.rows("SELECT ID FROM inbox").len(), 5, "one row per part");
     d.stop().await;
 }
+
+/// Queues `n` messages to `+47999900<i>` straight into the outbox (as Kalkun would).
+fn queue_rows(d: &Daemon, n: usize) {
+    let db = d.db();
+    for i in 0..n {
+        db.execute(
+            "INSERT INTO outbox (DestinationNumber, TextDecoded, CreatorID) VALUES (?1, ?2, 'test')",
+            [format!("+47999900{i:02}"), format!("window {i}")],
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smpp_window_keeps_submits_in_flight_and_a_dropped_link_is_unknown() {
+    // The SMSC answers each submit_sm 300 ms late: with a window of 4, four wait at once.
+    let Some(smsc) = start_smsc_with(0, &["--answer-delay", "0.3"]) else {
+        return;
+    };
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nwindow = 4\n",
+        smsc.port
+    ))
+    .await;
+    d.wait_rows("SELECT name FROM sqlite_master WHERE name = 'outbox'", 1)
+        .await;
+    queue_rows(&d, 12);
+    let in_flight: Vec<u64> = (0..12)
+        .map(|_| next_submit(&smsc)["submit"]["in_flight"].as_u64().unwrap())
+        .collect();
+    assert_eq!(in_flight.iter().max(), Some(&4), "{in_flight:?}");
+    d.wait_rows(
+        "SELECT ID FROM sentitems WHERE Status = 'SendingOKNoReport'",
+        12,
+    )
+    .await;
+    d.stop().await;
+    drop(smsc);
+
+    // An SMSC that takes three submit_sm and never answers, then goes away: the three are
+    // Unknown (maybe sent), tried again once when the SMSC is back, each exactly once more.
+    let Some(smsc) = start_smsc_with(0, &["--answer-delay", "60"]) else {
+        return;
+    };
+    let port = smsc.port;
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nwindow = 3\ntimeout = 20\n"
+    ))
+    .await;
+    d.wait_rows("SELECT name FROM sqlite_master WHERE name = 'outbox'", 1)
+        .await;
+    queue_rows(&d, 3);
+    for _ in 0..3 {
+        next_submit(&smsc);
+    }
+    drop(smsc);
+    d.wait_rows("SELECT ID FROM outbox WHERE Retries = 1", 3)
+        .await;
+    let smsc = start_smsc(port).unwrap();
+    let mut again: Vec<String> = (0..3)
+        .map(|_| {
+            next_submit(&smsc)["submit"]["destination_addr"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    again.sort();
+    assert_eq!(again, ["4799990000", "4799990001", "4799990002"]);
+    d.wait_rows(
+        "SELECT ID FROM sentitems WHERE Status = 'SendingOKNoReport'",
+        3,
+    )
+    .await;
+    assert!(
+        smsc.lines.recv_timeout(Duration::from_millis(500)).is_err(),
+        "nothing sent a third time"
+    );
+    d.stop().await;
+}

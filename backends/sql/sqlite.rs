@@ -79,6 +79,7 @@ impl Sqlite {
             .spawn(move || {
                 let conn = Connection::open(&p).and_then(|c| {
                     c.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
+                    c.set_prepared_statement_cache_capacity(64);
                     Ok(c)
                 });
                 let mut conn = match conn {
@@ -148,7 +149,8 @@ impl Sqlite {
 }
 
 fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
-    c.query_row(
+    row(
+        c,
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
         [name],
         |r| r.get::<_, i64>(0),
@@ -173,8 +175,7 @@ fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
             ));
         }
         // A database we create: WAL lets readers (Kalkun, monitor) work during writes.
-        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .map_err(db)?;
+        row(c, "PRAGMA journal_mode = WAL", [], |_| Ok(())).map_err(db)?;
         c.execute_batch(GAMMU_SCHEMA).map_err(db)?;
         created = true;
     }
@@ -222,8 +223,25 @@ fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
     })
 }
 
+/// `execute` with the statement prepared once per connection (a send window records
+/// thousands of rows a second; parsing a statement costs more than running it).
+fn exec(c: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// `query_row` with the statement prepared once per connection.
+fn row<T>(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(p, f)
+}
+
 fn lease_of(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
-    c.query_row(
+    row(
+        c,
         "SELECT SendingTimeOut FROM outbox WHERE ID = ?1",
         [id],
         |r| r.get::<_, Option<String>>(0),
@@ -241,7 +259,8 @@ fn check_lease(c: &Connection, out: &Outgoing) -> Result<()> {
 
 fn read_parts(c: &Connection, id: i64) -> rusqlite::Result<Vec<OutPart>> {
     let sent = |s: Option<String>| s.is_some_and(|s| s.starts_with("SendingOK"));
-    let mut parts = vec![c.query_row(
+    let mut parts = vec![row(
+        c,
         "SELECT Text, Coding, UDH, Class, TextDecoded, Status FROM outbox WHERE ID = ?1",
         [id],
         |r| {
@@ -256,12 +275,11 @@ fn read_parts(c: &Connection, id: i64) -> rusqlite::Result<Vec<OutPart>> {
             })
         },
     )?];
-    let multipart: String =
-        c.query_row("SELECT MultiPart FROM outbox WHERE ID = ?1", [id], |r| {
-            r.get(0)
-        })?;
+    let multipart: String = row(c, "SELECT MultiPart FROM outbox WHERE ID = ?1", [id], |r| {
+        r.get(0)
+    })?;
     if multipart.eq_ignore_ascii_case("true") {
-        let mut stmt = c.prepare(
+        let mut stmt = c.prepare_cached(
             "SELECT SequencePosition, Text, Coding, UDH, Class, TextDecoded, Status FROM outbox_multipart WHERE ID = ?1 AND SequencePosition >= 2 ORDER BY SequencePosition",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -311,7 +329,7 @@ fn claim(
     }
     sql.push_str(") ORDER BY Priority DESC, InsertIntoDB ASC, ID ASC LIMIT ?1");
     let ids: Vec<i64> = {
-        let mut stmt = tx.prepare(&sql).map_err(db)?;
+        let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
         let mut args: Vec<&dyn rusqlite::ToSql> = vec![&limit];
         for r in routes {
             args.push(r);
@@ -333,7 +351,8 @@ fn claim(
             continue;
         }
         let lease = lease_of(&tx, id).map_err(db)?.unwrap_or_default();
-        tx.execute(
+        exec(
+            &tx,
             "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease) VALUES (?1, ?2, ?3)",
             params![id, owner, lease],
         )
@@ -390,7 +409,7 @@ fn insert_sentitem(
     part: &OutPart,
     a: &Attempt<'_>,
 ) -> rusqlite::Result<usize> {
-    c.execute(
+    exec(c,
         "INSERT OR REPLACE INTO sentitems (CreatorID, ID, SequencePosition, Status, SendingDateTime, SMSCNumber, TPMR, SenderID, Text, DestinationNumber, Coding, UDH, Class, TextDecoded, InsertIntoDB, RelativeValidity, StatusCode)
          VALUES (?1, ?2, ?3, ?4, datetime('now', 'localtime'), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
@@ -422,12 +441,13 @@ fn set_part_status(
     code: i32,
 ) -> rusqlite::Result<usize> {
     if seq == 1 {
-        c.execute(
+        exec(
+            c,
             "UPDATE outbox SET Status = ?2, StatusCode = ?3 WHERE ID = ?1",
             params![id, status, code],
         )
     } else {
-        c.execute(
+        exec(c,
             "UPDATE outbox_multipart SET Status = ?3, StatusCode = ?4 WHERE ID = ?1 AND SequencePosition = ?2",
             params![id, seq, status, code],
         )
@@ -437,7 +457,8 @@ fn set_part_status(
 /// Sets a sent part's delivery state from a status report or receipt (`status`: TP-ST).
 fn set_delivery(c: &Connection, id: i64, seq: i64, status: u8, done: &str) -> rusqlite::Result<()> {
     let state = DeliveryStatus::from_status(status);
-    c.execute(
+    exec(
+        c,
         "UPDATE sentitems SET Status = ?3, StatusError = ?4,
                 DeliveryDateTime = CASE WHEN ?5 THEN ?6 ELSE DeliveryDateTime END
           WHERE ID = ?1 AND SequencePosition = ?2",
@@ -469,18 +490,19 @@ fn keep_smsc_id(
     id: i64,
     seq: u32,
 ) -> rusqlite::Result<()> {
-    c.execute(
+    exec(
+        c,
         "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
         params![route, message_id],
     )?;
-    c.execute(
+    exec(c,
         "INSERT INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
         params![route, message_id, id, seq],
     )?;
     // Parked receipts under the id itself, else under another form of it.
     for form in id_forms(message_id) {
         let parked: Vec<(i64, u8, String)> = {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT rowid, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
                   WHERE Route = ?1 AND MessageID = ?2 ORDER BY rowid",
             )?;
@@ -494,12 +516,14 @@ fn keep_smsc_id(
         }
         for (rowid, status, done) in &parked {
             set_delivery(c, id, i64::from(seq), *status, done)?;
-            c.execute(
+            exec(
+                c,
                 "DELETE FROM smsgw_pending_receipts WHERE rowid = ?1",
                 [rowid],
             )?;
             if DeliveryStatus::from_status(*status).is_final() {
-                c.execute(
+                exec(
+                    c,
                     "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
                     params![route, message_id],
                 )?;
@@ -531,7 +555,7 @@ fn receipt_by_id(
         form_params(forms.len())
     );
     let hits: Vec<(String, i64, i64)> = {
-        let mut stmt = c.prepare(&sql)?;
+        let mut stmt = c.prepare_cached(&sql)?;
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&route];
         values.extend(forms.iter().map(|f| f as &dyn rusqlite::ToSql));
         let rows = stmt.query_map(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -543,7 +567,7 @@ fn receipt_by_id(
         .find(|h| h.0 == message_id)
         .or_else(|| hits.first());
     let Some((kept, id, seq)) = hit else {
-        c.execute(
+        exec(c,
             "INSERT INTO smsgw_pending_receipts (Route, MessageID, Status, DischargeTime) VALUES (?1, ?2, ?3, ?4)",
             params![route, message_id, status, done],
         )?;
@@ -551,7 +575,8 @@ fn receipt_by_id(
     };
     set_delivery(c, *id, *seq, status, done)?;
     if DeliveryStatus::from_status(status).is_final() {
-        c.execute(
+        exec(
+            c,
             "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
             params![route, kept],
         )?;
@@ -594,9 +619,9 @@ fn record_part(c: &Connection, out: &Outgoing, seq: u32, result: &PartResult) ->
 }
 
 fn delete_message(c: &Connection, id: i64) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM outbox WHERE ID = ?1", [id])?;
-    c.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [id])?;
-    c.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [id])?;
+    exec(c, "DELETE FROM outbox WHERE ID = ?1", [id])?;
+    exec(c, "DELETE FROM outbox_multipart WHERE ID = ?1", [id])?;
+    exec(c, "DELETE FROM smsgw_claims WHERE ID = ?1", [id])?;
     Ok(())
 }
 
@@ -606,7 +631,7 @@ fn insert_message(tx: &Connection, msg: &NewMessage) -> Result<i64> {
         .parts
         .first()
         .ok_or_else(|| StorageError::Data("a message needs at least one part".into()))?;
-    tx.execute(
+    exec(tx,
         // Times written explicitly in local time: a database made by Gammu 1.42's
         // sqlite.sql defaults them to UTC, which would delay the message by the UTC offset
         // west of Greenwich.
@@ -632,7 +657,7 @@ fn insert_message(tx: &Connection, msg: &NewMessage) -> Result<i64> {
     .map_err(db)?;
     let id = tx.last_insert_rowid();
     for (seq, p) in (2u32..).zip(&msg.parts[1..]) {
-        tx.execute(
+        exec(tx,
             "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
         )
@@ -648,7 +673,7 @@ impl Service for Sqlite {
     }
 
     async fn health(&self) -> Result<()> {
-        self.call(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(db))
+        self.call(|c| row(c, "SELECT 1", [], |_| Ok(())).map_err(db))
             .await
     }
 
@@ -683,7 +708,8 @@ impl Service for Sqlite {
                 return Ok(None);
             }
             let id = insert_message(&tx, &msg)?;
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO smsgw_spool (SpoolKey, ID) VALUES (?1, ?2)",
                 params![key, id],
             )
@@ -724,7 +750,7 @@ impl Service for Sqlite {
                     ""
                 }
             );
-            let mut st = c.prepare(&sql).map_err(db)?;
+            let mut st = c.prepare_cached(&sql).map_err(db)?;
             let rows = st
                 .query_map([], |r| {
                     Ok(crate::service::OutboxEntry {
@@ -786,7 +812,7 @@ impl Service for Sqlite {
                 };
                 insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
             }
-            tx.execute("INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![id, reason]).map_err(db)?;
+            exec(&tx, "INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![id, reason]).map_err(db)?;
             delete_message(&tx, id).map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(true)
@@ -803,7 +829,7 @@ impl Service for Sqlite {
                     [id],
                 )
                 .map_err(db)?;
-            tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [id]).map_err(db)?;
+            exec(&tx, "DELETE FROM smsgw_claims WHERE ID = ?1", [id]).map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(n == 1)
         })
@@ -841,14 +867,14 @@ impl Service for Sqlite {
             let cutoff = format!("-{days} days");
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
             let count = |t: &str, col: &str| -> rusqlite::Result<i64> {
-                tx.query_row(&format!("SELECT count(*) FROM {t} WHERE {col} < datetime('now', 'localtime', ?1)"), [&cutoff], |r| r.get(0))
+                row(&tx, &format!("SELECT count(*) FROM {t} WHERE {col} < datetime('now', 'localtime', ?1)"), [&cutoff], |r| r.get(0))
             };
             let inbox = count("inbox", "ReceivingDateTime").map_err(db)?;
             let sent = count("sentitems", "SendingDateTime").map_err(db)?;
             if !dry_run {
-                tx.execute("DELETE FROM inbox WHERE ReceivingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
-                tx.execute("DELETE FROM sentitems WHERE SendingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
-                tx.execute("DELETE FROM smsgw_spool WHERE QueuedAt < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                exec(&tx, "DELETE FROM inbox WHERE ReceivingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                exec(&tx, "DELETE FROM sentitems WHERE SendingDateTime < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
+                exec(&tx, "DELETE FROM smsgw_spool WHERE QueuedAt < datetime('now', 'localtime', ?1)", [&cutoff]).map_err(db)?;
                 tx.commit().map_err(db)?;
             }
             Ok((inbox.max(0) as u64, sent.max(0) as u64))
@@ -870,7 +896,7 @@ impl Service for Sqlite {
 
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         self.call(|c| {
-            c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+            row(c, "SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))
                 .map(|n| Some(n.max(0) as u64))
                 .map_err(db)
         })
@@ -902,7 +928,7 @@ impl Service for Sqlite {
                         [o],
                     )
                     .map_err(db)?;
-                tx.execute("DELETE FROM smsgw_claims WHERE Owner = ?1", [o]).map_err(db)?;
+                exec(&tx, "DELETE FROM smsgw_claims WHERE Owner = ?1", [o]).map_err(db)?;
             }
             tx.commit().map_err(db)?;
             Ok(n)
@@ -922,14 +948,14 @@ impl Service for Sqlite {
             let first = parts
                 .first()
                 .ok_or_else(|| StorageError::Data("no parts to write back".into()))?;
-            tx.execute(
+            exec(&tx,
                 "UPDATE outbox SET Text = ?2, TextDecoded = ?3, Coding = ?4, UDH = ?5, MultiPart = 'true' WHERE ID = ?1",
                 params![out.id, first.text_hex, first.text_decoded, first.coding.as_str(), first.udh_hex],
             )
             .map_err(db)?;
-            tx.execute("DELETE FROM outbox_multipart WHERE ID = ?1", [out.id]).map_err(db)?;
+            exec(&tx, "DELETE FROM outbox_multipart WHERE ID = ?1", [out.id]).map_err(db)?;
             for (seq, p) in (2u32..).zip(&parts[1..]) {
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO outbox_multipart (ID, SequencePosition, Text, TextDecoded, Coding, UDH, Class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![out.id, seq, p.text_hex, p.text_decoded, p.coding.as_str(), p.udh_hex, p.class],
                 )
@@ -956,7 +982,7 @@ impl Service for Sqlite {
                     return Err(StorageError::LostClaim(id));
                 }
                 let lease = lease_of(c, id).map_err(db)?.unwrap_or_default();
-                c.execute("UPDATE smsgw_claims SET Lease = ?2 WHERE ID = ?1", params![id, lease]).map_err(db)?;
+                exec(c, "UPDATE smsgw_claims SET Lease = ?2 WHERE ID = ?1", params![id, lease]).map_err(db)?;
                 Ok(lease)
             })
             .await?;
@@ -1052,21 +1078,21 @@ impl Service for Sqlite {
                     reason,
                     ..
                 } => {
-                    tx.execute(
+                    exec(&tx,
                         "UPDATE outbox SET Retries = ?2, StatusCode = ?3, SendingTimeOut = datetime('now', 'localtime', ?4) WHERE ID = ?1",
                         params![out.id, out.retries + 1, status_code, format!("+{retry_after_secs} seconds")],
                     )
                     .map_err(db)?;
-                    tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
+                    exec(&tx, "DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
                     tracing::info!(id = out.id, "message will be retried: {reason}");
                 }
                 Outcome::Release { reason } => {
-                    tx.execute(
+                    exec(&tx,
                         "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2) WHERE ID = ?1",
                         params![out.id, format!("+{retry_after_secs} seconds")],
                     )
                     .map_err(db)?;
-                    tx.execute("DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
+                    exec(&tx, "DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
                     tracing::info!(id = out.id, "message released: {reason}");
                 }
                 Outcome::Failed { status_code, reason, unusable } => {
@@ -1093,7 +1119,7 @@ impl Service for Sqlite {
                             insert_sentitem(&tx, &out, part, &attempt).map_err(db)?;
                         }
                     }
-                    tx.execute("INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![out.id, reason]).map_err(db)?;
+                    exec(&tx, "INSERT INTO smsgw_failures (ID, Reason) VALUES (?1, ?2)", params![out.id, reason]).map_err(db)?;
                     delete_message(&tx, out.id).map_err(db)?;
                 }
             }
@@ -1122,7 +1148,7 @@ impl Service for Sqlite {
                     ids.push(id);
                     continue;
                 }
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO inbox (ReceivingDateTime, Text, SenderNumber, Coding, SMSCNumber, UDH, Class, TextDecoded, RecipientID)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![p.received, p.text_hex, p.sender, p.coding.as_str(), p.smsc, p.udh_hex, p.class, p.text_decoded, p.phone_id],
@@ -1131,7 +1157,7 @@ impl Service for Sqlite {
                 ids.push(tx.last_insert_rowid());
             }
             for q in &consumed {
-                tx.execute(
+                exec(&tx,
                     "DELETE FROM smsgw_pending_parts WHERE PhoneID = ?1 AND Sender = ?2 AND Reference = ?3 AND Total = ?4 AND Seq = ?5",
                     params![q.phone_id, q.sender, q.reference, q.total, q.seq],
                 )
@@ -1146,7 +1172,7 @@ impl Service for Sqlite {
     async fn stash_part(&self, part: &PendingPart) -> Result<()> {
         let p = part.clone();
         self.call(move |c| {
-            c.execute(
+            exec(c,
                 "INSERT OR IGNORE INTO smsgw_pending_parts (PhoneID, Sender, Reference, Total, Seq, PDU, ReceivedAt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![p.phone_id, p.sender, p.reference, p.total, p.seq, p.pdu, p.received_at],
             )
@@ -1248,7 +1274,7 @@ impl Service for Sqlite {
                 rows.collect::<rusqlite::Result<_>>().map_err(db)?
             };
             let Some((id, seq, _)) = candidates.into_iter().find(|(_, _, n)| same_number(n, &number)) else {
-                tx.execute(
+                exec(&tx,
                     "INSERT INTO smsgw_unmatched_reports (PhoneID, TPMR, Number, Status, DischargeTime) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![phone, mr, number, status, done],
                 )
@@ -1279,7 +1305,7 @@ impl Service for Sqlite {
         let s = s.clone();
         self.call(move |c| {
             let yes_no = |b: bool| if b { "yes" } else { "no" };
-            c.execute(
+            exec(c,
                 "INSERT INTO phones (ID, TimeOut, Send, Receive, IMEI, IMSI, NetCode, NetName, Client, Battery, Signal, Sent, Received)
                  VALUES (?1, datetime('now', 'localtime', '+10 seconds'), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(IMEI) DO UPDATE SET ID = excluded.ID, TimeOut = excluded.TimeOut, Send = excluded.Send,

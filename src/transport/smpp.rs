@@ -6,8 +6,9 @@
 //! With `long_messages = "sar"`, a part's concatenation header goes as the SAR TLVs instead
 //! (esm_class 0).
 //!
-//! The send window: the daemon runs `window` senders on one link (each claims and sends its
-//! own messages), so up to `window` submit_sm wait for their responses at once.
+//! The send window: the daemon sends a claimed batch over `window` handles on one link
+//! ([`Transport::lane`], see `daemon::window`), so up to `window` submit_sm wait for their
+//! responses at once.
 //!
 //! Receiving (`bind = "transceiver"`, or `"transmitter+receiver"` for a second connection
 //! bound as receiver): the link is kept up; each deliver_sm (a message or a receipt) goes to

@@ -11,7 +11,9 @@ hex: `m12` style ids are written as given) on the latest session that can receiv
 or with --hold-receipts when a `{"release": true}` line comes on standard input. A
 `{"mo": {...}}` line delivers a deliver_sm (source_addr, data_coding, esm_class, hex
 short_message, tlvs as [tag, hex]). Each deliver_sm's answer is printed as
-{"delivered": kind, "id": ..., "status": command_status}.
+{"delivered": kind, "id": ..., "status": command_status}. With --answer-delay S each
+submit_sm is answered S seconds later; a submit's `in_flight` says how many were unanswered
+when it came (itself included).
 """
 import argparse
 import asyncio
@@ -26,6 +28,8 @@ async def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--hold-receipts", action="store_true")
+    p.add_argument("--answer-delay", type=float, default=0.0,
+                   help="seconds before each submit_sm is answered")
     a = p.parse_args()
     port = a.port
     if not port:
@@ -79,6 +83,17 @@ async def main():
                               tlvs=[smpp34.Tlv(t, bytes.fromhex(v)) for t, v in m.get("tlvs", [])])
 
     tasks = [asyncio.create_task(commands())]
+    in_flight = 0
+
+    async def later(ev, answer):
+        nonlocal in_flight
+        await asyncio.sleep(a.answer_delay)
+        in_flight -= 1
+        try:
+            answer(ev)
+        except Exception:  # the session went away meanwhile
+            pass
+
     while True:
         ev = await server.next()
         if isinstance(ev, smpp34.Esme):
@@ -96,24 +111,31 @@ async def main():
             }
             dst = ev.destination_addr
             if dst.startswith("4700"):
-                ev.reject(smpp34.ESME_RINVDSTADR)
                 answer = "ESME_RINVDSTADR"
+                act = lambda e: e.reject(smpp34.ESME_RINVDSTADR)
             elif dst.startswith("4714") and dst not in full_once:
                 full_once.add(dst)
-                ev.reject(smpp34.ESME_RMSGQFUL)
                 answer = "ESME_RMSGQFUL"
+                act = lambda e: e.reject(smpp34.ESME_RMSGQFUL)
             else:
                 n += 1
                 # Decimal ids, written in hex in the receipts (as some SMSCs do).
                 mid = str(1000 + n)
-                ev.accept(message_id=mid)
                 answer = mid
+                act = lambda e, mid=mid: e.accept(message_id=mid)
                 if ev.registered_delivery & 1:
                     if a.hold_receipts:
                         held.append((f"{1000 + n:x}", ev.source_addr))
                     else:
                         tasks.append(asyncio.create_task(deliver(
                             "receipt", mid, **receipt_kw(f"{1000 + n:x}", ev.source_addr))))
+            in_flight += 1
+            fields["in_flight"] = in_flight
+            if a.answer_delay:
+                tasks.append(asyncio.create_task(later(ev, act)))
+            else:
+                in_flight -= 1
+                act(ev)
             print(json.dumps({"submit": fields, "answer": answer}), flush=True)
 
 
