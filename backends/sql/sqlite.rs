@@ -257,52 +257,65 @@ fn check_lease(c: &Connection, out: &Outgoing) -> Result<()> {
     }
 }
 
+/// Whether a part's `Status` says it went out already.
+fn already_sent(s: Option<String>) -> bool {
+    s.is_some_and(|s| s.starts_with("SendingOK"))
+}
+
+/// Part 1 (in `outbox`) from `Text, Coding, UDH, Class, TextDecoded, Status` at `at`.
+fn first_part(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<OutPart> {
+    Ok(OutPart {
+        seq: 1,
+        text_hex: r.get::<_, Option<String>>(at)?.filter(|s| !s.is_empty()),
+        coding: Coding::parse(&r.get::<_, String>(at + 1)?),
+        udh_hex: r
+            .get::<_, Option<String>>(at + 2)?
+            .filter(|s| !s.is_empty()),
+        class: r.get::<_, Option<i32>>(at + 3)?.unwrap_or(-1),
+        text_decoded: r.get::<_, Option<String>>(at + 4)?,
+        already_sent: already_sent(r.get(at + 5)?),
+    })
+}
+
 fn read_parts(c: &Connection, id: i64) -> rusqlite::Result<Vec<OutPart>> {
-    let sent = |s: Option<String>| s.is_some_and(|s| s.starts_with("SendingOK"));
-    let mut parts = vec![row(
+    let (first, multipart) = row(
         c,
-        "SELECT Text, Coding, UDH, Class, TextDecoded, Status FROM outbox WHERE ID = ?1",
+        "SELECT Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID = ?1",
         [id],
-        |r| {
-            Ok(OutPart {
-                seq: 1,
-                text_hex: r.get::<_, Option<String>>(0)?.filter(|s| !s.is_empty()),
-                coding: Coding::parse(&r.get::<_, String>(1)?),
-                udh_hex: r.get::<_, Option<String>>(2)?.filter(|s| !s.is_empty()),
-                class: r.get::<_, Option<i32>>(3)?.unwrap_or(-1),
-                text_decoded: r.get::<_, Option<String>>(4)?,
-                already_sent: sent(r.get(5)?),
-            })
-        },
-    )?];
-    let multipart: String = row(c, "SELECT MultiPart FROM outbox WHERE ID = ?1", [id], |r| {
-        r.get(0)
-    })?;
+        |r| Ok((first_part(r, 0)?, r.get::<_, String>(6)?)),
+    )?;
+    let mut parts = vec![first];
     if multipart.eq_ignore_ascii_case("true") {
-        let mut stmt = c.prepare_cached(
-            "SELECT SequencePosition, Text, Coding, UDH, Class, TextDecoded, Status FROM outbox_multipart WHERE ID = ?1 AND SequencePosition >= 2 ORDER BY SequencePosition",
-        )?;
-        let rows = stmt.query_map([id], |r| {
-            Ok(OutPart {
-                seq: r.get(0)?,
-                text_hex: r.get::<_, Option<String>>(1)?.filter(|s| !s.is_empty()),
-                coding: Coding::parse(&r.get::<_, String>(2)?),
-                udh_hex: r.get::<_, Option<String>>(3)?.filter(|s| !s.is_empty()),
-                class: r.get::<_, Option<i32>>(4)?.unwrap_or(-1),
-                text_decoded: r.get::<_, Option<String>>(5)?,
-                already_sent: sent(r.get(6)?),
-            })
-        })?;
-        // Gammu reads 2, 3, ... until one is missing; so do we.
-        for (expected, part) in (2u32..).zip(rows) {
-            let part = part?;
-            if part.seq != expected {
-                break;
-            }
-            parts.push(part);
-        }
+        more_parts(c, id, &mut parts)?;
     }
     Ok(parts)
+}
+
+/// Parts 2, 3, ... from `outbox_multipart`.
+fn more_parts(c: &Connection, id: i64, parts: &mut Vec<OutPart>) -> rusqlite::Result<()> {
+    let mut stmt = c.prepare_cached(
+        "SELECT SequencePosition, Text, Coding, UDH, Class, TextDecoded, Status FROM outbox_multipart WHERE ID = ?1 AND SequencePosition >= 2 ORDER BY SequencePosition",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(OutPart {
+            seq: r.get(0)?,
+            text_hex: r.get::<_, Option<String>>(1)?.filter(|s| !s.is_empty()),
+            coding: Coding::parse(&r.get::<_, String>(2)?),
+            udh_hex: r.get::<_, Option<String>>(3)?.filter(|s| !s.is_empty()),
+            class: r.get::<_, Option<i32>>(4)?.unwrap_or(-1),
+            text_decoded: r.get::<_, Option<String>>(5)?,
+            already_sent: already_sent(r.get(6)?),
+        })
+    })?;
+    // Gammu reads 2, 3, ... until one is missing; so do we.
+    for (expected, part) in (2u32..).zip(rows) {
+        let part = part?;
+        if part.seq != expected {
+            break;
+        }
+        parts.push(part);
+    }
+    Ok(())
 }
 
 fn claim(
@@ -340,29 +353,34 @@ fn claim(
     let mut out = Vec::new();
     for id in ids {
         // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
-        let won = tx
-            .execute(
-                "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2)
-                  WHERE ID = ?1 AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))",
-                params![id, format!("+{lease_secs} seconds")],
-            )
-            .map_err(db)?;
-        if won != 1 {
+        let lease: Option<Option<String>> = row(
+            &tx,
+            "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2)
+              WHERE ID = ?1 AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
+              RETURNING SendingTimeOut",
+            params![id, format!("+{lease_secs} seconds")],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+        let Some(lease) = lease else {
             continue;
-        }
-        let lease = lease_of(&tx, id).map_err(db)?.unwrap_or_default();
+        };
+        let lease = lease.unwrap_or_default();
         exec(
             &tx,
             "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease) VALUES (?1, ?2, ?3)",
             params![id, owner, lease],
         )
         .map_err(db)?;
-        let head = tx
-            .query_row(
-                "SELECT DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB FROM outbox WHERE ID = ?1",
-                [id],
-                |r| {
-                    Ok((
+        let (head, first, multipart) = row(
+            &tx,
+            "SELECT DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB,
+                    Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID = ?1",
+            [id],
+            |r| {
+                Ok((
+                    (
                         r.get::<_, String>(0)?,
                         r.get::<_, Option<String>>(1)?,
                         r.get::<_, String>(2)?,
@@ -371,11 +389,17 @@ fn claim(
                         r.get::<_, Option<i64>>(5)?,
                         r.get::<_, Option<i32>>(6)?,
                         r.get::<_, String>(7)?,
-                    ))
-                },
-            )
-            .map_err(db)?;
-        let parts = read_parts(&tx, id).map_err(db)?;
+                    ),
+                    first_part(r, 8)?,
+                    r.get::<_, String>(14)?,
+                ))
+            },
+        )
+        .map_err(db)?;
+        let mut parts = vec![first];
+        if multipart.eq_ignore_ascii_case("true") {
+            more_parts(&tx, id, &mut parts).map_err(db)?;
+        }
         out.push(Outgoing {
             id,
             destination: head.0,
@@ -490,54 +514,50 @@ fn keep_smsc_id(
     id: i64,
     seq: u32,
 ) -> rusqlite::Result<()> {
-    exec(
-        c,
-        "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
-        params![route, message_id],
-    )?;
     exec(c,
-        "INSERT INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
         params![route, message_id, id, seq],
     )?;
     // Parked receipts under the id itself, else under another form of it.
-    for form in id_forms(message_id) {
-        let parked: Vec<(i64, u8, String)> = {
-            let mut stmt = c.prepare_cached(
-                "SELECT rowid, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
-                  WHERE Route = ?1 AND MessageID = ?2 ORDER BY rowid",
-            )?;
-            let rows = stmt.query_map(params![route, form], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        if parked.is_empty() {
-            continue;
-        }
-        for (rowid, status, done) in &parked {
-            set_delivery(c, id, i64::from(seq), *status, done)?;
+    let forms = id_forms(message_id);
+    let parked: Vec<(i64, String, u8, String)> = {
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT rowid, MessageID, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
+              WHERE Route = ?1 AND MessageID IN ({}) ORDER BY rowid",
+            form_params(forms.len())
+        ))?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&route];
+        values.extend(forms.iter().map(|f| f as &dyn rusqlite::ToSql));
+        let rows = stmt.query_map(values.as_slice(), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let Some(form) = forms.iter().find(|f| parked.iter().any(|p| &p.1 == *f)) else {
+        return Ok(());
+    };
+    for (rowid, _, status, done) in parked.iter().filter(|p| &p.1 == form) {
+        set_delivery(c, id, i64::from(seq), *status, done)?;
+        exec(
+            c,
+            "DELETE FROM smsgw_pending_receipts WHERE rowid = ?1",
+            [rowid],
+        )?;
+        if DeliveryStatus::from_status(*status).is_final() {
             exec(
                 c,
-                "DELETE FROM smsgw_pending_receipts WHERE rowid = ?1",
-                [rowid],
+                "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
+                params![route, message_id],
             )?;
-            if DeliveryStatus::from_status(*status).is_final() {
-                exec(
-                    c,
-                    "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
-                    params![route, message_id],
-                )?;
-            }
         }
-        tracing::info!(
-            route,
-            message_id,
-            id,
-            part = seq,
-            "a receipt that came before the part was recorded now matched it"
-        );
-        break;
     }
+    tracing::info!(
+        route,
+        message_id,
+        id,
+        part = seq,
+        "a receipt that came before the part was recorded now matched it"
+    );
     Ok(())
 }
 
@@ -584,8 +604,15 @@ fn receipt_by_id(
     Ok(true)
 }
 
-/// Records one part the network accepted (inside the caller's transaction, lease checked).
-fn record_part(c: &Connection, out: &Outgoing, seq: u32, result: &PartResult) -> Result<()> {
+/// Records one part the network accepted (inside the caller's transaction, lease checked);
+/// `mark`: also mark the outbox row sent (not needed when the message is deleted with it).
+fn record_part(
+    c: &Connection,
+    out: &Outgoing,
+    seq: u32,
+    result: &PartResult,
+    mark: bool,
+) -> Result<()> {
     let part = out
         .parts
         .iter()
@@ -611,7 +638,9 @@ fn record_part(c: &Connection, out: &Outgoing, seq: u32, result: &PartResult) ->
         status_code: -1,
     };
     insert_sentitem(c, out, part, &attempt).map_err(db)?;
-    set_part_status(c, out.id, seq, status, -1).map_err(db)?;
+    if mark {
+        set_part_status(c, out.id, seq, status, -1).map_err(db)?;
+    }
     if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
         keep_smsc_id(c, route, m, out.id, seq).map_err(db)?;
     }
@@ -997,7 +1026,7 @@ impl Service for Sqlite {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             check_lease(&tx, &out)?;
-            record_part(&tx, &out, seq, &result)?;
+            record_part(&tx, &out, seq, &result, true)?;
             tx.commit().map_err(db)
         })
         .await
@@ -1016,7 +1045,7 @@ impl Service for Sqlite {
             for (out, parts) in &done {
                 let r = check_lease(&tx, out).and_then(|()| {
                     for (seq, part) in parts {
-                        record_part(&tx, out, *seq, part)?;
+                        record_part(&tx, out, *seq, part, false)?;
                     }
                     delete_message(&tx, out.id).map_err(db)
                 });
