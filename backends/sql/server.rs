@@ -1156,6 +1156,50 @@ impl Server {
         Ok(())
     }
 
+    /// Records one part the network accepted (inside the caller's transaction, lease
+    /// checked); `mark`: also mark the outbox row sent (not needed when the message is
+    /// deleted with it).
+    async fn record_part(
+        &self,
+        tx: &mut Tx,
+        out: &Outgoing,
+        seq: u32,
+        result: &PartResult,
+        mark: bool,
+    ) -> Result<()> {
+        let part =
+            out.parts.iter().find(|p| p.seq == seq).ok_or_else(|| {
+                StorageError::Data(format!("message {} has no part {seq}", out.id))
+            })?;
+        let PartResult::Sent {
+            route,
+            tpmr,
+            report,
+            smsc,
+            message_id,
+        } = result;
+        let status = if *report {
+            "SendingOK"
+        } else {
+            "SendingOKNoReport"
+        };
+        let attempt = Attempt {
+            route,
+            status,
+            tpmr: tpmr.map_or(-1, i64::from),
+            smsc,
+            status_code: -1,
+        };
+        self.insert_sentitem(tx, out, part, &attempt).await?;
+        if mark {
+            self.set_part_status(tx, out.id, seq, status, -1).await?;
+        }
+        if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
+            self.keep_smsc_id(tx, route, m, out.id, seq).await?;
+        }
+        Ok(())
+    }
+
     /// Keeps the SMSC's id of a sent part, then applies the receipts that came before it.
     async fn keep_smsc_id(
         &self,
@@ -1173,39 +1217,45 @@ impl Server {
         )
         .await?;
         // Parked receipts under the id itself, else under another form of it.
-        for form in id_forms(message_id) {
-            let parked = tx
-                .rows(
-                    "SELECT \"Status\", COALESCE(\"DischargeTime\", '') FROM smsgw_pending_receipts
-                      WHERE \"Route\" = ? AND \"MessageID\" = ? ORDER BY \"ReceivedAt\"",
-                    args![route, &form],
-                )
-                .await?;
-            if parked.is_empty() {
-                continue;
-            }
-            for r in &parked {
-                let status = u8::try_from(int(r, 0, 0xFF)).unwrap_or(0xFF);
-                self.set_delivery(tx, id, i64::from(seq), status, &text(r, 1))
-                    .await?;
-                if DeliveryStatus::from_status(status).is_final() {
-                    tx.exec(forget, args![route, message_id]).await?;
-                }
-            }
-            tx.exec(
-                "DELETE FROM smsgw_pending_receipts WHERE \"Route\" = ? AND \"MessageID\" = ?",
-                args![route, &form],
+        let forms = id_forms(message_id);
+        let mut values = vec![Arg::from(route)];
+        values.extend(forms.iter().map(Arg::from));
+        let parked = tx
+            .rows(
+                &format!(
+                    "SELECT \"MessageID\", \"Status\", COALESCE(\"DischargeTime\", '') FROM smsgw_pending_receipts
+                      WHERE \"Route\" = ? AND \"MessageID\" IN ({}) ORDER BY \"ReceivedAt\"",
+                    vec!["?"; forms.len()].join(", ")
+                ),
+                &values,
             )
             .await?;
-            tracing::info!(
-                route,
-                message_id,
-                id,
-                part = seq,
-                "a receipt that came before the part was recorded now matched it"
-            );
-            break;
+        let Some(form) = forms
+            .iter()
+            .find(|f| parked.iter().any(|r| text(r, 0) == **f))
+        else {
+            return Ok(());
+        };
+        for r in parked.iter().filter(|r| text(r, 0) == *form) {
+            let status = u8::try_from(int(r, 1, 0xFF)).unwrap_or(0xFF);
+            self.set_delivery(tx, id, i64::from(seq), status, &text(r, 2))
+                .await?;
+            if DeliveryStatus::from_status(status).is_final() {
+                tx.exec(forget, args![route, message_id]).await?;
+            }
         }
+        tx.exec(
+            "DELETE FROM smsgw_pending_receipts WHERE \"Route\" = ? AND \"MessageID\" = ?",
+            args![route, form],
+        )
+        .await?;
+        tracing::info!(
+            route,
+            message_id,
+            id,
+            part = seq,
+            "a receipt that came before the part was recorded now matched it"
+        );
         Ok(())
     }
 
@@ -1848,36 +1898,59 @@ impl Service for Server {
     async fn record_sent(&self, out: &Outgoing, seq: u32, result: &PartResult) -> Result<()> {
         let mut tx = self.begin().await?;
         self.check_lease(&mut tx, out).await?;
-        let part =
-            out.parts.iter().find(|p| p.seq == seq).ok_or_else(|| {
-                StorageError::Data(format!("message {} has no part {seq}", out.id))
-            })?;
-        let PartResult::Sent {
-            route,
-            tpmr,
-            report,
-            smsc,
-            message_id,
-        } = result;
-        let status = if *report {
-            "SendingOK"
-        } else {
-            "SendingOKNoReport"
-        };
-        let attempt = Attempt {
-            route,
-            status,
-            tpmr: tpmr.map_or(-1, i64::from),
-            smsc,
-            status_code: -1,
-        };
-        self.insert_sentitem(&mut tx, out, part, &attempt).await?;
-        self.set_part_status(&mut tx, out.id, seq, status, -1)
-            .await?;
-        if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
-            self.keep_smsc_id(&mut tx, route, m, out.id, seq).await?;
-        }
+        self.record_part(&mut tx, out, seq, result, true).await?;
         tx.commit().await
+    }
+
+    async fn finish_sent(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+    ) -> Result<Vec<Result<()>>> {
+        let mut tx = self.begin().await?;
+        let mut results = Vec::with_capacity(done.len());
+        for (out, parts) in done {
+            match self.check_lease(&mut tx, out).await {
+                Ok(()) => {}
+                Err(e @ StorageError::LostClaim(_)) => {
+                    results.push(Err(e));
+                    continue;
+                }
+                // Anything else fails the whole batch: nothing of it is committed.
+                Err(e) => return Err(e),
+            }
+            for (seq, part) in parts {
+                self.record_part(&mut tx, out, *seq, part, false).await?;
+            }
+            self.delete_message(&mut tx, out.id).await?;
+            results.push(Ok(()));
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
+        let mut matched = Vec::with_capacity(receipts.len());
+        if receipts
+            .iter()
+            .any(|(k, ..)| !matches!(k, DeliveryKey::SmscId { .. }))
+        {
+            // Status reports by TP-MR go one by one (they are a modem's: a few a second).
+            for (key, status, done) in receipts {
+                matched.push(self.apply_receipt(key, *status, done, 0).await?);
+            }
+            return Ok(matched);
+        }
+        let mut tx = self.begin().await?;
+        for (key, status, done) in receipts {
+            if let DeliveryKey::SmscId { route, id } = key {
+                matched.push(
+                    self.receipt_by_id(&mut tx, route, id, *status, done)
+                        .await?,
+                );
+            }
+        }
+        tx.commit().await?;
+        Ok(matched)
     }
 
     async fn finish_outbox(

@@ -636,6 +636,70 @@ pub async fn receipts_match_smsc_message_ids(b: &dyn Backend) {
     assert_eq!(raw.count("SELECT count(*) FROM inbox"), 0);
 }
 
+pub async fn a_batch_is_recorded_in_one_go(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    for i in 0..3 {
+        s.create_outbox(&message(&format!("batch {i}"), None))
+            .await
+            .unwrap();
+    }
+    let claimed = s.claim_outbox("a", &[], 3, 60).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // The second one's lease is taken over by another sender meanwhile.
+    raw.exec(&format!(
+        "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {}",
+        raw.now_plus(600),
+        claimed[1].id
+    ));
+    let done: Vec<_> = claimed
+        .iter()
+        .map(|out| {
+            (
+                out.clone(),
+                vec![(
+                    1,
+                    PartResult::Sent {
+                        route: "smsc".into(),
+                        tpmr: None,
+                        report: true,
+                        smsc: String::new(),
+                        message_id: Some(format!("id{}", out.id)),
+                    },
+                )],
+            )
+        })
+        .collect();
+    let results = s.finish_sent(&done).await.unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(StorageError::LostClaim(id)) if id == claimed[1].id));
+    assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 2);
+    assert_eq!(raw.count("SELECT count(*) FROM outbox"), 1, "the lost one stays");
+    let receipts = vec![
+        (
+            DeliveryKey::SmscId {
+                route: "smsc".into(),
+                id: format!("id{}", claimed[2].id),
+            },
+            0,
+            "2026-11-24 10:00:00".to_string(),
+        ),
+        (
+            DeliveryKey::SmscId {
+                route: "smsc".into(),
+                id: format!("id{}", claimed[1].id),
+            },
+            0,
+            "2026-11-24 10:00:00".to_string(),
+        ),
+    ];
+    assert_eq!(s.apply_receipts(&receipts).await.unwrap(), [true, false]);
+    assert_eq!(
+        raw.count("SELECT count(*) FROM sentitems WHERE Status = 'DeliveryOK'"),
+        1
+    );
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_pending_receipts"), 1);
+}
+
 pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
     let (s, raw) = (b.service(), b.raw());
     let mut st = PhoneStatus {
@@ -763,6 +827,7 @@ macro_rules! storage_suite_tests {
             inbox_and_pending_parts,
             status_reports_match_pending_then_final,
             receipts_match_smsc_message_ids,
+            a_batch_is_recorded_in_one_go,
             phones_row_is_kept_up_to_date,
             a_long_row_is_written_back_in_parts,
             times_are_the_databases_local_time,
