@@ -250,6 +250,54 @@ pub fn submits(out: &Outgoing, defaults: &SendDefaults) -> Result<Vec<(u32, Subm
     Ok(v)
 }
 
+/// What one send carries: the `SequencePosition` it is recorded as, the SUBMIT, and the
+/// other stored parts it carries too (recorded as sent with it).
+pub type OneSend = (u32, Submit, Vec<u32>);
+
+/// The sends of a message. For a route that sends a long message in one piece
+/// ([`crate::route::Transport::whole_messages`]), the parts of a message none of which went
+/// out yet become one SUBMIT holding the whole text (or data) without the concatenation
+/// header; otherwise one send per part.
+pub fn sends(out: &Outgoing, submits: Vec<(u32, Submit)>, whole: bool) -> Vec<OneSend> {
+    let joinable = whole
+        && submits.len() > 1
+        && submits.len() == out.parts.len()
+        && submits.iter().all(|(_, s)| {
+            s.dcs == submits[0].1.dcs
+                && s.udh
+                    .as_ref()
+                    .is_some_and(|u| u.elements.len() == 1 && u.concat_info().is_some())
+        });
+    let joined = joinable
+        .then(|| {
+            let total = u8::try_from(submits.len()).ok()?;
+            crate::pdu::join(
+                total,
+                submits.iter().filter_map(|(_, s)| {
+                    let c = s.udh.as_ref()?.concat_info()?;
+                    Some((c.seq, &s.user_data))
+                }),
+            )
+            .ok()
+        })
+        .flatten();
+    match joined {
+        Some(user_data) => {
+            let mut rest = submits.iter().map(|(seq, _)| *seq);
+            let first = rest.next().unwrap_or(1);
+            let others: Vec<u32> = rest.collect();
+            let mut one = submits[0].1.clone();
+            one.udh = None;
+            one.user_data = user_data;
+            vec![(first, one, others)]
+        }
+        None => submits
+            .into_iter()
+            .map(|(seq, s)| (seq, s, Vec::new()))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,5 +471,39 @@ mod tests {
             new_message("+48123", "too long", &o),
             Err(ComposeError::TooLong { len: 8, max: 5 })
         ));
+    }
+
+    #[test]
+    fn whole_messages_join_their_parts() {
+        let text = "Zasilanie: łącze ".repeat(10);
+        let msg =
+            crate::compose::new_message("+48600100200", &text, &InjectOptions::default()).unwrap();
+        let parts: Vec<OutPart> = msg
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| OutPart {
+                seq: i as u32 + 1,
+                text_hex: p.text_hex.clone(),
+                coding: Some(p.coding),
+                udh_hex: p.udh_hex.clone(),
+                class: -1,
+                text_decoded: Some(p.text_decoded.clone()),
+                already_sent: false,
+            })
+            .collect();
+        assert_eq!(parts.len(), 3);
+        let out = outgoing(parts);
+        let d = SendDefaults::default();
+        let plan = sends(&out, submits(&out, &d).unwrap(), true);
+        assert_eq!(plan.len(), 1);
+        assert_eq!((plan[0].0, plan[0].2.as_slice()), (1, &[2, 3][..]));
+        assert_eq!(plan[0].1.udh, None);
+        assert_eq!(plan[0].1.user_data, UserData::Text(text));
+        assert_eq!(sends(&out, submits(&out, &d).unwrap(), false).len(), 3);
+        // A message with a part out already is sent part by part.
+        let mut half = out.clone();
+        half.parts[0].already_sent = true;
+        assert_eq!(sends(&half, submits(&half, &d).unwrap(), true).len(), 2);
     }
 }

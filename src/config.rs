@@ -487,6 +487,12 @@ pub struct Transport {
     /// smpp: how the parts of a long message are tied: `udh` or `sar`.
     #[serde(default)]
     pub long_messages: String,
+    /// smpp: what data_coding 0 means to the SMSC: `gsm`, `gsm-packed` or `latin1`.
+    #[serde(default = "default_alphabet")]
+    pub default_alphabet: String,
+    /// smpp: at most this many submit_sm a second (0: no limit).
+    #[serde(default)]
+    pub rate: u32,
     /// smpp: submit_sm waiting for their responses at once.
     #[serde(default = "default_window")]
     pub window: u32,
@@ -522,12 +528,15 @@ fn default_bind() -> String {
 fn default_window() -> u32 {
     10
 }
+fn default_alphabet() -> String {
+    "gsm".into()
+}
 
 impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 26] = [
+        let set: [(&'static str, bool, &[TransportKind]); 28] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -574,6 +583,12 @@ impl Transport {
             ("bind", self.bind != default_bind(), &[Smpp]),
             ("long_messages", !self.long_messages.is_empty(), &[Smpp]),
             ("window", self.window != default_window(), &[Smpp]),
+            (
+                "default_alphabet",
+                self.default_alphabet != default_alphabet(),
+                &[Smpp],
+            ),
+            ("rate", self.rate != 0, &[Smpp]),
         ];
         if let Some((key, ..)) = set
             .iter()
@@ -792,9 +807,11 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "result", default: "\"\"", doc: "debug: what the transport answers: success (the default), fail, error, permanent, rejected or unknown.", example: "\"fail\"", bad: "\"maybe\"" },
     Key { section: "transport", name: "system_type", default: "\"\"", doc: "smpp: the bind's system_type, when the SMSC wants one.", example: "\"VMA\"", bad: "1" },
     Key { section: "transport", name: "bind", default: "\"transceiver\"", doc: "smpp: transceiver (one connection that sends and receives), transmitter (sends only: no receipts, no messages in), or transmitter+receiver (a second connection bound as receiver, for SMSCs that want that). Received messages go to the inbox like a modem's (parts of long messages joined by UDH or SAR); receipts update the sent part's status by the SMSC's message id.", example: "\"transmitter\"", bad: "\"receiver\"" },
+    Key { section: "transport", name: "default_alphabet", default: "\"gsm\"", doc: "smpp: what data_coding 0 (the SMSC's default alphabet) means to this SMSC: gsm (GSM 03.38, one septet per octet, the usual SMPP form), gsm-packed (GSM 03.38 packed 7-bit), or latin1 (ISO-8859-1: GSM text goes as data_coding 3, and a character with no Latin-1 code, like the euro sign, makes the message fail with that reason). Received messages in data_coding 0 are read the same way.", example: "\"latin1\"", bad: "\"utf8\"" },
+    Key { section: "transport", name: "rate", default: "0", doc: "smpp: at most this many submit_sm a second on the link (spaced evenly; 0: no limit besides the window). An SMSC that still answers ESME_RTHROTTLED makes the messages wait and go later without using a retry.", example: "50", bad: "-5" },
     Key { section: "transport", name: "window", default: "10", doc: "smpp: how many submit_sm (1 to 1000) may wait for their responses at once (the send window: the daemon claims up to this many messages at a time, sends them at once, a message's parts in order, and records them in one commit). A crash or a dropped link can leave up to this many messages in an unknown state: they are sent again once.", example: "64", bad: "-1" },
     Key { section: "transport", name: "enquire_link", default: "30", doc: "smpp: seconds between enquire_links; the link is dropped and bound again when one is not answered within timeout.", example: "60", bad: "\"1m\"" },
-    Key { section: "transport", name: "long_messages", default: "\"\"", doc: "smpp: how the parts of a long message are tied together: udh (the default: a concatenation header in each part, esm_class 0x40) or sar (the sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs, for SMSCs that want them).", example: "\"sar\"", bad: "\"payload\"" },
+    Key { section: "transport", name: "long_messages", default: "\"\"", doc: "smpp: how a long message goes: udh (the default: each part with its concatenation header, esm_class 0x40), sar (each part with the sar_msg_ref_num, sar_total_segments and sar_segment_seqnum TLVs, for SMSCs that want them), or payload (the whole message in one submit_sm, in the message_payload TLV when it is longer than 254 octets; the SMSC splits it; the receipt names the first part).", example: "\"sar\"", bad: "\"split\"" },
     Key { section: "transport", name: "members", default: "[]", doc: "failover: the ids of the transports to try, in order; a member sends only through its list.", example: "[\"d\"]", bad: "[\"nope\"]" },
     Key { section: "transport", name: "failures", default: "3", doc: "failover: failures in a row after which a member is skipped for cooldown seconds (a route-down answer skips it at once).", example: "5", bad: "-1" },
     Key { section: "transport", name: "cooldown", default: "60", doc: "failover: seconds a failing member is skipped; then one message tries it again.", example: "300", bad: "\"1m\"" },
@@ -1221,9 +1238,8 @@ mod tests {
                         ("soap", &[("url", "\"http://gw/\"")])
                     }
                     "result" => ("debug", &[]),
-                    "system_type" | "bind" | "enquire_link" | "long_messages" | "window" => {
-                        ("smpp", &[("host", "\"smsc.example.org\"")])
-                    }
+                    "system_type" | "bind" | "enquire_link" | "long_messages" | "window"
+                    | "default_alphabet" | "rate" => ("smpp", &[("host", "\"smsc.example.org\"")]),
                     "members" => ("failover", &[]),
                     _ => ("http", &[("url", "\"http://gw/\""), ("method", "\"POST\"")]),
                 };

@@ -92,6 +92,12 @@ pub trait Transport: Send {
     fn take_inbound(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Received>> {
         None
     }
+    /// Whether the route sends a long message in one piece (SMPP's `message_payload`): the
+    /// daemon then hands it one SUBMIT with the whole text, and records every stored part
+    /// as sent with it.
+    fn whole_messages(&self) -> bool {
+        false
+    }
     /// The SMSC number recorded with sent parts, when known.
     fn smsc(&self) -> Option<String> {
         None

@@ -1118,3 +1118,69 @@ async fn smpp_window_keeps_submits_in_flight_and_a_dropped_link_is_unknown() {
     );
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smpp_whole_messages_in_message_payload_latin1_and_a_rate() {
+    let Some(smsc) = start_smsc(0) else { return };
+    let mut d = Daemon::start(&format!(
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\n\
+         long_messages = \"payload\"\ndefault_alphabet = \"latin1\"\nrate = 20\nwindow = 4\n",
+        smsc.port
+    ))
+    .await;
+    // Six UCS-2 parts as stored (340 characters), one submit_sm with the whole text in
+    // message_payload.
+    let long = "Zasilanie: łącze ".repeat(20);
+    d.inject(&["+4799990000", &long]);
+    let f = next_submit(&smsc)["submit"].clone();
+    assert_eq!(
+        (
+            f["data_coding"].as_u64(),
+            f["esm_class"].as_u64(),
+            f["short_message"].as_str()
+        ),
+        (Some(8), Some(0), Some(""))
+    );
+    let payload = f["tlvs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t[0].as_u64() == Some(0x0424))
+        .and_then(|t| t[1].as_str())
+        .expect("message_payload")
+        .to_string();
+    let units: Vec<u16> = (0..payload.len())
+        .step_by(4)
+        .map(|j| u16::from_str_radix(&payload[j..j + 4], 16).unwrap())
+        .collect();
+    assert_eq!(String::from_utf16(&units).unwrap(), long);
+    let parts = d
+        .wait_rows(
+            "SELECT SequencePosition, Status FROM sentitems ORDER BY SequencePosition",
+            6,
+        )
+        .await;
+    assert!(
+        parts.iter().all(|p| p[1] == "SendingOKNoReport"),
+        "{parts:?}"
+    );
+    // GSM text goes as Latin-1, data_coding 3.
+    d.inject(&["+4799990001", "café"]);
+    let f = next_submit(&smsc)["submit"].clone();
+    assert_eq!(
+        (f["data_coding"].as_u64(), f["short_message"].as_str()),
+        (Some(3), Some("636166e9"))
+    );
+    // Ten messages at most 20 a second: spread over at least 0.45 s.
+    queue_rows(&d, 10);
+    let at: Vec<f64> = (0..10)
+        .map(|_| next_submit(&smsc)["submit"]["at"].as_f64().unwrap())
+        .collect();
+    let spread =
+        at.iter().cloned().fold(f64::MIN, f64::max) - at.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(
+        spread >= 0.4,
+        "10 submit_sm within {spread:.3} s at rate 20"
+    );
+    d.stop().await;
+}

@@ -339,3 +339,60 @@ async fn the_session_answers_enquire_link_nacks_garbage_and_drops_a_silent_link(
         Err(SessionError::LinkDown(_))
     ));
 }
+
+/// The smpp34 crate's SMSC (nobody here wrote it): binds only with the password "right".
+struct CheckingSmsc;
+
+#[async_trait::async_trait]
+impl smpp34::SmppServerListener for CheckingSmsc {
+    async fn on_bind_transceiver(
+        &self,
+        req: smpp34::bind_transceiver,
+        _c: &smpp34::SmppConnectionInformation,
+        _s: &String,
+    ) -> smpp34::bind_transceiver_resp {
+        if req.password == "right" {
+            req.accept("CRATE".to_string(), Some(0x34))
+        } else {
+            req.reject(smpp34::SmppError::ESME_RINVPASWD)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = smpp34::SmppServer::new(
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        port,
+        std::sync::Arc::new(CheckingSmsc),
+    );
+    server.start().await;
+    // The server listens from a task of its own: wait until it accepts.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the SMSC did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let e = Session::connect(&settings(port)).await.err().unwrap();
+    assert_eq!(
+        e.to_string(),
+        "the SMSC refused the bind: ESME_RINVPASWD (wrong password)"
+    );
+    let right = Settings {
+        password: "right".into(),
+        ..settings(port)
+    };
+    let (session, _inbound) = Session::connect(&right).await.unwrap();
+    assert_eq!(session.smsc_id, "CRATE");
+    session.close();
+}

@@ -208,7 +208,7 @@ async fn send_one(
         .as_deref()
         .and_then(|s| Address::number(s).ok());
     let mut renewed = Instant::now();
-    for (seq, mut submit) in submits {
+    for (seq, mut submit, carried) in compose::sends(out, submits, route.whole_messages()) {
         if renewed.elapsed() > RENEW_AFTER {
             match storage.renew_claim(out, LEASE_SECS).await {
                 Ok(()) => renewed = Instant::now(),
@@ -240,16 +240,24 @@ async fn send_one(
                         .unwrap_or_default(),
                     message_id: receipt.message_id,
                 };
-                match record(storage.as_ref(), out, seq, &result).await {
-                    Ok(()) => {}
-                    Err(StorageError::LostClaim(id)) => {
-                        tracing::warn!(
-                            id,
-                            "sent a part after losing the claim: it may be sent twice"
-                        );
-                        return Ok(());
+                // The parts this send carried too are recorded with it, without the id.
+                let mut with = result.clone();
+                let PartResult::Sent { message_id, .. } = &mut with;
+                *message_id = None;
+                let records =
+                    std::iter::once((seq, &result)).chain(carried.iter().map(|s| (*s, &with)));
+                for (seq, result) in records {
+                    match record(storage.as_ref(), out, seq, result).await {
+                        Ok(()) => {}
+                        Err(StorageError::LostClaim(id)) => {
+                            tracing::warn!(
+                                id,
+                                "sent a part after losing the claim: it may be sent twice"
+                            );
+                            return Ok(());
+                        }
+                        Err(e) => return Err(Stop::Storage(e)),
                     }
-                    Err(e) => return Err(Stop::Storage(e)),
                 }
             }
             Err(f) => return failed(ctx, out, f, seq, retry_timeout).await,

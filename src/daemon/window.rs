@@ -14,13 +14,13 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::send::{self, Stop, LEASE_SECS};
 use super::PhoneCtx;
-use crate::compose::{self, SendDefaults};
-use crate::pdu::Submit;
+use crate::compose::{self, OneSend, SendDefaults};
 use crate::route::{PartReceipt, SendError, Transport};
 use crate::service::{Outcome, Outgoing, PartResult, StorageError};
 
-/// What one part's send gave.
-type Sent = (usize, u32, bool, Result<PartReceipt, SendError>);
+/// What one send gave: the message's place in the batch, the part, whether a report was
+/// asked for, the parts it carried too, the result.
+type Sent = (usize, u32, bool, Vec<u32>, Result<PartReceipt, SendError>);
 
 /// Sends until the outbox has nothing for this route; `senders` are handles on one link
 /// (as many as the window).
@@ -52,7 +52,7 @@ pub async fn drain(
         }
         // The parts to send, by message; messages that cannot go are ended here.
         let mut batch: Vec<Outgoing> = Vec::with_capacity(claimed.len());
-        let mut parts: Vec<(usize, u32, Submit)> = Vec::new();
+        let mut parts: Vec<(usize, OneSend)> = Vec::new();
         for mut out in claimed {
             if out.retries > ctx.cfg.sending.max_retries {
                 ctx.counters.failed += 1;
@@ -77,7 +77,8 @@ pub async fn drain(
             match compose::submits(&out, &defaults) {
                 Ok(s) => {
                     let i = batch.len();
-                    parts.extend(s.into_iter().map(|(seq, submit)| (i, seq, submit)));
+                    let whole = senders.first().is_some_and(|t| t.whole_messages());
+                    parts.extend(compose::sends(&out, s, whole).into_iter().map(|p| (i, p)));
                     batch.push(out);
                 }
                 Err(reason) => {
@@ -98,10 +99,10 @@ pub async fn drain(
 /// that fails), at most one message per sender at a time.
 async fn send_all(
     senders: &mut Vec<Box<dyn Transport>>,
-    parts: Vec<(usize, u32, Submit)>,
+    parts: Vec<(usize, OneSend)>,
     ctx: &PhoneCtx,
 ) -> Vec<Sent> {
-    let mut messages: Vec<Vec<(usize, u32, Submit)>> = Vec::new();
+    let mut messages: Vec<Vec<(usize, OneSend)>> = Vec::new();
     for p in parts {
         match messages.last_mut() {
             Some(m) if m[0].0 == p.0 => m.push(p),
@@ -121,12 +122,12 @@ async fn send_all(
             running.push(async move {
                 let mut sent = Vec::with_capacity(message.len());
                 let mut took = Vec::with_capacity(message.len());
-                for (i, seq, submit) in message {
+                for (i, (seq, submit, carried)) in message {
                     let started = Instant::now();
                     let r = sender.send(&submit).await;
                     took.push(started.elapsed());
                     let failed = r.is_err();
-                    sent.push((i, seq, submit.status_report_request, r));
+                    sent.push((i, seq, submit.status_report_request, carried, r));
                     if failed {
                         break;
                     }
@@ -163,18 +164,20 @@ async fn settle(
     for (i, out) in batch.into_iter().enumerate() {
         let mut ok = Vec::new();
         let mut failure = None;
-        while let Some((_, seq, report, r)) = by_message.next_if(|r| r.0 == i) {
+        while let Some((_, seq, report, carried, r)) = by_message.next_if(|r| r.0 == i) {
             match r {
-                Ok(receipt) => ok.push((
-                    seq,
-                    PartResult::Sent {
+                Ok(receipt) => {
+                    let sent = |message_id| PartResult::Sent {
                         route: route.clone(),
                         tpmr: receipt.tpmr,
                         report,
                         smsc: smsc.clone(),
-                        message_id: receipt.message_id,
-                    },
-                )),
+                        message_id,
+                    };
+                    ok.push((seq, sent(receipt.message_id.clone())));
+                    // The parts this send carried too, without the id.
+                    ok.extend(carried.into_iter().map(|s| (s, sent(None))));
+                }
                 Err(e) => {
                     if failure.is_none() {
                         failure = Some((seq, e));

@@ -3,8 +3,9 @@
 //! parts of a long message are tied by their UDH, or by the SAR TLVs turned into the 16-bit
 //! concatenation element, and wait for each other in the same table.
 //!
-//! data_coding: 0 is the SMSC's default alphabet, read as GSM 03.38 septets one per octet
-//! (SMPP's usual form); 1 (IA5/ASCII) and 3 (Latin-1) are read as Latin-1; 8 is UCS-2;
+//! data_coding: 0 is the SMSC's default alphabet, read as the transport's
+//! `default_alphabet` says (GSM 03.38 septets one per octet by default, packed, or
+//! Latin-1); 1 (IA5/ASCII) and 3 (Latin-1) are read as Latin-1; 8 is UCS-2;
 //! 2 and 4 are 8-bit data; values with the GSM DCS layout (0x10–0x3F, 0xF0–0xFF) are read
 //! by their alphabet; anything else (JIS, Cyrillic, Hebrew, ...) is kept as 8-bit data.
 
@@ -12,6 +13,7 @@ use chrono::Local;
 
 use super::pdu::{tag, Addr, Body, Pdu, Tlv};
 use super::receipt::{self, State};
+use super::{fill_bits, DefaultAlphabet};
 use crate::pdu::{gsm7, Address, Alphabet, Concat, Dcs, Deliver, Npi, Scts, Ton, Udh, UserData};
 
 /// A deliver_sm or data_sm, read.
@@ -70,8 +72,14 @@ fn originator(a: &Addr) -> Address {
     }
 }
 
-/// The text or data of a payload in SMPP data_coding `dc`, and the DCS it is stored with.
-fn user_data(dc: u8, body: &[u8]) -> Result<(Dcs, UserData), String> {
+/// The text or data of a payload in SMPP data_coding `dc` (after a UDH of `udh_octets`),
+/// and the DCS it is stored with.
+fn user_data(
+    dc: u8,
+    body: &[u8],
+    udh_octets: usize,
+    default: DefaultAlphabet,
+) -> Result<(Dcs, UserData), String> {
     let text = |t: String| {
         let alphabet = if gsm7::is_gsm7(&t) {
             Alphabet::Gsm7
@@ -100,6 +108,18 @@ fn user_data(dc: u8, body: &[u8]) -> Result<(Dcs, UserData), String> {
             .collect();
         Ok(String::from_utf16_lossy(&units))
     };
+    let packed = |b: &[u8]| {
+        let fill = fill_bits(udh_octets);
+        let count = (b.len() * 8).saturating_sub(fill) / 7;
+        let mut s: Vec<u8> = gsm7::unpack(b, fill, count).collect();
+        // Seven spare bits at the end read as one more septet, '@' (0): not text.
+        if count > 0 && s.last() == Some(&0) && gsm7::packed_len(count - 1, fill) == b.len() {
+            s.pop();
+        }
+        let mut t = String::with_capacity(s.len());
+        gsm7::decode_septets(s, &mut t);
+        t
+    };
     let binary = |b: &[u8]| {
         (
             Dcs::new(Alphabet::Eight, None),
@@ -107,7 +127,11 @@ fn user_data(dc: u8, body: &[u8]) -> Result<(Dcs, UserData), String> {
         )
     };
     Ok(match dc {
-        0x00 => text(septets(body)),
+        0x00 => match default {
+            DefaultAlphabet::Gsm => text(septets(body)),
+            DefaultAlphabet::GsmPacked => text(packed(body)),
+            DefaultAlphabet::Latin1 => text(latin1(body)),
+        },
         0x01 | 0x03 => text(latin1(body)),
         0x08 => text(ucs2(body)?),
         0x10..=0x3F | 0xF0..=0xFF => match Dcs(dc).alphabet() {
@@ -121,7 +145,7 @@ fn user_data(dc: u8, body: &[u8]) -> Result<(Dcs, UserData), String> {
 
 /// Reads a deliver_sm or data_sm. An error says what is wrong with it (the PDU is then
 /// refused, and logged, rather than stored wrong).
-pub fn incoming(pdu: &Pdu) -> Result<Incoming, String> {
+pub fn incoming(pdu: &Pdu, default: DefaultAlphabet) -> Result<Incoming, String> {
     let (source, esm_class, dc, short, tlvs) = match &pdu.body {
         Body::DeliverSm(sm) => (
             &sm.source,
@@ -162,11 +186,11 @@ pub fn incoming(pdu: &Pdu) -> Result<Incoming, String> {
             done,
         });
     }
-    let (udh, body) = if esm_class & 0x40 != 0 {
+    let (udh, body, udh_octets) = if esm_class & 0x40 != 0 {
         let (udh, len) = Udh::decode(payload, 0).map_err(|e| format!("its UDH: {e}"))?;
-        (Some(udh), payload.get(len..).unwrap_or_default())
+        (Some(udh), payload.get(len..).unwrap_or_default(), len)
     } else {
-        (None, payload)
+        (None, payload, 0)
     };
     let sar = (
         tlv(tlvs, tag::SAR_MSG_REF_NUM),
@@ -182,7 +206,7 @@ pub fn incoming(pdu: &Pdu) -> Result<Incoming, String> {
         })),
         (udh, _) => udh,
     };
-    let (dcs, user_data) = user_data(dc, body)?;
+    let (dcs, user_data) = user_data(dc, body, udh_octets, default)?;
     Ok(Incoming::Message(Deliver {
         smsc: None,
         more_messages: false,
@@ -207,6 +231,48 @@ mod tests {
         Pdu::new(cmd::DELIVER_SM, 9, Body::DeliverSm(sm))
     }
 
+    fn incoming_gsm(p: &Pdu) -> Result<Incoming, String> {
+        incoming(p, DefaultAlphabet::Gsm)
+    }
+
+    #[test]
+    fn the_default_alphabet_decides_data_coding_0() {
+        let mut septets = Vec::new();
+        gsm7::to_septets("hello world", &mut septets).unwrap();
+        let mut packed = vec![5, 0, 3, 1, 2, 1];
+        crate::pdu::gsm7::pack(&septets, fill_bits(6), &mut packed);
+        let sm = Sm {
+            esm_class: 0x40,
+            short_message: packed,
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::GsmPacked).unwrap()
+        else {
+            panic!("not a message")
+        };
+        assert_eq!(d.user_data, UserData::Text("hello world".into()));
+        // Seven septets fill seven octets with seven spare bits: not an '@'.
+        let mut seven = Vec::new();
+        crate::pdu::gsm7::pack(&septets[..7], 0, &mut seven);
+        let sm = Sm {
+            short_message: seven,
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::GsmPacked).unwrap()
+        else {
+            panic!("not a message")
+        };
+        assert_eq!(d.user_data, UserData::Text("hello w".into()));
+        let sm = Sm {
+            short_message: b"caf\xe9".to_vec(),
+            ..Sm::default()
+        };
+        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::Latin1).unwrap() else {
+            panic!("not a message")
+        };
+        assert_eq!(d.user_data, UserData::Text("café".into()));
+    }
+
     #[test]
     fn a_gsm_message_from_a_number() {
         let sm = Sm {
@@ -218,7 +284,7 @@ mod tests {
             short_message: vec![0x48, 0x69, 0x1B, 0x65],
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+        let Incoming::Message(d) = incoming_gsm(&deliver(sm)).unwrap() else {
             panic!("not a message")
         };
         assert_eq!(d.originator.to_string(), "+4799990000");
@@ -244,7 +310,7 @@ mod tests {
             ],
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+        let Incoming::Message(d) = incoming_gsm(&deliver(sm)).unwrap() else {
             panic!("not a message")
         };
         assert_eq!(d.originator.to_string(), "Bank");
@@ -264,7 +330,7 @@ mod tests {
             short_message: short,
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm)).unwrap() else {
+        let Incoming::Message(d) = incoming_gsm(&deliver(sm)).unwrap() else {
             panic!("not a message")
         };
         assert_eq!(d.user_data, UserData::Text("café".into()));
@@ -282,7 +348,7 @@ mod tests {
             ..Sm::default()
         };
         assert_eq!(
-            incoming(&deliver(sm.clone())).unwrap(),
+            incoming_gsm(&deliver(sm.clone())).unwrap(),
             Incoming::Receipt {
                 id: "0123".into(),
                 status: 0,
@@ -297,7 +363,7 @@ mod tests {
             ..sm
         };
         assert!(matches!(
-            incoming(&deliver(with_tlvs)).unwrap(),
+            incoming_gsm(&deliver(with_tlvs)).unwrap(),
             Incoming::Receipt { id, status: 0x40, .. } if id == "ABC"
         ));
         let no_id = Sm {
@@ -305,7 +371,7 @@ mod tests {
             short_message: b"stat:DELIVRD".to_vec(),
             ..Sm::default()
         };
-        assert!(incoming(&deliver(no_id)).is_err());
+        assert!(incoming_gsm(&deliver(no_id)).is_err());
     }
 
     #[test]
@@ -315,12 +381,12 @@ mod tests {
             short_message: vec![9, 0],
             ..Sm::default()
         };
-        assert!(incoming(&deliver(bad_udh)).is_err());
+        assert!(incoming_gsm(&deliver(bad_udh)).is_err());
         let odd = Sm {
             data_coding: 8,
             short_message: vec![0, 0x41, 0],
             ..Sm::default()
         };
-        assert!(incoming(&deliver(odd)).is_err());
+        assert!(incoming_gsm(&deliver(odd)).is_err());
     }
 }

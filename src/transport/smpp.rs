@@ -4,7 +4,12 @@
 //! part so that receipts find it. The link binds on first use and again after it went down.
 //!
 //! With `long_messages = "sar"`, a part's concatenation header goes as the SAR TLVs instead
-//! (esm_class 0).
+//! (esm_class 0); with `"payload"`, a long message goes whole in one submit_sm, in the
+//! `message_payload` TLV when it is longer than a short_message holds (254 octets).
+//!
+//! GSM 7-bit text goes in data_coding 0 as the SMSC's `default_alphabet` wants it: one
+//! septet per octet (the default), packed, or as Latin-1 (data_coding 3). With `rate`, the
+//! submit_sm of the link are spaced to at most that many a second.
 //!
 //! The send window: the daemon sends a claimed batch over `window` handles on one link
 //! ([`Transport::lane`], see `daemon::window`), so up to `window` submit_sm wait for their
@@ -33,6 +38,7 @@ use crate::route::{PartReceipt, Received, SendError, SendErrorKind, Transport};
 use crate::smpp::deliver::incoming;
 use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Pdu, Sm, Tlv};
 use crate::smpp::session::{status_name, BindAs, Inbound, Session, SessionError, Settings};
+use crate::smpp::{fill_bits, DefaultAlphabet};
 
 /// The link to one SMSC, shared by the senders of the window and the receiver.
 struct Link {
@@ -41,6 +47,10 @@ struct Link {
     /// A second connection, bound as receiver, for what the SMSC delivers.
     receiver: Option<Settings>,
     session: tokio::sync::Mutex<Option<Session>>,
+    /// What data_coding 0 means to this SMSC.
+    alphabet: DefaultAlphabet,
+    /// The earliest moment of the next submit_sm (with `rate`), and the spacing.
+    pace: Option<(std::sync::Mutex<tokio::time::Instant>, Duration)>,
     /// Where deliver_sm go once the daemon takes them.
     inbound: std::sync::Mutex<Option<mpsc::UnboundedSender<Received>>>,
 }
@@ -81,7 +91,13 @@ impl Link {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
                 if let Some(to) = taker {
-                    tokio::spawn(forward(self.id.clone(), s.clone(), inbound, to));
+                    tokio::spawn(forward(
+                        self.id.clone(),
+                        s.clone(),
+                        inbound,
+                        to,
+                        self.alphabet,
+                    ));
                 }
                 Ok(s)
             }
@@ -100,6 +116,7 @@ async fn forward(
     session: Session,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
     to: mpsc::UnboundedSender<Received>,
+    alphabet: DefaultAlphabet,
 ) {
     let answer = |p: &Pdu, status: u32| {
         let mut r = Pdu::new(
@@ -114,7 +131,7 @@ async fn forward(
         r
     };
     while let Some(Inbound::Deliver(p)) = inbound.recv().await {
-        let what = match incoming(&p) {
+        let what = match incoming(&p, alphabet) {
             Ok(w) => w,
             Err(e) => {
                 tracing::error!(transport = %id, seq = p.sequence, "cannot read a deliver_sm, refused for good (ESME_RX_P_APPN): {e}; PDU: {p:?}");
@@ -179,9 +196,19 @@ async fn keep_bound(link: Weak<Link>) {
 pub struct Smpp {
     link: Arc<Link>,
     source: Addr,
-    /// Long messages tied by SAR TLVs instead of a UDH.
-    sar: bool,
+    long: Long,
     window: usize,
+}
+
+/// How the parts of a long message go (`long_messages`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Long {
+    /// Each part with its UDH (esm_class 0x40).
+    Udh,
+    /// Each part with the SAR TLVs instead of a UDH.
+    Sar,
+    /// The whole message in one submit_sm (message_payload when it is long).
+    Payload,
 }
 
 /// TON/NPI for a sender: alphanumeric (5/0), international with `+` (1/1), else 0/1.
@@ -242,26 +269,41 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
 impl Smpp {
     /// Builds the transport from its config (`password` already resolved).
     pub fn new(t: &crate::config::Transport, password: String) -> Result<Smpp, String> {
-        let sar = match t.long_messages.as_str() {
-            "" | "udh" => false,
-            "sar" => true,
-            other => return Err(format!("long_messages: {other:?} is not udh or sar")),
+        let long = match t.long_messages.as_str() {
+            "" | "udh" => Long::Udh,
+            "sar" => Long::Sar,
+            "payload" => Long::Payload,
+            other => {
+                return Err(format!(
+                    "long_messages: {other:?} is not udh, sar or payload"
+                ))
+            }
         };
         let settings = settings(t, password)?;
         let receiver = (t.bind == "transmitter+receiver").then(|| Settings {
             bind: BindAs::Receiver,
             ..settings.clone()
         });
+        let pace = match t.rate {
+            0 => None,
+            r @ 1..=10_000 => Some((
+                std::sync::Mutex::new(tokio::time::Instant::now()),
+                Duration::from_secs(1) / r,
+            )),
+            other => return Err(format!("rate: {other} is not between 1 and 10000")),
+        };
         Ok(Smpp {
             link: Arc::new(Link {
                 id: t.id.clone(),
                 settings,
                 receiver,
                 session: tokio::sync::Mutex::new(None),
+                alphabet: DefaultAlphabet::parse(&t.default_alphabet)?,
+                pace,
                 inbound: std::sync::Mutex::new(None),
             }),
             source: source_addr(&t.sender),
-            sar,
+            long,
             window: match t.window {
                 1..=1000 => t.window as usize,
                 other => return Err(format!("window: {other} is not between 1 and 1000")),
@@ -270,14 +312,19 @@ impl Smpp {
     }
 }
 
-/// The submit_sm for one part; with `sar`, a header holding only the concatenation goes as
-/// the SAR TLVs instead.
-pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> {
+/// The submit_sm for one part (or, with [`Long::Payload`], a whole message). With
+/// [`Long::Sar`], a header holding only the concatenation goes as the SAR TLVs instead.
+pub fn submit_sm(
+    part: &Submit,
+    source: &Addr,
+    long: Long,
+    alphabet: DefaultAlphabet,
+) -> Result<Sm, String> {
     let toa = part.destination.toa();
     let mut udh = part.udh.as_ref();
     let mut tlvs = Vec::new();
     if let Some(c) = udh
-        .filter(|u| sar && u.elements.len() == 1)
+        .filter(|u| long == Long::Sar && u.elements.len() == 1)
         .and_then(|u| u.concat_info())
     {
         tlvs = vec![
@@ -288,10 +335,30 @@ pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> 
         udh = None;
     }
     let mut short_message = udh.map(|u| u.to_bytes()).unwrap_or_default();
+    let mut data_coding = part.dcs.0;
     match (&part.user_data, part.dcs.alphabet()) {
         (UserData::Text(t), Alphabet::Gsm7) => {
-            crate::pdu::gsm7::to_septets(t, &mut short_message)
+            let mut septets = Vec::with_capacity(t.len());
+            crate::pdu::gsm7::to_septets(t, &mut septets)
                 .map_err(|(i, c)| format!("character {c:?} at {i} is not in the GSM alphabet"))?;
+            match alphabet {
+                DefaultAlphabet::Gsm => short_message.extend(septets),
+                DefaultAlphabet::GsmPacked => {
+                    let fill = fill_bits(short_message.len());
+                    crate::pdu::gsm7::pack(&septets, fill, &mut short_message);
+                }
+                // Only the plain GSM coding becomes Latin-1 (a class or other flags stay).
+                DefaultAlphabet::Latin1 if data_coding == 0 => {
+                    for c in t.chars() {
+                        let b = u8::try_from(u32::from(c)).map_err(|_| {
+                            format!("character {c:?} has no Latin-1 code (default_alphabet = \"latin1\")")
+                        })?;
+                        short_message.push(b);
+                    }
+                    data_coding = 3;
+                }
+                DefaultAlphabet::Latin1 => short_message.extend(septets),
+            }
         }
         (UserData::Text(t), _) => {
             short_message.extend(t.encode_utf16().flat_map(u16::to_be_bytes));
@@ -299,9 +366,15 @@ pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> 
         (UserData::Binary(b), _) => short_message.extend_from_slice(b),
     }
     if short_message.len() > 254 {
-        return Err(format!(
-            "the part is {} octets, more than a short_message holds",
-            short_message.len()
+        if long != Long::Payload {
+            return Err(format!(
+                "the part is {} octets, more than a short_message holds",
+                short_message.len()
+            ));
+        }
+        tlvs.push(Tlv::new(
+            tag::MESSAGE_PAYLOAD,
+            std::mem::take(&mut short_message),
         ));
     }
     Ok(Sm {
@@ -314,7 +387,7 @@ pub fn submit_sm(part: &Submit, source: &Addr, sar: bool) -> Result<Sm, String> 
         esm_class: if udh.is_some() { 0x40 } else { 0 },
         protocol_id: part.pid,
         registered_delivery: u8::from(part.status_report_request),
-        data_coding: part.dcs.0,
+        data_coding,
         short_message,
         tlvs,
         ..Sm::default()
@@ -333,9 +406,12 @@ impl Transport for Smpp {
         Some(Box::new(Smpp {
             link: self.link.clone(),
             source: self.source.clone(),
-            sar: self.sar,
+            long: self.long,
             window: self.window,
         }))
+    }
+    fn whole_messages(&self) -> bool {
+        self.long == Long::Payload
     }
     fn take_inbound(&mut self) -> Option<mpsc::UnboundedReceiver<Received>> {
         if self.link.settings.bind == BindAs::Transmitter && self.link.receiver.is_none() {
@@ -352,9 +428,18 @@ impl Transport for Smpp {
     }
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError> {
         let address = &self.link.settings.address;
-        let sm = submit_sm(part, &self.source, self.sar)
+        let sm = submit_sm(part, &self.source, self.long, self.link.alphabet)
             .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
         let session = self.link.session().await?;
+        if let Some((next, gap)) = &self.link.pace {
+            let at = {
+                let mut next = next.lock().unwrap_or_else(|p| p.into_inner());
+                let at = (*next).max(tokio::time::Instant::now());
+                *next = at + *gap;
+                at
+            };
+            tokio::time::sleep_until(at).await;
+        }
         let resp = match session.request(cmd::SUBMIT_SM, Body::SubmitSm(sm)).await {
             Ok(r) => r,
             Err(e) => {
@@ -405,7 +490,7 @@ mod tests {
     fn parts_become_submit_sm() {
         let mut s = Submit::new(Address::number("+4799990000").unwrap(), "a€");
         s.status_report_request = true;
-        let sm = submit_sm(&s, &source_addr("NOC"), false).unwrap();
+        let sm = submit_sm(&s, &source_addr("NOC"), Long::Udh, DefaultAlphabet::Gsm).unwrap();
         assert_eq!(
             (
                 sm.destination.ton,
@@ -422,12 +507,24 @@ mod tests {
         );
         let parts =
             crate::pdu::split(&s, &"ł".repeat(100), Encoding::Auto, ConcatRef::Eight(7)).unwrap();
-        let sm = submit_sm(&parts[0], &source_addr("+4711"), false).unwrap();
+        let sm = submit_sm(
+            &parts[0],
+            &source_addr("+4711"),
+            Long::Udh,
+            DefaultAlphabet::Gsm,
+        )
+        .unwrap();
         assert_eq!((sm.esm_class, sm.data_coding), (0x40, 8));
         assert_eq!(&sm.short_message[..6], &[5, 0, 3, 7, 2, 1]);
         assert_eq!(sm.short_message.len(), 6 + 134);
         assert_eq!((sm.source.ton, sm.source.addr.as_str()), (1, "4711"));
-        let sm = submit_sm(&parts[1], &source_addr("+4711"), true).unwrap();
+        let sm = submit_sm(
+            &parts[1],
+            &source_addr("+4711"),
+            Long::Sar,
+            DefaultAlphabet::Gsm,
+        )
+        .unwrap();
         assert_eq!((sm.esm_class, sm.short_message.len()), (0, 66));
         assert_eq!(
             sm.tlvs,
@@ -437,5 +534,49 @@ mod tests {
                 Tlv::u8(tag::SAR_SEGMENT_SEQNUM, 2)
             ]
         );
+    }
+
+    #[test]
+    fn payload_packed_and_latin1() {
+        let to = Address::number("+4799990000").unwrap();
+        // A whole long message (as compose::sends joins it) goes in message_payload.
+        let mut whole = Submit::new(to.clone(), "é".repeat(300));
+        whole.dcs = crate::pdu::Dcs::new(Alphabet::Ucs2, None);
+        let sm = submit_sm(
+            &whole,
+            &source_addr("NOC"),
+            Long::Payload,
+            DefaultAlphabet::Gsm,
+        )
+        .unwrap();
+        assert!(sm.short_message.is_empty());
+        assert_eq!(sm.tlvs[0].tag, tag::MESSAGE_PAYLOAD);
+        assert_eq!(sm.tlvs[0].value.len(), 600);
+        assert!(submit_sm(&whole, &source_addr("NOC"), Long::Udh, DefaultAlphabet::Gsm).is_err());
+        // Packed: eight septets in seven octets.
+        let s = Submit::new(to.clone(), "abcdefgh");
+        let sm = submit_sm(
+            &s,
+            &source_addr("NOC"),
+            Long::Udh,
+            DefaultAlphabet::GsmPacked,
+        )
+        .unwrap();
+        assert_eq!((sm.data_coding, sm.short_message.len()), (0, 7));
+        // Latin-1: data_coding 3; the euro sign has no Latin-1 code.
+        let s = Submit::new(to.clone(), "café");
+        let sm = submit_sm(&s, &source_addr("NOC"), Long::Udh, DefaultAlphabet::Latin1).unwrap();
+        assert_eq!(
+            (sm.data_coding, sm.short_message.as_slice()),
+            (3, &b"caf\xe9"[..])
+        );
+        let e = submit_sm(
+            &Submit::new(to, "5 €"),
+            &source_addr("NOC"),
+            Long::Udh,
+            DefaultAlphabet::Latin1,
+        )
+        .unwrap_err();
+        assert!(e.contains("no Latin-1 code"), "{e}");
     }
 }

@@ -13,13 +13,14 @@ or with --hold-receipts when a `{"release": true}` line comes on standard input.
 short_message, tlvs as [tag, hex]). Each deliver_sm's answer is printed as
 {"delivered": kind, "id": ..., "status": command_status}. With --answer-delay S each
 submit_sm is answered S seconds later; a submit's `in_flight` says how many were unanswered
-when it came (itself included).
+when it came (itself included), `at` when (seconds, monotonic).
 """
 import argparse
 import asyncio
 import json
 import socket
 import sys
+import time
 
 import smpp34
 
@@ -131,6 +132,7 @@ async def main():
                             "receipt", mid, **receipt_kw(f"{1000 + n:x}", ev.source_addr))))
             in_flight += 1
             fields["in_flight"] = in_flight
+            fields["at"] = time.monotonic()
             if a.answer_delay:
                 tasks.append(asyncio.create_task(later(ev, act)))
             else:

@@ -673,7 +673,11 @@ pub async fn a_batch_is_recorded_in_one_go(b: &dyn Backend) {
     assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
     assert!(matches!(results[1], Err(StorageError::LostClaim(id)) if id == claimed[1].id));
     assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 2);
-    assert_eq!(raw.count("SELECT count(*) FROM outbox"), 1, "the lost one stays");
+    assert_eq!(
+        raw.count("SELECT count(*) FROM outbox"),
+        1,
+        "the lost one stays"
+    );
     let receipts = vec![
         (
             DeliveryKey::SmscId {
