@@ -51,17 +51,7 @@ fn main() {
         ),
     )
     .expect("config");
-    let run = || {
-        Proc(
-            Command::new(&smsgw)
-                .arg("run")
-                .arg("-c")
-                .arg(&config)
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("smsgw run"),
-        )
-    };
+    let run = || smsgw_run(&smsgw, &config);
     let db_path = d.join("smsgw.db");
     let daemon = run();
     // Ready when the control socket exists and the modem answered (the phones row).

@@ -27,15 +27,7 @@ use sqlx::Connection;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn run(smsgw: &Path, config: &Path) -> Proc {
-    Proc(
-        Command::new(smsgw)
-            .arg("run")
-            .arg("-c")
-            .arg(config)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("smsgw run"),
-    )
+    smsgw_run(smsgw, config)
 }
 
 /// The config of a bench daemon: `storage`, then one transport (`transport`'s keys).

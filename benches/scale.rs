@@ -11,7 +11,6 @@ mod common;
 use common::*;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
@@ -103,22 +102,8 @@ fn one(rt: &tokio::runtime::Runtime, smsgw: &Path, store: Store, n: usize) -> Op
         ));
         sims.push((p, record));
     }
-    let config = d.join("smsgw.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n[storage]\n{storage}\n{phones}",
-            d = d.display()
-        ),
-    )
-    .expect("config");
-    let st = Command::new(smsgw)
-        .args(["db", "init", "-c"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .status()
-        .expect("db init");
-    assert!(st.success());
+    let config = daemon_config(d, &format!("[storage]\n{storage}\n{phones}"));
+    db_init(smsgw, &config);
     // Queue everything before the daemon starts, in batches of 1,000 rows.
     let insert = |from: usize, to: usize| {
         let rows: Vec<String> = (from..to)
@@ -167,15 +152,7 @@ fn one(rt: &tokio::runtime::Runtime, smsgw: &Path, store: Store, n: usize) -> Op
     }
     let queued = queue_start.elapsed();
     let t0 = Instant::now();
-    let daemon = Proc(
-        Command::new(smsgw)
-            .arg("run")
-            .arg("-c")
-            .arg(&config)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("smsgw run"),
-    );
+    let daemon = smsgw_run(smsgw, &config);
     let pid = daemon.0.id();
     let mut samples = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(3600);

@@ -85,15 +85,7 @@ fn config(d: &Path, i: usize, kind: Kind, url: &str, link: &Path) -> PathBuf {
 }
 
 fn run(smsgw: &Path, config: &Path) -> Proc {
-    Proc(
-        Command::new(smsgw)
-            .arg("run")
-            .arg("-c")
-            .arg(config)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("smsgw run"),
-    )
+    smsgw_run(smsgw, config)
 }
 
 fn insert_sql(n: usize, tag: &str) -> String {

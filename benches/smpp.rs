@@ -232,25 +232,16 @@ fn count(db: &rusqlite::Connection, sql: &str) -> u64 {
 fn smsgw(smsgw: &Path, port: u16, n: u64, smsc: &Smsc) -> (f64, f64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let config = d.join("smsgw.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n\
-             [storage]\npath = \"{d}/smsgw.db\"\n\
+    let config = daemon_config(
+        d,
+        &format!(
+            "[storage]\npath = \"{}/smsgw.db\"\n\
              [[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"12345\"\nwindow = {WINDOW}\n",
-            d = d.display()
+            d.display()
         ),
-    )
-    .expect("config");
+    );
     // The schema, then the queue, before the daemon starts.
-    let st = Command::new(smsgw)
-        .args(["db", "init", "-c"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .status()
-        .expect("smsgw db init");
-    assert!(st.success(), "smsgw db init");
+    db_init(smsgw, &config);
     let db = rusqlite::Connection::open(d.join("smsgw.db")).expect("db");
     db.busy_timeout(Duration::from_secs(10)).expect("busy");
     db.execute_batch(&format!(
@@ -262,15 +253,7 @@ fn smsgw(smsgw: &Path, port: u16, n: u64, smsc: &Smsc) -> (f64, f64) {
     .expect("queue");
     let submits0 = smsc.submits.load(Ordering::Relaxed);
     let receipts0 = smsc.receipts.load(Ordering::Relaxed);
-    let _daemon = Proc(
-        Command::new(smsgw)
-            .arg("run")
-            .arg("-c")
-            .arg(&config)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("smsgw run"),
-    );
+    let _daemon = smsgw_run(smsgw, &config);
     // From the first submit_sm (the daemon's start-up is not the SMPP client's rate). A
     // receipt is acknowledged only once it is committed.
     let start = wait_for(&smsc.submits, submits0 + 1, "first submit");

@@ -20,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode, Postgre
 use sqlx::{Executor as _, Row as _};
 use tokio::sync::watch;
 
+use super::Attempt;
 use crate::config::{DbTls, Storage as StorageConfig, StorageKind};
 use crate::pdu::DeliveryStatus;
 use crate::service::{
@@ -1171,31 +1172,14 @@ impl Server {
             out.parts.iter().find(|p| p.seq == seq).ok_or_else(|| {
                 StorageError::Data(format!("message {} has no part {seq}", out.id))
             })?;
-        let PartResult::Sent {
-            route,
-            tpmr,
-            report,
-            smsc,
-            message_id,
-        } = result;
-        let status = if *report {
-            "SendingOK"
-        } else {
-            "SendingOKNoReport"
-        };
-        let attempt = Attempt {
-            route,
-            status,
-            tpmr: tpmr.map_or(-1, i64::from),
-            smsc,
-            status_code: -1,
-        };
+        let (attempt, message_id) = Attempt::sent(result);
         self.insert_sentitem(tx, out, part, &attempt).await?;
         if mark {
-            self.set_part_status(tx, out.id, seq, status, -1).await?;
+            self.set_part_status(tx, out.id, seq, attempt.status, -1)
+                .await?;
         }
-        if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
-            self.keep_smsc_id(tx, route, m, out.id, seq).await?;
+        if let Some(m) = message_id {
+            self.keep_smsc_id(tx, attempt.route, m, out.id, seq).await?;
         }
         Ok(())
     }
@@ -1437,15 +1421,6 @@ impl Server {
         });
         Some(rx)
     }
-}
-
-/// The `sentitems` columns that describe the attempt rather than the message.
-struct Attempt<'a> {
-    route: &'a str,
-    status: &'a str,
-    tpmr: i64,
-    smsc: &'a str,
-    status_code: i32,
 }
 
 #[async_trait]

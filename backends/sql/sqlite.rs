@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::Attempt;
 use crate::pdu::DeliveryStatus;
 use crate::service::{
     same_number, Coding, DeliveryKey, InboxPart, NewMessage, OutPart, Outcome, Outgoing,
@@ -418,15 +419,6 @@ fn claim(
     Ok(out)
 }
 
-/// The `sentitems` columns that describe the attempt rather than the message.
-struct Attempt<'a> {
-    route: &'a str,
-    status: &'a str,
-    tpmr: i64,
-    smsc: &'a str,
-    status_code: i32,
-}
-
 fn insert_sentitem(
     c: &Connection,
     out: &Outgoing,
@@ -618,31 +610,13 @@ fn record_part(
         .iter()
         .find(|p| p.seq == seq)
         .ok_or_else(|| StorageError::Data(format!("message {} has no part {seq}", out.id)))?;
-    let PartResult::Sent {
-        route,
-        tpmr,
-        report,
-        smsc,
-        message_id,
-    } = result;
-    let status = if *report {
-        "SendingOK"
-    } else {
-        "SendingOKNoReport"
-    };
-    let attempt = Attempt {
-        route,
-        status,
-        tpmr: tpmr.map_or(-1, i64::from),
-        smsc,
-        status_code: -1,
-    };
+    let (attempt, message_id) = Attempt::sent(result);
     insert_sentitem(c, out, part, &attempt).map_err(db)?;
     if mark {
-        set_part_status(c, out.id, seq, status, -1).map_err(db)?;
+        set_part_status(c, out.id, seq, attempt.status, -1).map_err(db)?;
     }
-    if let Some(m) = message_id.as_deref().filter(|m| !m.is_empty()) {
-        keep_smsc_id(c, route, m, out.id, seq).map_err(db)?;
+    if let Some(m) = message_id {
+        keep_smsc_id(c, attempt.route, m, out.id, seq).map_err(db)?;
     }
     Ok(())
 }

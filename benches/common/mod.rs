@@ -23,6 +23,45 @@ pub fn bin() -> PathBuf {
     bin
 }
 
+/// `smsgw run -c config`, its log discarded.
+pub fn smsgw_run(smsgw: &Path, config: &Path) -> Proc {
+    Proc(
+        Command::new(smsgw)
+            .arg("run")
+            .arg("-c")
+            .arg(config)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("smsgw run"),
+    )
+}
+
+/// Writes `d/smsgw.toml`: a `[daemon]` section keeping its files in `d` (log level warn),
+/// then `body`.
+pub fn daemon_config(d: &Path, body: &str) -> PathBuf {
+    let config = d.join("smsgw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/pid\"\nlog_level = \"warn\"\n{body}",
+            d = d.display()
+        ),
+    )
+    .expect("config");
+    config
+}
+
+/// `smsgw db init -c config`: the schema before anything is queued.
+pub fn db_init(smsgw: &Path, config: &Path) {
+    let st = Command::new(smsgw)
+        .args(["db", "init", "-c"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .status()
+        .expect("smsgw db init");
+    assert!(st.success(), "smsgw db init");
+}
+
 /// A child process killed when dropped.
 pub struct Proc(pub Child);
 
