@@ -463,9 +463,13 @@ pub struct Transport {
     /// mail: 0 for the default of `tls` (25, 587, 465).
     #[serde(default)]
     pub port: u16,
-    /// mail: `none`, `starttls` or `tls`.
+    /// mail: `none`, `starttls` or `tls`; smpp: `none` or `tls`.
     #[serde(default)]
     pub tls: String,
+    /// smpp: a PEM file of CA certificates trusted besides the usual roots (an SMSC with a
+    /// certificate of its own CA).
+    #[serde(default)]
+    pub ca_file: PathBuf,
     /// mail: the recipient template (`{phone}@sms.example.org`).
     #[serde(default)]
     pub to: String,
@@ -536,7 +540,7 @@ impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 28] = [
+        let set: [(&'static str, bool, &[TransportKind]); 29] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -575,7 +579,8 @@ impl Transport {
             ("soap_action", !self.soap_action.is_empty(), &[Soap]),
             ("host", !self.host.is_empty(), &[Mail, Smpp]),
             ("port", self.port != 0, &[Mail, Smpp]),
-            ("tls", !self.tls.is_empty(), &[Mail]),
+            ("tls", !self.tls.is_empty(), &[Mail, Smpp]),
+            ("ca_file", !self.ca_file.as_os_str().is_empty(), &[Smpp]),
             ("to", !self.to.is_empty(), &[Mail]),
             ("subject", !self.subject.is_empty(), &[Mail]),
             ("result", !self.result.is_empty(), &[Debug]),
@@ -801,7 +806,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "soap_action", default: "\"\"", doc: "soap: the SOAPAction header.", example: "\"urn:boost#sendMessage\"", bad: "1" },
     Key { section: "transport", name: "host", default: "\"\"", doc: "mail: the SMTP server (empty: localhost); smpp: the SMSC.", example: "\"smtp.example.org\"", bad: "1" },
     Key { section: "transport", name: "port", default: "0", doc: "mail: the SMTP port (0: 25, 587 or 465 by tls); smpp: the SMSC's port (0: 2775).", example: "587", bad: "\"smtp\"" },
-    Key { section: "transport", name: "tls", default: "\"\"", doc: "mail: none, starttls (the default) or tls.", example: "\"none\"", bad: "\"maybe\"" },
+    Key { section: "transport", name: "tls", default: "\"\"", doc: "mail: none, starttls (the default) or tls. smpp: none (the default) or tls (TLS from the start, the certificate checked against the usual roots and ca_file, for the name in host).", example: "\"none\"", bad: "\"maybe\"" },
+    Key { section: "transport", name: "ca_file", default: "\"\"", doc: "smpp with tls: a PEM file of CA certificates to trust besides the usual roots (an SMSC whose certificate comes from its own CA).", example: "\"/etc/smsgw/smsc-ca.pem\"", bad: "3" },
     Key { section: "transport", name: "to", default: "\"\"", doc: "mail: the recipient template, e.g. sms@gw.example.org (NAV's mailaddr) or {phone}@sms.example.org.", example: "\"sms@gw.example.org\"", bad: "\"{number}@x\"" },
     Key { section: "transport", name: "subject", default: "\"\"", doc: "mail: the subject template (empty: NAV's sms {phone}).", example: "\"sms {phone}\"", bad: "\"{subj}\"" },
     Key { section: "transport", name: "result", default: "\"\"", doc: "debug: what the transport answers: success (the default), fail, error, permanent, rejected or unknown.", example: "\"fail\"", bad: "\"maybe\"" },
@@ -1240,6 +1246,10 @@ mod tests {
                     "result" => ("debug", &[]),
                     "system_type" | "bind" | "enquire_link" | "long_messages" | "window"
                     | "default_alphabet" | "rate" => ("smpp", &[("host", "\"smsc.example.org\"")]),
+                    "ca_file" => (
+                        "smpp",
+                        &[("host", "\"smsc.example.org\""), ("tls", "\"tls\"")],
+                    ),
                     "members" => ("failover", &[]),
                     _ => ("http", &[("url", "\"http://gw/\""), ("method", "\"POST\"")]),
                 };

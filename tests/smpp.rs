@@ -236,6 +236,7 @@ fn settings(port: u16) -> Settings {
         bind: BindAs::Transceiver,
         enquire_link: Duration::from_secs(1),
         response_timeout: Duration::from_secs(1),
+        tls: None,
     }
 }
 
@@ -359,8 +360,8 @@ impl smpp34::SmppServerListener for CheckingSmsc {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one() {
+/// The smpp34 crate's SMSC (with [`CheckingSmsc`]) on a free port, accepting.
+async fn crate_smsc() -> (u16, smpp34::SmppServer) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -383,6 +384,12 @@ async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    (port, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one() {
+    let (port, _server) = crate_smsc().await;
     let e = Session::connect(&settings(port)).await.err().unwrap();
     assert_eq!(
         e.to_string(),
@@ -395,4 +402,149 @@ async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one
     let (session, _inbound) = Session::connect(&right).await.unwrap();
     assert_eq!(session.smsc_id, "CRATE");
     session.close();
+}
+
+/// A CA and a certificate it signed for `localhost` and 127.0.0.1, made by openssl: the
+/// CA's file, the certificate's, the certificate's key.
+fn certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let p = |n: &str| dir.join(n);
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl (Debian's openssl package)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(
+        p("leaf.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Test SMSC CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "leaf.cnf",
+        "-out",
+        "cert.pem",
+    ]);
+    (p("ca.pem"), p("cert.pem"), p("key.pem"))
+}
+
+/// A TLS front for `backend` (as stunnel puts one before an SMSC); its port.
+async fn tls_front(cert: &std::path::Path, key: &std::path::Path, backend: u16) -> u16 {
+    use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let certs: Vec<_> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(s).await else {
+                    return;
+                };
+                let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", backend))
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binds_over_tls_with_the_smscs_ca_and_refuses_an_unknown_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates(dir.path());
+    let (port, _server) = crate_smsc().await;
+    let front = tls_front(&cert, &key, port).await;
+    let tls = |ca: Option<&std::path::Path>| Settings {
+        password: "right".into(),
+        address: format!("localhost:{front}"),
+        tls: Some(smsgw::smpp::session::Tls {
+            name: "localhost".into(),
+            ca_file: ca.map(std::path::Path::to_path_buf),
+        }),
+        ..settings(port)
+    };
+    let (session, _inbound) = Session::connect(&tls(Some(&ca))).await.unwrap();
+    assert_eq!(session.smsc_id, "CRATE");
+    let resp = session
+        .request(cmd::ENQUIRE_LINK, Body::EnquireLink)
+        .await
+        .unwrap();
+    assert_eq!(resp.command_id, cmd::ENQUIRE_LINK_RESP);
+    session.close();
+    // Without the SMSC's CA the certificate is not trusted: said so, no bind.
+    let e = Session::connect(&tls(None))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("TLS") && e.contains("certificate"), "{e}");
+    // A CA file that is not there is named.
+    let e = Session::connect(&tls(Some(&dir.path().join("missing.pem"))))
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("missing.pem"), "{e}");
 }

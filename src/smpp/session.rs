@@ -10,8 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio_rustls::rustls::{
+    self,
+    pki_types::{pem::PemObject, CertificateDer, ServerName},
+};
+use tokio_rustls::TlsConnector;
 use tokio_util::codec::Framed;
 
 use super::codec::{Frame, SmppCodec};
@@ -32,7 +38,49 @@ pub struct Settings {
     pub enquire_link: Duration,
     /// How long a request waits for its response.
     pub response_timeout: Duration,
+    /// TLS from the start, when set.
+    pub tls: Option<Tls>,
 }
+
+/// TLS to the SMSC: the certificate is checked for `name` against the usual (webpki)
+/// roots and the CA certificates in `ca_file`, read at each connect.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub name: String,
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl Tls {
+    fn connector(&self) -> Result<(TlsConnector, ServerName<'static>), String> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(file) = &self.ca_file {
+            let certs = CertificateDer::pem_file_iter(file)
+                .map_err(|e| format!("ca_file {}: {e}", file.display()))?;
+            for c in certs {
+                let c = c.map_err(|e| format!("ca_file {}: {e}", file.display()))?;
+                roots
+                    .add(c)
+                    .map_err(|e| format!("ca_file {}: {e}", file.display()))?;
+            }
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = ServerName::try_from(self.name.clone())
+            .map_err(|e| format!("{:?} is not a host name for TLS: {e}", self.name))?;
+        Ok((TlsConnector::from(Arc::new(config)), name))
+    }
+}
+
+/// The connection: TCP, or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+type Link = Framed<Box<dyn Io>, SmppCodec>;
 
 /// The bind a session makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +162,22 @@ impl Session {
             .map_err(|_| SessionError::Connect(s.address.clone(), "timed out".into()))?
             .map_err(|e| SessionError::Connect(s.address.clone(), e.to_string()))?;
         let _ = stream.set_nodelay(true);
+        let stream: Box<dyn Io> = match &s.tls {
+            None => Box::new(stream),
+            Some(tls) => {
+                let (connector, name) = tls
+                    .connector()
+                    .map_err(|e| SessionError::Connect(s.address.clone(), format!("TLS: {e}")))?;
+                let handshake = connector.connect(name, stream);
+                let stream = tokio::time::timeout(s.response_timeout, handshake)
+                    .await
+                    .map_err(|_| {
+                        SessionError::Connect(s.address.clone(), "TLS handshake timed out".into())
+                    })?
+                    .map_err(|e| SessionError::Connect(s.address.clone(), format!("TLS: {e}")))?;
+                Box::new(stream)
+            }
+        };
         let mut framed = Framed::new(stream, SmppCodec);
         let bind = Bind {
             system_id: s.system_id.clone(),
@@ -250,7 +314,7 @@ impl Session {
 }
 
 async fn run(
-    mut framed: Framed<TcpStream, SmppCodec>,
+    mut framed: Link,
     mut out: mpsc::UnboundedReceiver<Pdu>,
     inbound: mpsc::UnboundedSender<Inbound>,
     pending: Pending,

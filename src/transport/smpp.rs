@@ -37,7 +37,7 @@ use crate::pdu::{Alphabet, Submit, UserData};
 use crate::route::{PartReceipt, Received, SendError, SendErrorKind, Transport};
 use crate::smpp::deliver::incoming;
 use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Pdu, Sm, Tlv};
-use crate::smpp::session::{status_name, BindAs, Inbound, Session, SessionError, Settings};
+use crate::smpp::session::{status_name, BindAs, Inbound, Session, SessionError, Settings, Tls};
 use crate::smpp::{fill_bits, DefaultAlphabet};
 
 /// The link to one SMSC, shared by the senders of the window and the receiver.
@@ -255,7 +255,19 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
     } else {
         t.host.clone()
     };
+    let tls = match t.tls.as_str() {
+        "" | "none" => None,
+        "tls" => Some(Tls {
+            name: t.host.clone(),
+            ca_file: (!t.ca_file.as_os_str().is_empty()).then(|| t.ca_file.clone()),
+        }),
+        other => return Err(format!("tls: {other:?} is not none or tls")),
+    };
+    if tls.is_none() && !t.ca_file.as_os_str().is_empty() {
+        return Err("ca_file: only used with tls = \"tls\"".into());
+    }
     Ok(Settings {
+        tls,
         address: format!("{host}:{port}"),
         system_id: t.username.clone(),
         password,
