@@ -4,6 +4,7 @@
 //! closures. `busy_timeout` makes it wait for locks that other programs (Kalkun, scripts, a
 //! real gammu-smsd) hold. smsgw never changes `journal_mode` on a database it did not create.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -352,49 +353,84 @@ fn claim(
         rows.collect::<rusqlite::Result<_>>().map_err(db)?
     };
     let mut out = Vec::new();
+    if ids.is_empty() {
+        tx.commit().map_err(db)?;
+        return Ok(out);
+    }
+    let in_ids = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away. Rows another
+    // claimer took since the SELECT are not returned.
+    let won: HashMap<i64, String> = {
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?1)
+                  WHERE ID IN ({in_ids}) AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
+                  RETURNING ID, SendingTimeOut"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([format!("+{lease_secs} seconds")], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db)?
+    };
+    type Head = (
+        String,
+        Option<String>,
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<i64>,
+        Option<i32>,
+        String,
+    );
+    let mut read: HashMap<i64, (Head, OutPart, String)> = {
+        let mut stmt = tx
+            .prepare_cached(&format!(
+                "SELECT ID, DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB,
+                        Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID IN ({in_ids})"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (
+                        (
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                            r.get(8)?,
+                        ),
+                        first_part(r, 9)?,
+                        r.get::<_, String>(15)?,
+                    ),
+                ))
+            })
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db)?
+    };
+    // In the order of the SELECT: best first.
     for id in ids {
-        // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
-        let lease: Option<Option<String>> = row(
-            &tx,
-            "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2)
-              WHERE ID = ?1 AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
-              RETURNING SendingTimeOut",
-            params![id, format!("+{lease_secs} seconds")],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?;
-        let Some(lease) = lease else {
+        let (Some(lease), Some((head, first, multipart))) = (won.get(&id), read.remove(&id)) else {
             continue;
         };
-        let lease = lease.unwrap_or_default();
         exec(
             &tx,
             "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease) VALUES (?1, ?2, ?3)",
             params![id, owner, lease],
-        )
-        .map_err(db)?;
-        let (head, first, multipart) = row(
-            &tx,
-            "SELECT DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB,
-                    Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID = ?1",
-            [id],
-            |r| {
-                Ok((
-                    (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<i32>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<i64>>(5)?,
-                        r.get::<_, Option<i32>>(6)?,
-                        r.get::<_, String>(7)?,
-                    ),
-                    first_part(r, 8)?,
-                    r.get::<_, String>(14)?,
-                ))
-            },
         )
         .map_err(db)?;
         let mut parts = vec![first];
@@ -412,7 +448,7 @@ fn claim(
             retries: head.5.unwrap_or(0).max(0) as u32,
             priority: head.6.unwrap_or(0),
             inserted: head.7,
-            lease,
+            lease: lease.clone(),
         });
     }
     tx.commit().map_err(db)?;
@@ -499,17 +535,22 @@ fn form_params(n: usize) -> String {
 }
 
 /// Keeps the SMSC's id of a sent part, then applies the receipts that came before it.
+/// `parked`: whether any receipt waits in `smsgw_pending_receipts` (else no need to look).
 fn keep_smsc_id(
     c: &Connection,
     route: &str,
     message_id: &str,
     id: i64,
     seq: u32,
+    parked: bool,
 ) -> rusqlite::Result<()> {
     exec(c,
         "INSERT OR REPLACE INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
         params![route, message_id, id, seq],
     )?;
+    if !parked {
+        return Ok(());
+    }
     // Parked receipts under the id itself, else under another form of it.
     let forms = id_forms(message_id);
     let parked: Vec<(i64, String, u8, String)> = {
@@ -604,6 +645,7 @@ fn record_part(
     seq: u32,
     result: &PartResult,
     mark: bool,
+    parked: bool,
 ) -> Result<()> {
     let part = out
         .parts
@@ -616,7 +658,7 @@ fn record_part(
         set_part_status(c, out.id, seq, attempt.status, -1).map_err(db)?;
     }
     if let Some(m) = message_id {
-        keep_smsc_id(c, attempt.route, m, out.id, seq).map_err(db)?;
+        keep_smsc_id(c, attempt.route, m, out.id, seq, parked).map_err(db)?;
     }
     Ok(())
 }
@@ -1000,7 +1042,7 @@ impl Service for Sqlite {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             check_lease(&tx, &out)?;
-            record_part(&tx, &out, seq, &result, true)?;
+            record_part(&tx, &out, seq, &result, true, true)?;
             tx.commit().map_err(db)
         })
         .await
@@ -1015,18 +1057,50 @@ impl Service for Sqlite {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
+            // One statement each for the whole batch where the rows allow it.
+            let ids: Vec<i64> = done.iter().map(|(out, _)| out.id).collect();
+            let in_ids = ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let leases: HashMap<i64, Option<String>> = {
+                let mut stmt = tx
+                    .prepare_cached(&format!(
+                        "SELECT ID, SendingTimeOut FROM outbox WHERE ID IN ({in_ids})"
+                    ))
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            let parked: bool = row(
+                &tx,
+                "SELECT EXISTS (SELECT 1 FROM smsgw_pending_receipts)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
             let mut results = Vec::with_capacity(done.len());
+            let mut gone = Vec::with_capacity(done.len());
             for (out, parts) in &done {
-                let r = check_lease(&tx, out).and_then(|()| {
-                    for (seq, part) in parts {
-                        record_part(&tx, out, *seq, part, false)?;
-                    }
-                    delete_message(&tx, out.id).map_err(db)
-                });
-                match r {
-                    Ok(()) | Err(StorageError::LostClaim(_)) => results.push(r),
-                    // Anything else fails the whole batch: nothing of it is committed.
-                    Err(e) => return Err(e),
+                if leases.get(&out.id).cloned().flatten().as_deref() != Some(out.lease.as_str()) {
+                    results.push(Err(StorageError::LostClaim(out.id)));
+                    continue;
+                }
+                for (seq, part) in parts {
+                    // Anything but a lost claim fails the whole batch: nothing is committed.
+                    record_part(&tx, out, *seq, part, false, parked)?;
+                }
+                gone.push(out.id.to_string());
+                results.push(Ok(()));
+            }
+            if !gone.is_empty() {
+                let gone = gone.join(", ");
+                for table in ["outbox", "outbox_multipart", "smsgw_claims"] {
+                    tx.execute(&format!("DELETE FROM {table} WHERE ID IN ({gone})"), [])
+                        .map_err(db)?;
                 }
             }
             tx.commit().map_err(db)?;

@@ -384,7 +384,18 @@ async fn run(
                 break "unbound by smsgw".into();
             }
             Some(p) = out.recv() => {
-                if let Err(e) = framed.send(&p).await {
+                // What else is queued goes in the same write (a window's submit_sm, the
+                // answers to a burst of receipts).
+                let mut written = framed.feed(&p).await;
+                while written.is_ok() {
+                    let Ok(more) = out.try_recv() else { break };
+                    written = framed.feed(&more).await;
+                }
+                let flushed = match written {
+                    Ok(()) => framed.flush().await,
+                    failed => failed,
+                };
+                if let Err(e) = flushed {
                     break format!("cannot write to the SMSC: {e}");
                 }
             }
