@@ -316,7 +316,10 @@ impl Smpp {
             }),
             source: source_addr(&t.sender),
             long,
+            // With a rate, a claimed batch must go out well within its lease (60 s): at
+            // most 20 seconds' worth of messages at a time.
             window: match t.window {
+                1..=1000 if t.rate > 0 => (t.window as usize).min((t.rate as usize * 20).max(1)),
                 1..=1000 => t.window as usize,
                 other => return Err(format!("window: {other} is not between 1 and 1000")),
             },
