@@ -26,10 +26,6 @@ use sqlx::Connection;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn run(smsgw: &Path, config: &Path) -> Proc {
-    smsgw_run(smsgw, config)
-}
-
 /// The config of a bench daemon: `storage`, then one transport (`transport`'s keys).
 fn write_config(d: &Path, storage: &str, transport: &str) -> std::path::PathBuf {
     let path = d.join("smsgw.toml");
@@ -104,7 +100,7 @@ fn sqlite(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
         ),
         &http(&gw.url("/send?to={phone}&text={text}")),
     );
-    let _daemon = run(smsgw, &cfg);
+    let _daemon = smsgw_run(smsgw, &cfg);
     std::thread::sleep(Duration::from_millis(1000));
     let mut seen = gw.requests().len();
     let (med, max) = inject_latency(smsgw, &cfg, 7, || {
@@ -153,7 +149,7 @@ fn nav(rt: &tokio::runtime::Runtime, smsgw: &Path, out: &mut Vec<String>) {
             &format!("[storage]\nkind = \"nav\"\nurl = \"{url}\"\ntls = \"disable\"\npoll_interval = 200\n"),
             &http(&gw.url("/send?recv=%(phone)s&msg=%(sms)s")),
         );
-        let _daemon = run(smsgw, &cfg);
+        let _daemon = smsgw_run(smsgw, &cfg);
         std::thread::sleep(Duration::from_millis(1000));
         let mut seed = 11u64;
         let mut lat = Vec::new();
@@ -230,7 +226,7 @@ fn smpp(smsgw: &Path, out: &mut Vec<String>) {
         &format!("[storage]\npath = \"{}/smsgw.db\"", d.display()),
         &format!("id = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"bench\"\npassword = \"pw\"\nsender = \"BENCH\""),
     );
-    let _daemon = run(smsgw, &path);
+    let _daemon = smsgw_run(smsgw, &path);
     std::thread::sleep(Duration::from_millis(1000));
     let submits = |rx: &std::sync::mpsc::Receiver<String>, n: usize| {
         let mut got = 0;

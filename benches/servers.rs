@@ -84,10 +84,6 @@ fn config(d: &Path, i: usize, kind: Kind, url: &str, link: &Path) -> PathBuf {
     path
 }
 
-fn run(smsgw: &Path, config: &Path) -> Proc {
-    smsgw_run(smsgw, config)
-}
-
 fn insert_sql(n: usize, tag: &str) -> String {
     let rows: Vec<String> = (0..n)
         .map(|i| format!("('+48600100200', '{tag} {i}', 'bench')"))
@@ -121,7 +117,7 @@ fn bench(rt: &tokio::runtime::Runtime, smsgw: &Path, kind: Kind) -> Vec<String> 
             .status()
             .expect("db init");
         assert!(st.success());
-        let _daemon = run(smsgw, &cfg);
+        let _daemon = smsgw_run(smsgw, &cfg);
         std::thread::sleep(Duration::from_millis(1500));
         let mut seed = 12345u64;
         let mut by_sql = Vec::new();
@@ -189,7 +185,7 @@ fn bench(rt: &tokio::runtime::Runtime, smsgw: &Path, kind: Kind) -> Vec<String> 
             let cfg = config(d, i, kind, &url, &link);
             procs.push(s);
             recs.push(record);
-            procs.push(run(smsgw, &cfg));
+            procs.push(smsgw_run(smsgw, &cfg));
         }
         let t0 = Instant::now();
         let deadline = t0 + Duration::from_secs(600);
