@@ -451,6 +451,21 @@ pub trait Service: Send + Sync {
         }
         Ok(results)
     }
+    /// [`Service::finish_sent`], then [`Service::claim_outbox`] for the next batch, in one
+    /// transaction where the storage can (a send window's loop: one commit per batch). The
+    /// claim's result stands apart: the sent messages are recorded even when it fails.
+    async fn finish_sent_and_claim(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<(Vec<Result<()>>, Result<Vec<Outgoing>>)> {
+        let finished = self.finish_sent(done).await?;
+        let claimed = self.claim_outbox(owner, routes, limit, lease_secs).await;
+        Ok((finished, claimed))
+    }
     /// Applies receipts (as [`Service::apply_receipt`] with a window of 0) in one
     /// transaction where the storage can; whether each matched.
     async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {

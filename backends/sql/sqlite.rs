@@ -320,16 +320,14 @@ fn more_parts(c: &Connection, id: i64, parts: &mut Vec<OutPart>) -> rusqlite::Re
     Ok(())
 }
 
+/// Claims up to `limit` messages (inside the caller's transaction).
 fn claim(
-    c: &mut Connection,
+    tx: &Connection,
     owner: &str,
     routes: &[String],
     limit: usize,
     lease_secs: u32,
 ) -> Result<Vec<Outgoing>> {
-    let tx = c
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(db)?;
     let mut sql = String::from(
         "SELECT ID FROM outbox
           WHERE SendingDateTime <= datetime('now', 'localtime')
@@ -354,26 +352,22 @@ fn claim(
     };
     let mut out = Vec::new();
     if ids.is_empty() {
-        tx.commit().map_err(db)?;
         return Ok(out);
     }
-    let in_ids = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let in_ids = id_list(&ids);
     // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away. Rows another
     // claimer took since the SELECT are not returned.
     let won: HashMap<i64, String> = {
         let mut stmt = tx
-            .prepare_cached(&format!(
+            .prepare_cached(
                 "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?1)
-                  WHERE ID IN ({in_ids}) AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
-                  RETURNING ID, SendingTimeOut"
-            ))
+                  WHERE ID IN (SELECT value FROM json_each(?2))
+                    AND (SendingTimeOut IS NULL OR SendingTimeOut <= datetime('now', 'localtime'))
+                  RETURNING ID, SendingTimeOut",
+            )
             .map_err(db)?;
         let rows = stmt
-            .query_map([format!("+{lease_secs} seconds")], |r| {
+            .query_map(params![format!("+{lease_secs} seconds"), in_ids], |r| {
                 Ok((
                     r.get(0)?,
                     r.get::<_, Option<String>>(1)?.unwrap_or_default(),
@@ -394,13 +388,13 @@ fn claim(
     );
     let mut read: HashMap<i64, (Head, OutPart, String)> = {
         let mut stmt = tx
-            .prepare_cached(&format!(
+            .prepare_cached(
                 "SELECT ID, DestinationNumber, SenderID, CreatorID, RelativeValidity, DeliveryReport, Retries, Priority, InsertIntoDB,
-                        Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID IN ({in_ids})"
-            ))
+                        Text, Coding, UDH, Class, TextDecoded, Status, MultiPart FROM outbox WHERE ID IN (SELECT value FROM json_each(?1))",
+            )
             .map_err(db)?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map([&in_ids], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     (
@@ -422,17 +416,20 @@ fn claim(
             .map_err(db)?;
         rows.collect::<rusqlite::Result<_>>().map_err(db)?
     };
+    // Who holds the leases just taken (all of them end at the same time).
+    let taken: Vec<i64> = ids.iter().copied().filter(|id| won.contains_key(id)).collect();
+    exec(
+        &tx,
+        "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease)
+         SELECT ID, ?1, SendingTimeOut FROM outbox WHERE ID IN (SELECT value FROM json_each(?2))",
+        params![owner, id_list(&taken)],
+    )
+    .map_err(db)?;
     // In the order of the SELECT: best first.
     for id in ids {
         let (Some(lease), Some((head, first, multipart))) = (won.get(&id), read.remove(&id)) else {
             continue;
         };
-        exec(
-            &tx,
-            "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease) VALUES (?1, ?2, ?3)",
-            params![id, owner, lease],
-        )
-        .map_err(db)?;
         let mut parts = vec![first];
         if multipart.eq_ignore_ascii_case("true") {
             more_parts(&tx, id, &mut parts).map_err(db)?;
@@ -451,8 +448,60 @@ fn claim(
             lease: lease.clone(),
         });
     }
-    tx.commit().map_err(db)?;
     Ok(out)
+}
+
+/// Records the parts of messages that all went out and deletes the messages (inside the
+/// caller's transaction); `LostClaim` for a message whose lease is not ours any more.
+fn finish_sent(
+    tx: &Connection,
+    done: &[(Outgoing, Vec<(u32, PartResult)>)],
+) -> Result<Vec<Result<()>>> {
+    // One statement each for the whole batch where the rows allow it.
+    let ids: Vec<i64> = done.iter().map(|(out, _)| out.id).collect();
+    let leases: HashMap<i64, Option<String>> = {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT ID, SendingTimeOut FROM outbox WHERE ID IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([id_list(&ids)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(db)?
+    };
+    let parked: bool = row(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM smsgw_pending_receipts)",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(db)?;
+    let mut results = Vec::with_capacity(done.len());
+    let mut gone = Vec::with_capacity(done.len());
+    for (out, parts) in done {
+        if leases.get(&out.id).cloned().flatten().as_deref() != Some(out.lease.as_str()) {
+            results.push(Err(StorageError::LostClaim(out.id)));
+            continue;
+        }
+        for (seq, part) in parts {
+            // Anything but a lost claim fails the whole batch: nothing is committed.
+            record_part(tx, out, *seq, part, false, parked)?;
+        }
+        gone.push(out.id);
+        results.push(Ok(()));
+    }
+    if !gone.is_empty() {
+        let gone = id_list(&gone);
+        for sql in [
+            "DELETE FROM outbox WHERE ID IN (SELECT value FROM json_each(?1))",
+            "DELETE FROM outbox_multipart WHERE ID IN (SELECT value FROM json_each(?1))",
+            "DELETE FROM smsgw_claims WHERE ID IN (SELECT value FROM json_each(?1))",
+        ] {
+            exec(tx, sql, [&gone]).map_err(db)?;
+        }
+    }
+    Ok(results)
 }
 
 fn insert_sentitem(
@@ -524,6 +573,13 @@ fn set_delivery(c: &Connection, id: i64, seq: i64, status: u8, done: &str) -> ru
         ],
     )?;
     Ok(())
+}
+
+/// Row ids as one parameter, a JSON array: `ID IN (SELECT value FROM json_each(?))` keeps
+/// the statement's text the same for any batch, so it is prepared once.
+fn id_list(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", list.join(","))
 }
 
 /// `?2, ?3, ...` for the forms of an id after the route (`?1`).
@@ -603,9 +659,13 @@ fn receipt_by_id(
     done: &str,
 ) -> rusqlite::Result<bool> {
     let forms = id_forms(message_id);
+    let last = DeliveryStatus::from_status(status).is_final();
+    // A final receipt frees the id: found and deleted in one statement.
     let sql = format!(
-        "SELECT MessageID, ID, SequencePosition FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID IN ({})",
-        form_params(forms.len())
+        "{} smsgw_smsc_ids WHERE Route = ?1 AND MessageID IN ({}){}",
+        if last { "DELETE FROM" } else { "SELECT MessageID, ID, SequencePosition FROM" },
+        form_params(forms.len()),
+        if last { " RETURNING MessageID, ID, SequencePosition" } else { "" },
     );
     let hits: Vec<(String, i64, i64)> = {
         let mut stmt = c.prepare_cached(&sql)?;
@@ -627,12 +687,14 @@ fn receipt_by_id(
         return Ok(false);
     };
     set_delivery(c, *id, *seq, status, done)?;
-    if DeliveryStatus::from_status(status).is_final() {
-        exec(
-            c,
-            "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
-            params![route, kept],
-        )?;
+    if last {
+        // Another part kept under another form of the id (both forms seen): not this one.
+        for (other, id, seq) in hits.iter().filter(|h| &h.0 != kept) {
+            exec(c,
+                "INSERT INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
+                params![route, other, id, seq],
+            )?;
+        }
     }
     Ok(true)
 }
@@ -773,8 +835,15 @@ impl Service for Sqlite {
         lease_secs: u32,
     ) -> Result<Vec<Outgoing>> {
         let (owner, routes) = (owner.to_string(), routes.to_vec());
-        self.call(move |c| claim(c, &owner, &routes, limit, lease_secs))
-            .await
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let claimed = claim(&tx, &owner, &routes, limit, lease_secs)?;
+            tx.commit().map_err(db)?;
+            Ok(claimed)
+        })
+        .await
     }
 
     async fn list_outbox(&self, stuck: bool) -> Result<Vec<crate::service::OutboxEntry>> {
@@ -1057,54 +1126,43 @@ impl Service for Sqlite {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            // One statement each for the whole batch where the rows allow it.
-            let ids: Vec<i64> = done.iter().map(|(out, _)| out.id).collect();
-            let in_ids = ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let leases: HashMap<i64, Option<String>> = {
-                let mut stmt = tx
-                    .prepare_cached(&format!(
-                        "SELECT ID, SendingTimeOut FROM outbox WHERE ID IN ({in_ids})"
-                    ))
-                    .map_err(db)?;
-                let rows = stmt
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .map_err(db)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(db)?
-            };
-            let parked: bool = row(
-                &tx,
-                "SELECT EXISTS (SELECT 1 FROM smsgw_pending_receipts)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
-            let mut results = Vec::with_capacity(done.len());
-            let mut gone = Vec::with_capacity(done.len());
-            for (out, parts) in &done {
-                if leases.get(&out.id).cloned().flatten().as_deref() != Some(out.lease.as_str()) {
-                    results.push(Err(StorageError::LostClaim(out.id)));
-                    continue;
-                }
-                for (seq, part) in parts {
-                    // Anything but a lost claim fails the whole batch: nothing is committed.
-                    record_part(&tx, out, *seq, part, false, parked)?;
-                }
-                gone.push(out.id.to_string());
-                results.push(Ok(()));
-            }
-            if !gone.is_empty() {
-                let gone = gone.join(", ");
-                for table in ["outbox", "outbox_multipart", "smsgw_claims"] {
-                    tx.execute(&format!("DELETE FROM {table} WHERE ID IN ({gone})"), [])
-                        .map_err(db)?;
-                }
-            }
+            let results = finish_sent(&tx, &done)?;
             tx.commit().map_err(db)?;
             Ok(results)
+        })
+        .await
+    }
+
+    async fn finish_sent_and_claim(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<(Vec<Result<()>>, Result<Vec<Outgoing>>)> {
+        let (done, owner, routes) = (done.to_vec(), owner.to_string(), routes.to_vec());
+        self.call(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let finished = finish_sent(&tx, &done)?;
+            match claim(&tx, &owner, &routes, limit, lease_secs) {
+                Ok(claimed) => {
+                    tx.commit().map_err(db)?;
+                    Ok((finished, Ok(claimed)))
+                }
+                Err(e) => {
+                    // Not half a claim: the sent messages are recorded on their own.
+                    drop(tx);
+                    let tx = c
+                        .transaction_with_behavior(TransactionBehavior::Immediate)
+                        .map_err(db)?;
+                    let finished = finish_sent(&tx, &done)?;
+                    tx.commit().map_err(db)?;
+                    Ok((finished, Err(e)))
+                }
+            }
         })
         .await
     }

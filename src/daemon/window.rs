@@ -34,18 +34,26 @@ pub async fn drain(
         validity: ctx.cfg.sending.validity,
         delivery_reports: ctx.cfg.sending.delivery_reports,
     };
+    let limit = senders.len().max(1);
+    // The next batch, claimed in the commit of the one before.
+    let mut next: Option<Vec<Outgoing>> = None;
     loop {
         if *stop.borrow() {
+            if let Some(claimed) = next {
+                release(ctx, &claimed).await;
+            }
             return Stop::Empty;
         }
-        let routes = vec![ctx.phone.id.clone()];
-        let claimed = match ctx
-            .storage
-            .claim_outbox(&ctx.owner, &routes, senders.len().max(1), LEASE_SECS)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return Stop::Storage(e),
+        let claimed = match next.take() {
+            Some(c) => c,
+            None => match ctx
+                .storage
+                .claim_outbox(&ctx.owner, &[ctx.phone.id.clone()], limit, LEASE_SECS)
+                .await
+            {
+                Ok(c) => c,
+                Err(e) => return Stop::Storage(e),
+            },
         };
         if claimed.is_empty() {
             return Stop::Empty;
@@ -89,8 +97,21 @@ pub async fn drain(
             }
         }
         let results = send_all(senders, parts, ctx).await;
-        if let Err(s) = settle(ctx, batch, results, retry_timeout).await {
-            return s;
+        match settle(ctx, batch, results, retry_timeout, limit).await {
+            Ok(claimed) => next = claimed,
+            Err(s) => return s,
+        }
+    }
+}
+
+/// Gives back messages claimed but not sent (the daemon is stopping).
+async fn release(ctx: &PhoneCtx, claimed: &[Outgoing]) {
+    let reason = Outcome::Release {
+        reason: "smsgw is stopping".into(),
+    };
+    for out in claimed {
+        if let Err(e) = ctx.storage.finish_outbox(out, &reason, 0).await {
+            tracing::warn!(id = out.id, "cannot release a claimed message (it waits for its lease to run out): {e}");
         }
     }
 }
@@ -148,13 +169,15 @@ async fn send_all(
     done
 }
 
-/// Records the batch: messages whose parts all went out in one commit, the others alone.
+/// Records the batch: messages whose parts all went out in one commit (which claims the
+/// next batch of up to `limit`, returned when it could), the others alone.
 async fn settle(
     ctx: &mut PhoneCtx,
     batch: Vec<Outgoing>,
     mut results: Vec<Sent>,
     retry_timeout: u32,
-) -> Result<(), Stop> {
+    limit: usize,
+) -> Result<Option<Vec<Outgoing>>, Stop> {
     results.sort_by_key(|r| (r.0, r.1));
     let route = ctx.phone.id.clone();
     let smsc = ctx.phone.smsc.clone().unwrap_or_default();
@@ -202,22 +225,39 @@ async fn settle(
             }
         }
     }
-    if !all_sent.is_empty() {
-        commit(ctx, all_sent).await?;
+    if let Some(s) = stop {
+        if !all_sent.is_empty() {
+            commit(ctx, all_sent, None).await?;
+        }
+        return Err(s);
     }
-    stop.map_or(Ok(()), Err)
+    if all_sent.is_empty() {
+        return Ok(None);
+    }
+    commit(ctx, all_sent, Some(limit)).await
 }
 
 /// The group commit of the messages that went out (retried while the storage is down: the
-/// messages are out, and the lease is still ours).
+/// messages are out, and the lease is still ours), claiming the next batch of up to `next`
+/// messages in it.
 async fn commit(
     ctx: &mut PhoneCtx,
     sent: Vec<(Outgoing, Vec<(u32, PartResult)>)>,
-) -> Result<(), Stop> {
+    next: Option<usize>,
+) -> Result<Option<Vec<Outgoing>>, Stop> {
     let deadline = Instant::now() + Duration::from_secs(LEASE_SECS.into());
     let mut pause = Duration::from_millis(100);
-    let results = loop {
-        match ctx.storage.finish_sent(&sent).await {
+    let routes = [ctx.phone.id.clone()];
+    let (results, claimed) = loop {
+        let done = match next {
+            Some(limit) => ctx
+                .storage
+                .finish_sent_and_claim(&sent, &ctx.owner, &routes, limit, LEASE_SECS)
+                .await
+                .map(|(r, c)| (r, Some(c))),
+            None => ctx.storage.finish_sent(&sent).await.map(|r| (r, None)),
+        };
+        match done {
             Err(StorageError::Unavailable(e)) if Instant::now() < deadline => {
                 tracing::warn!(
                     messages = sent.len(),
@@ -229,6 +269,14 @@ async fn commit(
             Err(e) => return Err(Stop::Storage(e)),
             Ok(r) => break r,
         }
+    };
+    let claimed = match claimed {
+        Some(Err(e)) => {
+            tracing::warn!(transport = %ctx.phone.id, "cannot claim the next messages: {e}");
+            None
+        }
+        Some(Ok(c)) => Some(c),
+        None => None,
     };
     for ((out, parts), r) in sent.iter().zip(results) {
         match r {
@@ -246,8 +294,13 @@ async fn commit(
                     "sent a message after losing the claim: it may be sent twice"
                 );
             }
-            Err(e) => return Err(Stop::Storage(e)),
+            Err(e) => {
+                if let Some(c) = &claimed {
+                    release(ctx, c).await;
+                }
+                return Err(Stop::Storage(e));
+            }
         }
     }
-    Ok(())
+    Ok(claimed)
 }

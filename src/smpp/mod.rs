@@ -6,6 +6,7 @@
 pub mod codec;
 pub mod deliver;
 pub mod pdu;
+mod quickack;
 pub mod receipt;
 pub mod session;
 

@@ -22,6 +22,7 @@ use tokio_util::codec::Framed;
 
 use super::codec::{Frame, SmppCodec};
 use super::pdu::{cmd, status, Bind, Body, Pdu};
+use super::quickack::QuickAck;
 
 /// How to bind.
 #[derive(Debug, Clone)]
@@ -162,6 +163,7 @@ impl Session {
             .map_err(|_| SessionError::Connect(s.address.clone(), "timed out".into()))?
             .map_err(|e| SessionError::Connect(s.address.clone(), e.to_string()))?;
         let _ = stream.set_nodelay(true);
+        let stream = QuickAck(stream);
         let stream: Box<dyn Io> = match &s.tls {
             None => Box::new(stream),
             Some(tls) => {
