@@ -13,7 +13,7 @@
 //! - aiosmpplib 0.7.4 (Python, target/test-venv, benches/aiosmpplib_client.py) with its
 //!   correlator's expiry scan switched off (see the script).
 //!
-//! Three rounds, the clients taking turns; prints a Markdown table of each client's median
+//! Five rounds, the clients taking turns; prints a Markdown table of each client's median
 //! round: seconds to the last submit_sm answered, to the last receipt acknowledged, and
 //! messages per second over the whole run.
 
@@ -37,7 +37,7 @@ use smpp34::{
 };
 
 const WINDOW: usize = 64;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// The round with the median total time.
 fn median_run(runs: &mut [(f64, f64)]) -> (f64, f64) {
@@ -286,7 +286,24 @@ fn aiosmpplib(port: u16, n: u64) -> Option<(f64, f64)> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    result_line(&out.stdout)
+}
+
+/// The smpp34 client in a process of its own (as smsgw and aiosmpplib run): this bench
+/// again, told the port by `SMSGW_SMPP34_CLIENT`.
+fn smpp34_process(port: u16, n: u64) -> Option<(f64, f64)> {
+    let out = Command::new(std::env::current_exe().ok()?)
+        .env("SMSGW_SMPP34_CLIENT", port.to_string())
+        .env("SMSGW_SMPP_N", n.to_string())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    result_line(&out.stdout)
+}
+
+/// `RESULT <seconds to last response> <seconds to last receipt>` from a client's output.
+fn result_line(stdout: &[u8]) -> Option<(f64, f64)> {
+    let text = String::from_utf8_lossy(stdout);
     let line = text.lines().find_map(|l| l.strip_prefix("RESULT "))?;
     let mut f = line.split(' ').filter_map(|v| v.parse::<f64>().ok());
     Some((f.next()?, f.next()?))
@@ -297,8 +314,16 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let exe = bin();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    if let Some(port) = std::env::var("SMSGW_SMPP34_CLIENT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    {
+        let (resp, all) = smpp34_client(&rt, port, n);
+        println!("RESULT {resp} {all}");
+        return;
+    }
+    let exe = bin();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
         l.local_addr().expect("addr").port()
@@ -317,18 +342,25 @@ fn main() {
             n as f64 / all
         ));
     };
-    // Three rounds, the clients taking turns; each one's median round is reported.
-    let (mut theirs, mut ours, mut python) = (Vec::new(), Vec::new(), Vec::new());
+    // Five rounds, the clients taking turns; each one's median round is reported.
+    let (mut theirs, mut shared, mut ours, mut python) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        theirs.push(smpp34_client(&rt, port, n));
+        theirs.push(smpp34_process(port, n).expect("the smpp34 client process"));
+        shared.push(smpp34_client(&rt, port, n));
         ours.push(smsgw(&exe, port, n, &smsc));
         if let Some(r) = aiosmpplib(port, n) {
             python.push(r);
         }
     }
     let ceiling = median_run(&mut theirs);
+    let beside = median_run(&mut shared);
     let mine = median_run(&mut ours);
-    row("smpp34 crate client (keeps nothing)", ceiling);
+    row("smpp34 crate client, own process (keeps nothing)", ceiling);
+    row(
+        "smpp34 crate client, in the SMSC's process and runtime",
+        beside,
+    );
     row("smsgw, SQLite: ids and receipts committed", mine);
     if python.is_empty() {
         eprintln!(
@@ -344,7 +376,8 @@ fn main() {
         println!("{r}");
     }
     println!(
-        "\nsmsgw / smpp34 client: {:.2}x (median of {ROUNDS} rounds each)",
-        ceiling.1 / mine.1
+        "\nsmsgw / smpp34 client: {:.2}x (own process), {:.2}x (in the SMSC's process); median of {ROUNDS} rounds each",
+        ceiling.1 / mine.1,
+        beside.1 / mine.1
     );
 }

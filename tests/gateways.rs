@@ -1074,7 +1074,19 @@ async fn smpp_window_keeps_submits_in_flight_and_a_dropped_link_is_unknown() {
         12,
     )
     .await;
+    // Stopped while a batch is out: the batch is recorded, and the next one (claimed in
+    // the same commit) is given back instead of waiting out its lease.
+    queue_rows(&d, 20);
+    next_submit(&smsc);
     d.stop().await;
+    let leased =
+        d.rows("SELECT ID FROM outbox WHERE SendingTimeOut > datetime('now', 'localtime')");
+    assert!(leased.is_empty(), "still leased after a stop: {leased:?}");
+    assert!(
+        !d.rows("SELECT ID FROM outbox").is_empty(),
+        "everything went out before the stop: the case was not tried"
+    );
+    assert!(d.rows("SELECT ID FROM smsgw_claims").is_empty());
     drop(smsc);
 
     // An SMSC that takes three submit_sm and never answers, then goes away: the three are

@@ -417,9 +417,13 @@ fn claim(
         rows.collect::<rusqlite::Result<_>>().map_err(db)?
     };
     // Who holds the leases just taken (all of them end at the same time).
-    let taken: Vec<i64> = ids.iter().copied().filter(|id| won.contains_key(id)).collect();
+    let taken: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| won.contains_key(id))
+        .collect();
     exec(
-        &tx,
+        tx,
         "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease)
          SELECT ID, ?1, SendingTimeOut FROM outbox WHERE ID IN (SELECT value FROM json_each(?2))",
         params![owner, id_list(&taken)],
@@ -432,7 +436,7 @@ fn claim(
         };
         let mut parts = vec![first];
         if multipart.eq_ignore_ascii_case("true") {
-            more_parts(&tx, id, &mut parts).map_err(db)?;
+            more_parts(tx, id, &mut parts).map_err(db)?;
         }
         out.push(Outgoing {
             id,
@@ -663,9 +667,17 @@ fn receipt_by_id(
     // A final receipt frees the id: found and deleted in one statement.
     let sql = format!(
         "{} smsgw_smsc_ids WHERE Route = ?1 AND MessageID IN ({}){}",
-        if last { "DELETE FROM" } else { "SELECT MessageID, ID, SequencePosition FROM" },
+        if last {
+            "DELETE FROM"
+        } else {
+            "SELECT MessageID, ID, SequencePosition FROM"
+        },
         form_params(forms.len()),
-        if last { " RETURNING MessageID, ID, SequencePosition" } else { "" },
+        if last {
+            " RETURNING MessageID, ID, SequencePosition"
+        } else {
+            ""
+        },
     );
     let hits: Vec<(String, i64, i64)> = {
         let mut stmt = c.prepare_cached(&sql)?;

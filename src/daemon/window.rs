@@ -48,7 +48,12 @@ pub async fn drain(
             Some(c) => c,
             None => match ctx
                 .storage
-                .claim_outbox(&ctx.owner, &[ctx.phone.id.clone()], limit, LEASE_SECS)
+                .claim_outbox(
+                    &ctx.owner,
+                    std::slice::from_ref(&ctx.phone.id),
+                    limit,
+                    LEASE_SECS,
+                )
                 .await
             {
                 Ok(c) => c,
@@ -111,7 +116,10 @@ async fn release(ctx: &PhoneCtx, claimed: &[Outgoing]) {
     };
     for out in claimed {
         if let Err(e) = ctx.storage.finish_outbox(out, &reason, 0).await {
-            tracing::warn!(id = out.id, "cannot release a claimed message (it waits for its lease to run out): {e}");
+            tracing::warn!(
+                id = out.id,
+                "cannot release a claimed message (it waits for its lease to run out): {e}"
+            );
         }
     }
 }

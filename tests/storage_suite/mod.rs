@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use smsgw::compose::{self, InjectOptions};
 use smsgw::service::{
-    Coding, DeliveryKey, InboxPart, NewMessage, Outcome, PartResult, PendingPart, PhoneStatus,
-    Service, StorageError,
+    Coding, DeliveryKey, InboxPart, NewMessage, Outcome, Outgoing, PartResult, PendingPart,
+    PhoneStatus, Service, StorageError,
 };
 
 /// Direct SQL on the test's database, in the backend's dialect.
@@ -704,6 +704,57 @@ pub async fn a_batch_is_recorded_in_one_go(b: &dyn Backend) {
     assert_eq!(raw.count("SELECT count(*) FROM smsgw_pending_receipts"), 1);
 }
 
+/// A send window's commit: the batch recorded and the next batch claimed in one call; the
+/// claimed messages are under our lease (another claimer gets none of them).
+pub async fn a_batch_is_recorded_and_the_next_claimed(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    for i in 0..5 {
+        s.create_outbox(&message(&format!("window {i}"), None))
+            .await
+            .unwrap();
+    }
+    let first = s.claim_outbox("a", &[], 2, 60).await.unwrap();
+    assert_eq!(first.len(), 2);
+    let sent = |batch: &[Outgoing]| -> Vec<(Outgoing, Vec<(u32, PartResult)>)> {
+        batch
+            .iter()
+            .map(|out| {
+                let part = PartResult::Sent {
+                    route: "smsc".into(),
+                    tpmr: None,
+                    report: false,
+                    smsc: String::new(),
+                    message_id: Some(format!("w{}", out.id)),
+                };
+                (out.clone(), vec![(1, part)])
+            })
+            .collect()
+    };
+    let done = sent(&first);
+    let (results, next) = s
+        .finish_sent_and_claim(&done, "a", &[], 2, 60)
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let next = next.unwrap();
+    assert_eq!(next.len(), 2);
+    assert!(next.iter().all(|n| first.iter().all(|f| f.id != n.id)));
+    assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 2);
+    assert_eq!(raw.count("SELECT count(*) FROM outbox"), 3);
+    // Only the fifth is left to another claimer.
+    let other = s.claim_outbox("b", &[], 5, 60).await.unwrap();
+    assert_eq!(other.len(), 1, "{other:?}");
+    assert!(next.iter().all(|n| n.id != other[0].id));
+    // The claimed batch can be recorded in turn.
+    let (results, rest) = s
+        .finish_sent_and_claim(&sent(&next), "a", &[], 2, 60)
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(rest.unwrap().is_empty());
+    assert_eq!(raw.count("SELECT count(*) FROM sentitems"), 4);
+}
+
 pub async fn phones_row_is_kept_up_to_date(b: &dyn Backend) {
     let (s, raw) = (b.service(), b.raw());
     let mut st = PhoneStatus {
@@ -832,6 +883,7 @@ macro_rules! storage_suite_tests {
             status_reports_match_pending_then_final,
             receipts_match_smsc_message_ids,
             a_batch_is_recorded_in_one_go,
+            a_batch_is_recorded_and_the_next_claimed,
             phones_row_is_kept_up_to_date,
             a_long_row_is_written_back_in_parts,
             times_are_the_databases_local_time,
