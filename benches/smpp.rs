@@ -4,7 +4,9 @@
 //! answering each submit_sm at once with a new message id and, when a receipt is asked for,
 //! sending it (a deliver_sm with the appendix-B text) right after. Then, in one run, 20,000
 //! submit_sm with window 64 and a receipt for each (set `SMSGW_SMPP_N` for another count):
-//! - the `smpp34` crate's own client (the ceiling on this machine: it keeps nothing);
+//! - the `smpp34` crate's own client (keeps nothing), twice: in a process of its own (this
+//!   bench again, as smsgw and aiosmpplib run in theirs) and inside this process, on the
+//!   SMSC's tokio runtime (client and server then share its two threads);
 //! - smsgw (the release `smsgw run`, SQLite storage): 20,000 messages queued in the outbox
 //!   asking for reports, `window = 64`; timed from its first submit_sm to the SMSC's last
 //!   receipt acknowledged (smsgw answers a receipt once it is committed); afterwards every

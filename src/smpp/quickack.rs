@@ -4,8 +4,10 @@
 //! Why: an SMSC that leaves Nagle's algorithm on holds its next small PDU (a
 //! submit_sm_resp, a deliver_sm) until its previous one is acknowledged. When smsgw has
 //! nothing to send at that moment (it waits for the last answers of a batch), its kernel
-//! delays that ACK by up to 40 ms, and the link idles for it. Measured with the `smpp34`
-//! crate's SMSC (`cargo bench --bench smpp`): stalls of ~45 ms, dozens per 20,000 messages.
+//! delays that ACK by up to 40 ms, and the link idles for it. The send window waits for the
+//! last answers of each batch, which is that moment. Seen with the `smpp34` crate's SMSC
+//! (`cargo bench --bench smpp`, while the window's loops ran in step): 50 stalls of ~45 ms
+//! per 20,000 messages, 3.6 s instead of 2.0 s.
 
 use std::io;
 use std::pin::Pin;
