@@ -1,12 +1,15 @@
 //! Sending through a route with a send window (SMPP): claim up to a window of messages in
 //! one transaction, send them all at once over the route's senders (a message's parts one
-//! after another, in order, on one sender), then record the messages that went out in one commit (the group
-//! commit: two commits per batch instead of three per message). A message with a part that
-//! failed is handled alone, as [`super::send`] does (its parts that went out are recorded).
+//! after another, in order, on one sender), then record the messages that went out in one
+//! commit, which claims the next batch too (the group commit: one commit per batch instead
+//! of three per message). A message with a part that failed is handled alone, as
+//! [`super::send`] does (its parts that went out are recorded).
 //!
 //! A crash between the sends and the commit leaves at most a window of messages claimed:
 //! their lease runs out and they are sent again (DESIGN.md: a crash may repeat the parts in
-//! flight on a route, the window for SMPP).
+//! flight on a route, the window for SMPP). A crash with a batch claimed but not sent yet
+//! only delays it (the next daemon on the host releases a dead one's claims at start). A
+//! stop gives such a batch back at once.
 
 use std::time::{Duration, Instant};
 
