@@ -1077,6 +1077,97 @@ impl Server {
     }
 
     /// Fails with `LostClaim` unless the lease is still the one we set; locks the row.
+    /// Claims up to `limit` messages inside `tx` (see [`Service::claim_outbox`]).
+    async fn claim_in(
+        &self,
+        tx: &mut Tx,
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<Vec<Outgoing>> {
+        let d = self.dialect;
+        let mut a: Vec<Arg> = routes.iter().map(Arg::from).collect();
+        a.push(Arg::Int(self.candidates(limit) as i64));
+        let ids: Vec<i64> = tx
+            .rows(&self.claim_sql(routes.len()), &a)
+            .await?
+            .iter()
+            .map(|r| int(r, 0, 0))
+            .collect();
+        let guard = format!(
+            "UPDATE outbox SET \"SendingTimeOut\" = {lease} WHERE \"ID\" = ? AND (\"SendingTimeOut\" IS NULL OR \"SendingTimeOut\" <= {now})",
+            lease = d.now_plus(lease_secs.into()),
+            now = d.now()
+        );
+        let mut out = Vec::new();
+        for id in ids {
+            if out.len() >= limit {
+                break;
+            }
+            // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
+            if tx.exec(&guard, args![id]).await? != 1 {
+                continue;
+            }
+            let lease = self.lease_of(tx, id, false).await?.unwrap_or_default();
+            tx.exec("DELETE FROM smsgw_claims WHERE \"ID\" = ?", args![id])
+                .await?;
+            tx.exec(
+                "INSERT INTO smsgw_claims (\"ID\", \"Owner\", \"Lease\") VALUES (?, ?, ?)",
+                args![id, owner, &lease],
+            )
+            .await?;
+            let head_sql = format!(
+                "SELECT \"DestinationNumber\", \"SenderID\", \"CreatorID\", \"RelativeValidity\", \"DeliveryReport\", \"Retries\", \"Priority\", {} FROM outbox WHERE \"ID\" = ?",
+                d.ts("\"InsertIntoDB\"")
+            );
+            let Some(h) = tx.row(&head_sql, args![id]).await? else {
+                continue;
+            };
+            let parts = self.read_parts(tx, id).await?;
+            out.push(Outgoing {
+                id,
+                destination: text(&h, 0),
+                sender_id: opt(&h, 1).filter(|s| !s.is_empty()),
+                creator_id: text(&h, 2),
+                parts,
+                relative_validity: int(&h, 3, -1) as i32,
+                delivery_report: ReportRequest::parse(&opt(&h, 4).unwrap_or_default()),
+                retries: int(&h, 5, 0).max(0) as u32,
+                priority: int(&h, 6, 0) as i32,
+                inserted: text(&h, 7),
+                lease,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records a sent batch inside `tx` (see [`Service::finish_sent`]).
+    async fn finish_in(
+        &self,
+        tx: &mut Tx,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+    ) -> Result<Vec<Result<()>>> {
+        let mut results = Vec::with_capacity(done.len());
+        for (out, parts) in done {
+            match self.check_lease(tx, out).await {
+                Ok(()) => {}
+                Err(e @ StorageError::LostClaim(_)) => {
+                    results.push(Err(e));
+                    continue;
+                }
+                // Anything else fails the whole batch: nothing of it is committed.
+                Err(e) => return Err(e),
+            }
+            for (seq, part) in parts {
+                self.record_part(tx, out, *seq, part, false).await?;
+            }
+            self.delete_message(tx, out.id).await?;
+            results.push(Ok(()));
+        }
+        Ok(results)
+    }
+
     async fn check_lease(&self, tx: &mut Tx, out: &Outgoing) -> Result<()> {
         match self.lease_of(tx, out.id, true).await? {
             Some(l) if l == out.lease => Ok(()),
@@ -1490,60 +1581,10 @@ impl Service for Server {
         limit: usize,
         lease_secs: u32,
     ) -> Result<Vec<Outgoing>> {
-        let d = self.dialect;
         let mut tx = self.begin().await?;
-        let mut a: Vec<Arg> = routes.iter().map(Arg::from).collect();
-        a.push(Arg::Int(self.candidates(limit) as i64));
-        let ids: Vec<i64> = tx
-            .rows(&self.claim_sql(routes.len()), &a)
-            .await?
-            .iter()
-            .map(|r| int(r, 0, 0))
-            .collect();
-        let guard = format!(
-            "UPDATE outbox SET \"SendingTimeOut\" = {lease} WHERE \"ID\" = ? AND (\"SendingTimeOut\" IS NULL OR \"SendingTimeOut\" <= {now})",
-            lease = d.now_plus(lease_secs.into()),
-            now = d.now()
-        );
-        let mut out = Vec::new();
-        for id in ids {
-            if out.len() >= limit {
-                break;
-            }
-            // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
-            if tx.exec(&guard, args![id]).await? != 1 {
-                continue;
-            }
-            let lease = self.lease_of(&mut tx, id, false).await?.unwrap_or_default();
-            tx.exec("DELETE FROM smsgw_claims WHERE \"ID\" = ?", args![id])
-                .await?;
-            tx.exec(
-                "INSERT INTO smsgw_claims (\"ID\", \"Owner\", \"Lease\") VALUES (?, ?, ?)",
-                args![id, owner, &lease],
-            )
+        let out = self
+            .claim_in(&mut tx, owner, routes, limit, lease_secs)
             .await?;
-            let head_sql = format!(
-                "SELECT \"DestinationNumber\", \"SenderID\", \"CreatorID\", \"RelativeValidity\", \"DeliveryReport\", \"Retries\", \"Priority\", {} FROM outbox WHERE \"ID\" = ?",
-                d.ts("\"InsertIntoDB\"")
-            );
-            let Some(h) = tx.row(&head_sql, args![id]).await? else {
-                continue;
-            };
-            let parts = self.read_parts(&mut tx, id).await?;
-            out.push(Outgoing {
-                id,
-                destination: text(&h, 0),
-                sender_id: opt(&h, 1).filter(|s| !s.is_empty()),
-                creator_id: text(&h, 2),
-                parts,
-                relative_validity: int(&h, 3, -1) as i32,
-                delivery_report: ReportRequest::parse(&opt(&h, 4).unwrap_or_default()),
-                retries: int(&h, 5, 0).max(0) as u32,
-                priority: int(&h, 6, 0) as i32,
-                inserted: text(&h, 7),
-                lease,
-            });
-        }
         tx.commit().await?;
         Ok(out)
     }
@@ -1882,25 +1923,35 @@ impl Service for Server {
         done: &[(Outgoing, Vec<(u32, PartResult)>)],
     ) -> Result<Vec<Result<()>>> {
         let mut tx = self.begin().await?;
-        let mut results = Vec::with_capacity(done.len());
-        for (out, parts) in done {
-            match self.check_lease(&mut tx, out).await {
-                Ok(()) => {}
-                Err(e @ StorageError::LostClaim(_)) => {
-                    results.push(Err(e));
-                    continue;
-                }
-                // Anything else fails the whole batch: nothing of it is committed.
-                Err(e) => return Err(e),
-            }
-            for (seq, part) in parts {
-                self.record_part(&mut tx, out, *seq, part, false).await?;
-            }
-            self.delete_message(&mut tx, out.id).await?;
-            results.push(Ok(()));
-        }
+        let results = self.finish_in(&mut tx, done).await?;
         tx.commit().await?;
         Ok(results)
+    }
+
+    async fn finish_sent_and_claim(
+        &self,
+        done: &[(Outgoing, Vec<(u32, PartResult)>)],
+        owner: &str,
+        routes: &[String],
+        limit: usize,
+        lease_secs: u32,
+    ) -> Result<(Vec<Result<()>>, Result<Vec<Outgoing>>)> {
+        let mut tx = self.begin().await?;
+        let finished = self.finish_in(&mut tx, done).await?;
+        match self
+            .claim_in(&mut tx, owner, routes, limit, lease_secs)
+            .await
+        {
+            Ok(claimed) => {
+                tx.commit().await?;
+                Ok((finished, Ok(claimed)))
+            }
+            Err(e) => {
+                // Not half a claim: the sent messages are recorded on their own.
+                drop(tx);
+                Ok((self.finish_sent(done).await?, Err(e)))
+            }
+        }
     }
 
     async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
