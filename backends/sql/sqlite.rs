@@ -604,46 +604,51 @@ fn keep_smsc_id(
     seq: u32,
     parked: bool,
 ) -> rusqlite::Result<()> {
-    exec(c,
-        "INSERT OR REPLACE INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
-        params![route, message_id, id, seq],
-    )?;
-    if !parked {
-        return Ok(());
+    // A final receipt that came first leaves nothing to keep the id for.
+    let ended = parked && apply_parked(c, route, message_id, id, seq)?;
+    if !ended {
+        exec(c,
+            "INSERT OR REPLACE INTO smsgw_smsc_ids (Route, MessageID, ID, SequencePosition) VALUES (?1, ?2, ?3, ?4)",
+            params![route, message_id, id, seq],
+        )?;
     }
-    // Parked receipts under the id itself, else under another form of it.
+    Ok(())
+}
+
+/// Applies to a part just recorded the receipts parked under its SMSC id (the id as given,
+/// else another form of it), in the order they came; whether one of them was final.
+fn apply_parked(
+    c: &Connection,
+    route: &str,
+    message_id: &str,
+    id: i64,
+    seq: u32,
+) -> rusqlite::Result<bool> {
     let forms = id_forms(message_id);
-    let parked: Vec<(i64, String, u8, String)> = {
+    let parked: Vec<(String, u8, String)> = {
         let mut stmt = c.prepare_cached(&format!(
-            "SELECT rowid, MessageID, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
+            "SELECT MessageID, Status, COALESCE(DischargeTime, '') FROM smsgw_pending_receipts
               WHERE Route = ?1 AND MessageID IN ({}) ORDER BY rowid",
             form_params(forms.len())
         ))?;
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&route];
         values.extend(forms.iter().map(|f| f as &dyn rusqlite::ToSql));
-        let rows = stmt.query_map(values.as_slice(), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+        let rows = stmt.query_map(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let Some(form) = forms.iter().find(|f| parked.iter().any(|p| &p.1 == *f)) else {
-        return Ok(());
+    let Some(form) = forms.iter().find(|f| parked.iter().any(|p| &p.0 == *f)) else {
+        return Ok(false);
     };
-    for (rowid, _, status, done) in parked.iter().filter(|p| &p.1 == form) {
+    let mut ended = false;
+    for (_, status, done) in parked.iter().filter(|p| &p.0 == form) {
         set_delivery(c, id, i64::from(seq), *status, done)?;
-        exec(
-            c,
-            "DELETE FROM smsgw_pending_receipts WHERE rowid = ?1",
-            [rowid],
-        )?;
-        if DeliveryStatus::from_status(*status).is_final() {
-            exec(
-                c,
-                "DELETE FROM smsgw_smsc_ids WHERE Route = ?1 AND MessageID = ?2",
-                params![route, message_id],
-            )?;
-        }
+        ended |= DeliveryStatus::from_status(*status).is_final();
     }
+    exec(
+        c,
+        "DELETE FROM smsgw_pending_receipts WHERE Route = ?1 AND MessageID = ?2",
+        params![route, form],
+    )?;
     tracing::info!(
         route,
         message_id,
@@ -651,7 +656,7 @@ fn keep_smsc_id(
         part = seq,
         "a receipt that came before the part was recorded now matched it"
     );
-    Ok(())
+    Ok(ended)
 }
 
 /// Applies a receipt by SMSC message id; parks it when no part has that id (yet).
