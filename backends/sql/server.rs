@@ -1076,7 +1076,6 @@ impl Server {
         Ok(tx.row(&sql, args![id]).await?.and_then(|r| opt(&r, 0)))
     }
 
-    /// Fails with `LostClaim` unless the lease is still the one we set; locks the row.
     /// Claims up to `limit` messages inside `tx` (see [`Service::claim_outbox`]).
     async fn claim_in(
         &self,
@@ -1168,6 +1167,7 @@ impl Server {
         Ok(results)
     }
 
+    /// Fails with `LostClaim` unless the lease is still the one we set; locks the row.
     async fn check_lease(&self, tx: &mut Tx, out: &Outgoing) -> Result<()> {
         match self.lease_of(tx, out.id, true).await? {
             Some(l) if l == out.lease => Ok(()),

@@ -376,6 +376,12 @@ fn claim(
             .map_err(db)?;
         rows.collect::<rusqlite::Result<_>>().map_err(db)?
     };
+    // Ours now, in the order of the SELECT (best first).
+    let taken: Vec<i64> = ids.into_iter().filter(|id| won.contains_key(id)).collect();
+    if taken.is_empty() {
+        return Ok(out);
+    }
+    let taken_ids = id_list(&taken);
     type Head = (
         String,
         Option<String>,
@@ -394,7 +400,7 @@ fn claim(
             )
             .map_err(db)?;
         let rows = stmt
-            .query_map([&in_ids], |r| {
+            .query_map([&taken_ids], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     (
@@ -417,20 +423,14 @@ fn claim(
         rows.collect::<rusqlite::Result<_>>().map_err(db)?
     };
     // Who holds the leases just taken (all of them end at the same time).
-    let taken: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| won.contains_key(id))
-        .collect();
     exec(
         tx,
         "INSERT OR REPLACE INTO smsgw_claims (ID, Owner, Lease)
          SELECT ID, ?1, SendingTimeOut FROM outbox WHERE ID IN (SELECT value FROM json_each(?2))",
-        params![owner, id_list(&taken)],
+        params![owner, taken_ids],
     )
     .map_err(db)?;
-    // In the order of the SELECT: best first.
-    for id in ids {
+    for id in taken {
         let (Some(lease), Some((head, first, multipart))) = (won.get(&id), read.remove(&id)) else {
             continue;
         };
@@ -1158,30 +1158,28 @@ impl Service for Sqlite {
         limit: usize,
         lease_secs: u32,
     ) -> Result<(Vec<Result<()>>, Result<Vec<Outgoing>>)> {
-        let (done, owner, routes) = (done.to_vec(), owner.to_string(), routes.to_vec());
-        self.call(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            let finished = finish_sent(&tx, &done)?;
-            match claim(&tx, &owner, &routes, limit, lease_secs) {
-                Ok(claimed) => {
-                    tx.commit().map_err(db)?;
-                    Ok((finished, Ok(claimed)))
-                }
-                Err(e) => {
-                    // Not half a claim: the sent messages are recorded on their own.
-                    drop(tx);
-                    let tx = c
-                        .transaction_with_behavior(TransactionBehavior::Immediate)
-                        .map_err(db)?;
-                    let finished = finish_sent(&tx, &done)?;
-                    tx.commit().map_err(db)?;
-                    Ok((finished, Err(e)))
-                }
-            }
-        })
-        .await
+        let (batch, owner, routes) = (done.to_vec(), owner.to_string(), routes.to_vec());
+        let both = self
+            .call(move |c| {
+                let tx = c
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(db)?;
+                let finished = finish_sent(&tx, &batch)?;
+                // A failed claim rolls the whole transaction back (dropped uncommitted).
+                Ok(match claim(&tx, &owner, &routes, limit, lease_secs) {
+                    Ok(claimed) => {
+                        tx.commit().map_err(db)?;
+                        Ok((finished, claimed))
+                    }
+                    Err(e) => Err(e),
+                })
+            })
+            .await?;
+        match both {
+            Ok((finished, claimed)) => Ok((finished, Ok(claimed))),
+            // Not half a claim: the sent messages are recorded on their own.
+            Err(e) => Ok((self.finish_sent(done).await?, Err(e))),
+        }
     }
 
     async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
