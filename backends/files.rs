@@ -552,7 +552,11 @@ impl Service for Files {
         Ok(())
     }
 
-    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>> {
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        consumed: &[PendingPart],
+    ) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         let Some(first) = parts.first() else {
             return Ok(ids);
@@ -614,7 +618,7 @@ impl Service for Files {
             if !(exists && path.exists()) {
                 write_atomic(&path, bytes)?;
             }
-            ids.push(i64::from(serial) * 100 + i as i64);
+            ids.push(name(serial, i, ext));
         }
         for q in consumed {
             let _ = std::fs::remove_file(self.pending_dir().join(pending_name(q)));

@@ -54,8 +54,12 @@ impl Service for Null {
     ) -> Result<()> {
         Ok(())
     }
-    async fn save_inbox(&self, parts: &[InboxPart], _consumed: &[PendingPart]) -> Result<Vec<i64>> {
-        Ok(vec![0; parts.len()])
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        _consumed: &[PendingPart],
+    ) -> Result<Vec<String>> {
+        Ok(vec![String::new(); parts.len()])
     }
     async fn stash_part(&self, _part: &PendingPart) -> Result<()> {
         Err(StorageError::Data(

@@ -88,7 +88,11 @@ impl Service for Split {
             .finish_outbox(out, outcome, retry_after_secs)
             .await
     }
-    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>> {
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        consumed: &[PendingPart],
+    ) -> Result<Vec<String>> {
         self.inbox.save_inbox(parts, consumed).await
     }
     async fn stash_part(&self, part: &PendingPart) -> Result<()> {

@@ -476,8 +476,14 @@ pub trait Service: Send + Sync {
         Ok(matched)
     }
     /// Stores received parts in one transaction and drops the pending parts they came
-    /// from; returns the inbox IDs. Only then may they be deleted from the SIM.
-    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>>;
+    /// from; returns where each part went, as `run_on_receive` gets it (Gammu's arguments:
+    /// the inbox ID for SQL, the file's name for files). Only then may they be deleted from
+    /// the SIM.
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        consumed: &[PendingPart],
+    ) -> Result<Vec<String>>;
     /// Keeps a part of a concatenated message until the others arrive.
     async fn stash_part(&self, part: &PendingPart) -> Result<()>;
     /// Groups of pending parts that are complete, or whose oldest part waited longer than

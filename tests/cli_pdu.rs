@@ -195,3 +195,58 @@ fn count_says_parts_and_room_left() {
         stdout(&o)
     );
 }
+
+/// "a", a line feed, "b", a backslash, "n": in UCS-2.
+const BACKSLASH: &str = "0004038121F30008111011719551400A0061000A0062005C006E";
+
+#[test]
+fn decode_escapes_the_backslash_so_a_newline_is_unambiguous() {
+    let o = smsgw(&["pdu", "decode", BACKSLASH], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Text:            a\\nb\\\\n\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn decode_json_reads_standard_input_and_gives_every_field() {
+    let o = smsgw(
+        &["pdu", "decode", "--json"],
+        Some(&format!("{BACKSLASH}\n")),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["type"], "SMS-DELIVER");
+    assert_eq!(v["text"], "a\nb\\n");
+    assert_eq!(v["from"]["number"], "123");
+    assert_eq!(v["alphabet"], "ucs2");
+    assert_eq!(v["scts"], "2011-01-11T17:59:15+01:00");
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+/// Gammu's tests/at-sms/41.dump: TP-UDL says 93 septets, 79 octets follow.
+const CUT_SHORT: &str = "0041000b817777777777f700005d060504157800004de1135b851283d4e2afdd8bd576f3b2dc5e96f7dc617a788e2ebbd761173c2ca7e777f0b79cdecbe5663bf8bdc74e57cdcfbcf5b97387dbe59e1be00ed3c37374d9bd0ebbe06139";
+
+#[test]
+fn a_pdu_cut_short_is_refused_with_a_hint_and_read_with_lenient() {
+    let o = smsgw(&["pdu", "decode", CUT_SHORT], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("TP-UD needs 82 octet(s) but only 79 remain"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("try --lenient"), "{}", stderr(&o));
+    let o = smsgw(&["pdu", "decode", "--lenient", "--json", CUT_SHORT], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["type"], "SMS-SUBMIT");
+    assert!(
+        v["text"].as_str().unwrap().starts_with("MBOXUPDATE?m=15;"),
+        "{v}"
+    );
+    let w = v["warnings"][0].as_str().unwrap();
+    assert!(w.contains("TP-UDL says 93 septets"), "{w}");
+}

@@ -1,9 +1,12 @@
 //! The simulated modem checked against a client nobody here wrote: Debian's `gammu` command
-//! talks to `smsgw sim` on a pseudo-terminal (identify, sendsms, getallsms).
+//! talks to `smsgw sim` on a pseudo-terminal (identify, sendsms, getallsms). The simulator
+//! runs as a script or a service starts it: in the background, standard input closed,
+//! driven through `--control`, stopped by a signal.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 fn gammu_available() -> bool {
     let found = Command::new("gammu").arg("--version").output().is_ok();
@@ -19,8 +22,8 @@ fn gammu_available() -> bool {
 
 struct SimProcess {
     child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    _stdout: BufReader<ChildStdout>,
+    control: PathBuf,
 }
 
 impl SimProcess {
@@ -37,28 +40,44 @@ impl SimProcess {
             .arg(dir.join("sent.jsonl"))
             .arg("--inbox")
             .arg(dir.join("inbox.txt"))
-            .stdin(Stdio::piped())
+            .arg("--control")
+            .arg(dir.join("sim.sock"))
+            // As `smsgw sim </dev/null &` or a service: nothing on standard input.
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start smsgw sim");
-        let stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
         assert!(first.starts_with("Simulated modem on /dev/pts/"), "{first}");
         SimProcess {
             child,
-            stdin,
-            stdout,
+            _stdout: stdout,
+            control: dir.join("sim.sock"),
         }
     }
 
+    /// One command through the control socket; its whole answer.
     fn control(&mut self, line: &str) -> String {
-        writeln!(self.stdin, "{line}").unwrap();
-        self.stdin.flush().unwrap();
+        let mut s = UnixStream::connect(&self.control).expect("the control socket");
+        writeln!(s, "{line}").unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
         let mut answer = String::new();
-        self.stdout.read_line(&mut answer).unwrap();
+        s.read_to_string(&mut answer).unwrap();
         answer
+    }
+
+    /// SIGTERM: the simulator exits 0 and removes its link and control socket.
+    fn stop(mut self, dir: &Path) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        assert!(self.child.wait().unwrap().success());
+        assert!(!dir.join("modem").exists(), "the link is removed on exit");
+        assert!(
+            !self.control.exists(),
+            "the control socket is removed on exit"
+        );
     }
 }
 
@@ -66,18 +85,17 @@ impl SimProcess {
     /// (sent PDUs, stored messages) from the `status` command.
     fn status(&mut self) -> (usize, usize) {
         let head = self.control("status");
+        let first = head.lines().next().unwrap_or_default();
         let number = |key: &str| {
-            head.split(';')
+            first
+                .split(';')
                 .find_map(|p| p.trim().strip_prefix(key))
                 .and_then(|p| p.split_whitespace().next())
                 .and_then(|n| n.parse::<usize>().ok())
                 .unwrap_or_else(|| panic!("no {key:?} in {head:?}"))
         };
         let (sent, stored) = (number("sent "), number("stored "));
-        for _ in 0..sent + stored {
-            let mut detail = String::new();
-            self.stdout.read_line(&mut detail).unwrap();
-        }
+        assert_eq!(head.lines().count(), 1 + sent + stored, "{head}");
         (sent, stored)
     }
 }
@@ -169,12 +187,7 @@ fn gammu_identifies_sends_and_reads_through_the_simulator() {
     assert!(all.contains("Hello from the network"), "{all}");
     assert!(all.contains("+48700111222"), "{all}");
 
-    drop(sim.stdin);
-    assert!(sim.child.wait().unwrap().success());
-    assert!(
-        !dir.path().join("modem").exists(),
-        "the link is removed on exit"
-    );
+    sim.stop(dir.path());
 }
 
 #[test]
@@ -191,6 +204,5 @@ fn sigusr1_delivers_a_test_message() {
         status = sim.status();
     }
     assert_eq!(status, (0, 2), "the test message arrived");
-    drop(sim.stdin);
-    assert!(sim.child.wait().unwrap().success());
+    sim.stop(dir.path());
 }

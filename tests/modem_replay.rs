@@ -82,3 +82,130 @@ async fn huawei_e1752_recorded_listing() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Gammu's captured `AT+CMGR` answers (`tests/at-sms` and `tests/at-sms-failing` of
+/// gammu/gammu at 78fd6a92, copied to `tests/data/gammu-at-sms`): the modem as those phones
+/// answered, with the echo each capture starts with.
+async fn read_captured(dump: &str) -> Result<Option<smsgw::modem::StoredSms>, String> {
+    let mut lines = dump.lines().map(|l| l.trim_end_matches('\r'));
+    let command = lines.next().unwrap_or_default().trim().to_string();
+    let index: usize = command
+        .strip_prefix("AT+CMGR=")
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| format!("not an AT+CMGR capture: {command:?}"))?;
+    let answer: String = lines.map(|l| format!("{l}\r\n")).collect();
+    let (ours, mut theirs) = tokio::io::duplex(8192);
+    let cmd = command.clone();
+    tokio::spawn(async move {
+        let mut line = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = match theirs.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            for &b in &buf[..n] {
+                if b != b'\r' {
+                    line.push(b);
+                    continue;
+                }
+                let got = String::from_utf8_lossy(&line).trim().to_string();
+                line.clear();
+                if got.is_empty() || got.starts_with('\x1b') {
+                    continue;
+                }
+                let reply = if got == cmd {
+                    format!("{cmd}\r\r\n{answer}")
+                } else {
+                    format!("{got}\r\r\nOK\r\n")
+                };
+                if theirs.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut cfg = ModemConfig::new("captured", "recorded");
+    cfg.command_timeout = Duration::from_secs(2);
+    let mut m = Modem::on_port(cfg, ours);
+    tokio::time::timeout(Duration::from_secs(5), m.read("SM", index))
+        .await
+        .map_err(|_| "no answer".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+fn captures(dir: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gammu-at-sms")
+        .join(dir);
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "dump"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn every_message_gammu_decodes_is_decoded() {
+    let ok = captures("ok");
+    assert_eq!(ok.len(), 36, "Gammu's tests/at-sms has 36 captures");
+    let mut refused = Vec::new();
+    for (name, dump) in &ok {
+        match read_captured(dump).await {
+            Ok(Some(s)) if s.decoded.is_ok() => {}
+            Ok(Some(s)) => refused.push(format!("{name}: {}", s.decoded.unwrap_err())),
+            Ok(None) => refused.push(format!("{name}: read as an empty slot")),
+            Err(e) => refused.push(format!("{name}: {e}")),
+        }
+    }
+    assert!(refused.is_empty(), "refused: {refused:#?}");
+}
+
+#[tokio::test]
+async fn odd_captures_decode_what_is_there() {
+    let by_name: HashMap<String, String> = captures("ok").into_iter().collect();
+    // 20: TP-UDHI set, TP-UDL 0: a SUBMIT the phone stored, with no header and no text.
+    let s = read_captured(&by_name["20.dump"]).await.unwrap().unwrap();
+    match s.decoded.unwrap() {
+        Pdu::Submit(m) => {
+            assert_eq!(m.destination.to_string(), "366460353302");
+            assert_eq!(m.user_data.text(), Some(""));
+            assert!(m.udh.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    // 41: TP-UDL says 93 septets, 79 octets (90 septets) follow: the 90 that are there,
+    // 8 of them the port header (a mailbox update to port 5496), 82 of text.
+    let s = read_captured(&by_name["41.dump"]).await.unwrap().unwrap();
+    match s.decoded.unwrap() {
+        Pdu::Submit(m) => {
+            let text = m.user_data.text().unwrap().to_string();
+            assert!(text.starts_with("MBOXUPDATE?m=15;server="), "{text:?}");
+            assert_eq!(text.chars().count(), 82, "{text:?}");
+            assert!(m.udh.is_some(), "the port header is kept");
+        }
+        other => panic!("{other:?}"),
+    }
+    // 04: a stray quote after the hex.
+    let s = read_captured(&by_name["04.dump"]).await.unwrap().unwrap();
+    assert!(matches!(s.decoded, Ok(Pdu::Deliver(_))), "{:?}", s.decoded);
+}
+
+#[tokio::test]
+async fn what_gammu_refuses_stays_refused() {
+    let failing = captures("failing");
+    assert_eq!(failing.len(), 10);
+    for (name, dump) in &failing {
+        if let Ok(Some(s)) = read_captured(dump).await {
+            assert!(s.decoded.is_err(), "{name} decoded: {:?}", s.decoded);
+        }
+    }
+}

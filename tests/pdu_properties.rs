@@ -105,14 +105,18 @@ proptest! {
 
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200),
-                                             smsc in 0..3u8, dir in 0..3u8) {
+                                             smsc in 0..3u8, dir in 0..3u8, lenient in any::<bool>()) {
         let options = DecodeOptions {
             smsc: [SmscPrefix::Present, SmscPrefix::Absent, SmscPrefix::Auto][smsc as usize],
             direction: [Direction::Infer, Direction::ScToMs, Direction::MsToSc][dir as usize],
+            lenient,
         };
-        if let Err(e) = pdu::decode_with(&bytes, options) {
-            prop_assert!(e.offset <= bytes.len());
-            prop_assert!(!e.to_string().is_empty());
+        match pdu::decode_noting(&bytes, options) {
+            Err(e) => {
+                prop_assert!(e.offset <= bytes.len());
+                prop_assert!(!e.to_string().is_empty());
+            }
+            Ok((_, quirks)) => prop_assert!(lenient || quirks.is_empty()),
         }
     }
 
@@ -125,6 +129,7 @@ proptest! {
         }
         bytes.truncate(cut.max(1));
         let _ = pdu::decode(&bytes);
+        let _ = pdu::decode_with(&bytes, pdu::RECEIVED);
     }
 
     #[test]

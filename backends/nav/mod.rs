@@ -506,7 +506,7 @@ impl Service for Nav {
         &self,
         _parts: &[InboxPart],
         _consumed: &[PendingPart],
-    ) -> Result<Vec<i64>> {
+    ) -> Result<Vec<String>> {
         Err(StorageError::Data(
             "NAV's queue keeps no received messages: they stay on the SIM (set receive = false on the phone)".into(),
         ))

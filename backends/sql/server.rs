@@ -2058,7 +2058,11 @@ impl Service for Server {
         tx.commit().await
     }
 
-    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>> {
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        consumed: &[PendingPart],
+    ) -> Result<Vec<String>> {
         let d = self.dialect;
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(parts.len());
@@ -2098,7 +2102,7 @@ impl Service for Server {
             .await?;
         }
         tx.commit().await?;
-        Ok(ids)
+        Ok(ids.iter().map(ToString::to_string).collect())
     }
 
     async fn stash_part(&self, p: &PendingPart) -> Result<()> {

@@ -1278,7 +1278,11 @@ impl Service for Sqlite {
         .await
     }
 
-    async fn save_inbox(&self, parts: &[InboxPart], consumed: &[PendingPart]) -> Result<Vec<i64>> {
+    async fn save_inbox(
+        &self,
+        parts: &[InboxPart],
+        consumed: &[PendingPart],
+    ) -> Result<Vec<String>> {
         let (parts, consumed) = (parts.to_vec(), consumed.to_vec());
         self.call(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
@@ -1314,7 +1318,7 @@ impl Service for Sqlite {
                 .map_err(db)?;
             }
             tx.commit().map_err(db)?;
-            Ok(ids)
+            Ok(ids.iter().map(ToString::to_string).collect())
         })
         .await
     }

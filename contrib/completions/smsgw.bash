@@ -1647,13 +1647,17 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__sim)
-            opts="-h -V --link --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --help --version"
+            opts="-h -V --link --control --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --link)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --control)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -193,6 +193,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subc
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "import-nav" -d 'Convert NAV\'s smsd config (`smsd.conf`, and `db.conf` for the database) to smsgw\'s TOML with the `nav` storage, printed on standard output, with a comment for every key that could not be carried over'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l link -d 'Also make this symlink to the device (kept pointing at it after a reset)' -r -F
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l control -d 'Also take commands on this Unix socket (one a line; each answer goes back on the connection that asked)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l pin -d 'The SIM asks for this PIN (three wrong ones lock it)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l inbox -d 'File of PDUs (hex with SMSC part, one a line) stored on the SIM at start' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l record -d 'Append every PDU the modem is asked to send to this file as a JSON line' -r -F

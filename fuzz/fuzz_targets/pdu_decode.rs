@@ -10,9 +10,13 @@ fuzz_target!(|data: &[u8]| {
     let options = DecodeOptions {
         smsc: [SmscPrefix::Present, SmscPrefix::Absent, SmscPrefix::Auto][usize::from(sel % 3)],
         direction: [Direction::Infer, Direction::ScToMs, Direction::MsToSc][usize::from(sel / 3 % 3)],
+        lenient: sel & 0x80 != 0,
     };
-    if let Err(e) = pdu::decode_with(bytes, options) {
-        assert!(e.offset <= bytes.len());
-        let _ = e.to_string();
+    match pdu::decode_noting(bytes, options) {
+        Err(e) => {
+            assert!(e.offset <= bytes.len());
+            let _ = e.to_string();
+        }
+        Ok((_, quirks)) => assert!(options.lenient || quirks.is_empty()),
     }
 });

@@ -36,8 +36,8 @@ enum DirectionArg {
 
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// The PDU in hex (spaces allowed).
-    hex: String,
+    /// The PDU in hex (spaces allowed); read from standard input when left out.
+    hex: Option<String>,
     /// The hex is a bare TPDU, without the SMSC part in front.
     #[arg(long, conflicts_with = "auto_smsc")]
     tpdu: bool,
@@ -47,6 +47,13 @@ pub struct DecodeArgs {
     /// How to read TP-MTI.
     #[arg(long, value_enum, default_value = "infer")]
     direction: DirectionArg,
+    /// Read past what the daemon reads past in messages a modem stored (user data shorter
+    /// than TP-UDL says, a header flag with no user data), with a warning for each.
+    #[arg(long)]
+    lenient: bool,
+    /// Print the fields as one JSON object (warnings in "warnings").
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -98,7 +105,7 @@ pub struct CountArgs {
 
 pub fn run(cmd: PduCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        PduCommand::Decode(a) => decode(&a),
+        PduCommand::Decode(a) => decode(a),
         PduCommand::Encode(a) => encode(a),
         PduCommand::Count(a) => count(a),
     }
@@ -126,8 +133,9 @@ fn fail(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::FAILURE)
 }
 
-fn decode(a: &DecodeArgs) -> anyhow::Result<ExitCode> {
-    let compact: String = a.hex.split_whitespace().collect();
+fn decode(a: DecodeArgs) -> anyhow::Result<ExitCode> {
+    let hex = text_or_stdin(a.hex)?;
+    let compact: String = hex.split_whitespace().collect();
     let bytes = match pdu::from_hex(&compact) {
         Ok(b) => b,
         Err(e) => return fail(format_args!("not a hex PDU: {e}")),
@@ -145,16 +153,38 @@ fn decode(a: &DecodeArgs) -> anyhow::Result<ExitCode> {
             DirectionArg::ScToMs => Direction::ScToMs,
             DirectionArg::MsToSc => Direction::MsToSc,
         },
+        lenient: a.lenient,
     };
-    match pdu::decode_with(&bytes, options) {
-        Ok(p) => {
-            print!("{}", describe(&p));
+    match pdu::decode_noting(&bytes, options) {
+        Ok((p, warnings)) => {
+            if a.json {
+                let mut v = json(&p);
+                v["warnings"] = serde_json::json!(warnings);
+                println!("{v}");
+            } else {
+                for w in &warnings {
+                    eprintln!("smsgw: warning: {w}");
+                }
+                print!("{}", describe(&p));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             let hint = match (&e.kind, options.smsc) {
                 (pdu::PduErrorKind::BadLength { .. }, SmscPrefix::Present) if e.offset == 0 => {
                     "\nhint: if the PDU has no SMSC part, try --tpdu or --auto-smsc"
+                }
+                _ if !a.lenient
+                    && pdu::decode_with(
+                        &bytes,
+                        DecodeOptions {
+                            lenient: true,
+                            ..options
+                        },
+                    )
+                    .is_ok() =>
+                {
+                    "\nhint: the daemon reads such a message from a modem as libGammu does: try --lenient"
                 }
                 _ => "",
             };
@@ -243,11 +273,12 @@ fn count(a: CountArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Text with control characters made visible, for one line of output.
+/// Text with control characters made visible, for one line of output: `\n`, `\r`, `\t`,
+/// `\u{..}`, and a backslash of the text written `\\` so that the escapes stay unambiguous.
 fn visible(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if c.is_control() || c == '\\' {
             s.extend(c.escape_default());
         } else {
             s.push(c);
@@ -397,5 +428,103 @@ fn describe_report(o: &mut String, r: &StatusReport) {
     }
     if let Some(u) = &r.user_data {
         user_data(o, &r.udh, u, r.dcs.unwrap_or(Dcs(0)));
+    }
+}
+
+/// An address as JSON: the number as written, its type, plan and TOA octet.
+fn address_json(a: &Address) -> serde_json::Value {
+    serde_json::json!({
+        "number": a.to_string(),
+        "ton": format!("{:?}", a.ton).to_lowercase(),
+        "npi": match a.npi {
+            Npi::Other(n) => format!("plan {n}"),
+            n => format!("{n:?}").to_lowercase(),
+        },
+        "toa": a.toa(),
+    })
+}
+
+fn time_json(t: &pdu::Scts) -> serde_json::Value {
+    t.to_datetime()
+        .map_or(serde_json::Value::Null, |t| t.to_rfc3339().into())
+}
+
+/// The DCS, UDH and user data fields, shared by every type.
+fn user_data_json(v: &mut serde_json::Value, udh: &Option<Udh>, ud: &UserData, dcs: Dcs) {
+    v["dcs"] = dcs.0.into();
+    v["alphabet"] = match dcs.alphabet() {
+        Alphabet::Gsm7 => "gsm7",
+        Alphabet::Eight => "8bit",
+        Alphabet::Ucs2 => "ucs2",
+    }
+    .into();
+    v["class"] = dcs.class().map(|c| c.number()).into();
+    v["udh"] = match udh {
+        None => serde_json::Value::Null,
+        Some(h) => serde_json::json!({
+            "hex": pdu::to_hex(&h.to_bytes()),
+            "elements": h.elements.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "concat": h.concat_info().map(|c| serde_json::json!({
+                "reference": c.reference, "sixteen_bit": c.sixteen_bit, "seq": c.seq, "total": c.total,
+            })),
+        }),
+    };
+    match ud {
+        UserData::Text(t) => v["text"] = t.as_str().into(),
+        UserData::Binary(b) => v["data"] = pdu::to_hex(b).into(),
+    }
+}
+
+/// Every field of a decoded PDU as one JSON object.
+fn json(p: &Pdu) -> serde_json::Value {
+    let smsc = |s: &Option<Address>| s.as_ref().map_or(serde_json::Value::Null, address_json);
+    match p {
+        Pdu::Deliver(d) => {
+            let mut v = serde_json::json!({
+                "type": "SMS-DELIVER",
+                "smsc": smsc(&d.smsc),
+                "from": address_json(&d.originator),
+                "scts": time_json(&d.scts),
+                "pid": d.pid,
+                "more_messages": d.more_messages,
+                "report_asked": d.status_report_indication,
+                "reply_path": d.reply_path,
+            });
+            user_data_json(&mut v, &d.udh, &d.user_data, d.dcs);
+            v
+        }
+        Pdu::Submit(s) => {
+            let mut v = serde_json::json!({
+                "type": "SMS-SUBMIT",
+                "smsc": smsc(&s.smsc),
+                "to": address_json(&s.destination),
+                "mr": s.message_reference,
+                "pid": s.pid,
+                "validity": s.validity.to_string(),
+                "report_asked": s.status_report_request,
+                "reject_duplicates": s.reject_duplicates,
+                "reply_path": s.reply_path,
+            });
+            user_data_json(&mut v, &s.udh, &s.user_data, s.dcs);
+            v
+        }
+        Pdu::StatusReport(r) => {
+            let mut v = serde_json::json!({
+                "type": "SMS-STATUS-REPORT",
+                "smsc": smsc(&r.smsc),
+                "recipient": address_json(&r.recipient),
+                "mr": r.message_reference,
+                "status": r.status,
+                "delivery_status": r.delivery_status().to_string(),
+                "scts": time_json(&r.scts),
+                "discharge_time": time_json(&r.discharge_time),
+                "about": if r.qualifier_command { "SMS-COMMAND" } else { "SMS-SUBMIT" },
+                "pid": r.pid,
+            });
+            if let Some(u) = &r.user_data {
+                user_data_json(&mut v, &r.udh, u, r.dcs.unwrap_or(Dcs(0)));
+            }
+            v
+        }
     }
 }

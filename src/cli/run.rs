@@ -160,36 +160,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        std::fs::create_dir_all(&cfg.daemon.state_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the state directory {}: {e}",
-                cfg.daemon.state_dir.display()
-            )
-        })?;
-        let server = matches!(
-            cfg.storage.kind,
-            smsgw::config::StorageKind::Postgres
-                | smsgw::config::StorageKind::Mysql
-                | smsgw::config::StorageKind::Nav
-        );
-        let mut pause = std::time::Duration::from_secs(1);
-        let storage = loop {
-            match smsgw::backends::open(&cfg).await {
-                Ok(s) => break s,
-                // A database server still starting (or briefly away) is waited for; a
-                // wrong schema or setting is not.
-                Err(smsgw::service::StorageError::Unavailable(e)) if server => {
-                    tracing::warn!("storage: {e}; trying again in {} s", pause.as_secs());
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(std::time::Duration::from_secs(30));
-                }
-                Err(e) => {
-                    tracing::error!("storage: {e}");
-                    return Ok(ExitCode::from(3));
-                }
-            }
-        };
+    let code = rt.block_on(async {
+        // Signals first: a stop while the storage is still being waited for is a clean
+        // stop too.
         let (stop_tx, stop_rx) = watch::channel(false);
         let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut term = signal(SignalKind::terminate())?;
@@ -216,6 +189,49 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             tracing::info!("stopping");
             let _ = stop_tx.send(true);
         });
+        std::fs::create_dir_all(&cfg.daemon.state_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the state directory {}: {e}",
+                cfg.daemon.state_dir.display()
+            )
+        })?;
+        let server = matches!(
+            cfg.storage.kind,
+            smsgw::config::StorageKind::Postgres
+                | smsgw::config::StorageKind::Mysql
+                | smsgw::config::StorageKind::Nav
+        );
+        let mut pause = std::time::Duration::from_secs(1);
+        let storage = loop {
+            let mut stop = stop_rx.clone();
+            let opened = tokio::select! {
+                o = smsgw::backends::open(&cfg) => o,
+                _ = stop.wait_for(|s| *s) => {
+                    tracing::info!("smsgw stopped (before the storage was open)");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            match opened {
+                Ok(s) => break s,
+                // A database server still starting (or briefly away) is waited for; a
+                // wrong schema or setting is not.
+                Err(smsgw::service::StorageError::Unavailable(e)) if server => {
+                    tracing::warn!("storage: {e}; trying again in {} s", pause.as_secs());
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = stop.wait_for(|s| *s) => {
+                            tracing::info!("smsgw stopped (the storage was never reached)");
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                    }
+                    pause = (pause * 2).min(std::time::Duration::from_secs(30));
+                }
+                Err(e) => {
+                    tracing::error!("storage: {e}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
+        };
         // systemd (Type=notify): ready once the storage is up, and alive while the runtime
         // runs. Outside systemd these do nothing.
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
@@ -232,5 +248,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         smsgw::daemon::run_with(cfg, Some(a.config.clone()), storage, stop_rx, cmd_rx).await?;
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // What still runs (a storage call on a blocking thread, a hook's child) is not waited
+    // for: a stop takes at most about 2 s from every state.
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    code
 }

@@ -1,4 +1,5 @@
-//! `smsgw sim`: the simulated modem on a pseudo-terminal, controlled from standard input.
+//! `smsgw sim`: the simulated modem on a pseudo-terminal, controlled from standard input
+//! and, with `--control`, from a Unix socket (for scripts and services without a terminal).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,13 +8,14 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use smsgw::sim::{Sim, SimConfig};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Options of `smsgw sim`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Commands on standard input, one a line:
+Commands on standard input or the --control socket, one a line:
   sms FROM TEXT      a message arrives (split into parts when long)
   deliver HEX        a PDU (with SMSC part) arrives
   ring NUMBER        an incoming call
@@ -22,11 +24,17 @@ Commands on standard input, one a line:
   fail N [CODE]      the next N sends fail with +CMS ERROR: CODE (default 500)
   network on|off     registered or not (sends fail with +CMS ERROR: 331)
   status             what was sent and what is stored
-SIGUSR1 delivers a test message; SIGTERM, SIGINT or end of input stop the modem.")]
+SIGUSR1 delivers a test message; SIGTERM or SIGINT stop the modem. The end of standard
+input (`smsgw sim </dev/null &`, a service) only ends reading it: the modem serves on.
+Without a terminal: smsgw sim --control /tmp/sim.sock & ... echo 'sms +4860 Hi' | nc -UN /tmp/sim.sock")]
 pub struct SimArgs {
     /// Also make this symlink to the device (kept pointing at it after a reset).
     #[arg(long)]
     link: Option<PathBuf>,
+    /// Also take commands on this Unix socket (one a line; each answer goes back on the
+    /// connection that asked).
+    #[arg(long, value_name = "PATH")]
+    control: Option<PathBuf>,
     /// The SIM asks for this PIN (three wrong ones lock it).
     #[arg(long)]
     pin: Option<String>,
@@ -125,10 +133,42 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(serve(cfg, a.link))
+    let code = rt.block_on(serve(cfg, a.link, a.control));
+    // A read of standard input in progress is not waited for.
+    rt.shutdown_timeout(Duration::from_millis(100));
+    code
 }
 
-async fn serve(cfg: SimConfig, link: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+/// Prints a line; a closed or full standard output does not stop the modem.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Serves one connection of the control socket: each line is a command, its answer goes
+/// back.
+async fn control_client(sim: Sim, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let answer = control(&sim, &line);
+        if write
+            .write_all(format!("{answer}\n").as_bytes())
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+}
+
+async fn serve(
+    cfg: SimConfig,
+    link: Option<PathBuf>,
+    control_path: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     // Signal handlers first: a client may signal as soon as the path is printed.
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -138,25 +178,46 @@ async fn serve(cfg: SimConfig, link: Option<PathBuf>) -> anyhow::Result<ExitCode
         .attach_pty(link.clone())
         .context("opening a pseudo-terminal")?;
     let path = handle.path().unwrap_or_default();
+    let listener = match &control_path {
+        Some(p) => {
+            // A socket left by an earlier run that was killed.
+            if std::fs::symlink_metadata(p)
+                .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+            {
+                let _ = std::fs::remove_file(p);
+            }
+            Some(
+                UnixListener::bind(p)
+                    .with_context(|| format!("--control: cannot listen on {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
     match &link {
-        Some(l) => println!(
+        Some(l) => say(&format!(
             "Simulated modem on {} (link {})",
             path.display(),
             l.display()
-        ),
-        None => println!("Simulated modem on {}", path.display()),
+        )),
+        None => say(&format!("Simulated modem on {}", path.display())),
     }
     let mut watch = handle.watch();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
     let mut test_messages = 0u32;
     loop {
         tokio::select! {
+            accepted = async { listener.as_ref()?.accept().await.ok() }, if listener.is_some() => {
+                if let Some((stream, _)) = accepted {
+                    tokio::spawn(control_client(sim.clone(), stream));
+                }
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = usr1.recv() => {
                 test_messages += 1;
                 if let Err(e) = sim.deliver_text("+48700000000", &format!("Test message {test_messages} from the simulated network"), test_messages as u8) {
-                    eprintln!("sim: {e}");
+                    say(&format!("error: {e}"));
                 }
             }
             changed = watch.changed() => {
@@ -165,68 +226,100 @@ async fn serve(cfg: SimConfig, link: Option<PathBuf>) -> anyhow::Result<ExitCode
                 }
                 let p = watch.borrow_and_update().clone();
                 match p {
-                    Some(p) => println!("Simulated modem back on {}", p.display()),
-                    None => println!("Simulated modem gone (unplugged or reset)"),
+                    Some(p) => say(&format!("Simulated modem back on {}", p.display())),
+                    None => say("Simulated modem gone (unplugged or reset)"),
                 }
             }
-            line = lines.next_line() => match line {
-                Ok(Some(l)) => control(&sim, &l),
-                Ok(None) | Err(_) => break,
+            line = lines.next_line(), if stdin_open => match line {
+                Ok(Some(l)) => {
+                    let answer = control(&sim, &l);
+                    if !answer.is_empty() {
+                        say(&answer);
+                    }
+                }
+                // End of input (or none at all): the modem serves on until a signal.
+                Ok(None) | Err(_) => stdin_open = false,
             },
         }
     }
     if let Some(l) = link {
         let _ = std::fs::remove_file(l);
     }
+    if let Some(p) = control_path {
+        let _ = std::fs::remove_file(p);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn control(sim: &Sim, line: &str) {
+/// Runs one command line; returns its answer (empty for none).
+fn control(sim: &Sim, line: &str) -> String {
     let line = line.trim();
     let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let rest = rest.trim();
     match word {
-        "" => {}
+        "" => String::new(),
         "sms" => match rest.split_once(char::is_whitespace) {
             Some((from, text)) => match sim.deliver_text(from, text, 0) {
-                Ok(p) => println!("delivered {} part(s)", p.len()),
-                Err(e) => println!("error: {e}"),
+                Ok(p) => format!("delivered {} part(s)", p.len()),
+                Err(e) => format!("error: {e}"),
             },
-            None => println!("usage: sms FROM TEXT"),
+            None => "usage: sms FROM TEXT".into(),
         },
         "deliver" => match smsgw::pdu::from_hex(rest) {
             Ok(_) => {
                 sim.deliver(rest);
-                println!("delivered");
+                "delivered".into()
             }
-            Err(e) => println!("error: not a hex PDU: {e}"),
+            Err(e) => format!("error: not a hex PDU: {e}"),
         },
-        "ring" => sim.ring(rest),
-        "unplug" => sim.unplug(),
-        "hang" => sim.set_hang(true),
-        "resume" => sim.set_hang(false),
+        "ring" => {
+            sim.ring(rest);
+            "ringing".into()
+        }
+        "unplug" => {
+            sim.unplug();
+            "unplugged".into()
+        }
+        "hang" => {
+            sim.set_hang(true);
+            "hanging".into()
+        }
+        "resume" => {
+            sim.set_hang(false);
+            "answering".into()
+        }
         "fail" => {
             let mut it = rest.split_whitespace();
             match (it.next().map(str::parse::<u32>), it.next().map(str::parse::<u16>).unwrap_or(Ok(500))) {
-                (Some(Ok(n)), Ok(code)) => sim.fail_next_sends(n, code),
-                _ => println!("usage: fail N [CODE]"),
+                (Some(Ok(n)), Ok(code)) => {
+                    sim.fail_next_sends(n, code);
+                    format!("the next {n} send(s) fail with +CMS ERROR: {code}")
+                }
+                _ => "usage: fail N [CODE]".into(),
             }
         }
         "network" => match rest {
-            "on" => sim.set_network(true),
-            "off" => sim.set_network(false),
-            _ => println!("usage: network on|off"),
+            "on" => {
+                sim.set_network(true);
+                "network on".into()
+            }
+            "off" => {
+                sim.set_network(false);
+                "network off".into()
+            }
+            _ => "usage: network on|off".into(),
         },
         "status" => {
             let s = sim.snapshot();
-            println!("sent {} PDU(s); stored {} message(s); {} acknowledgement(s); connected: {}", s.sent.len(), s.stored.len(), s.acks, s.connected);
+            let mut out = format!("sent {} PDU(s); stored {} message(s); {} acknowledgement(s); connected: {}", s.sent.len(), s.stored.len(), s.acks, s.connected);
             for r in &s.sent {
-                println!("  MR {} to {}: {:?}", r.mr, r.to, r.text);
+                out.push_str(&format!("\n  MR {} to {}: {:?}", r.mr, r.to, r.text));
             }
             for (mem, i, stat, _) in &s.stored {
-                println!("  {mem} {i} stat {stat}");
+                out.push_str(&format!("\n  {mem} {i} stat {stat}"));
             }
+            out
         }
-        _ => println!("unknown command {word:?}: sms, deliver, ring, unplug, hang, resume, fail, network, status"),
+        _ => format!("unknown command {word:?}: sms, deliver, ring, unplug, hang, resume, fail, network, status"),
     }
 }

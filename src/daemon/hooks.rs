@@ -4,9 +4,15 @@
 //! shell — with a timeout, and never blocking a modem's loop.
 
 use std::process::Stdio;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
+use tokio_util::task::TaskTracker;
+
+/// The hooks running in the background: a stop waits for them (up to its deadline), then
+/// the runtime's end kills what is left.
+static RUNNING: LazyLock<TaskTracker> = LazyLock::new(TaskTracker::new);
 
 /// Splits a configured command into its argument vector: whitespace separates, `'...'` and
 /// `"..."` quote, `\` escapes the next character. No other shell syntax: write
@@ -57,14 +63,43 @@ pub fn split_command(cmd: &str) -> Result<Vec<String>, String> {
 #[derive(Debug, Clone, Default)]
 pub struct PartEnv {
     pub number: String,
-    /// `None` for 8-bit parts (Gammu leaves `SMS_n_TEXT` out).
+    /// `None` for 8-bit parts (Gammu leaves `SMS_n_TEXT` empty).
     pub text: Option<String>,
     pub class: i32,
+    /// TP-MR; for a status report, the TP-MR of the message it reports on.
     pub reference: i32,
+    /// `SMS_n_TIMESTAMP`/`SMS_n_DATETIME`: the SMSC's time stamp of a received message, the
+    /// time the SMSC took the original message for a status report.
+    pub time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// `SMS_n_SMSC_TIMESTAMP`/`SMS_n_SMSC_DATETIME`: a status report's discharge time.
+    pub smsc_time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// `SMS_n_SENT_ID`: for a status report, the ID of the sent message it matched.
+    pub sent_id: Option<String>,
 }
 
-/// Gammu's message environment: `SMS_MESSAGES`, `SMS_n_NUMBER`, `SMS_n_TEXT`, `SMS_n_CLASS`,
-/// `SMS_n_REFERENCE`, `DECODED_PARTS`, `DECODED_n_TEXT`, and `PHONE_ID`.
+/// Gammu's pair of variables for a time: seconds since the epoch and ISO 8601 with the
+/// offset the time came with (both empty when there is no time).
+fn time_env(
+    env: &mut Vec<(String, String)>,
+    prefix: &str,
+    t: Option<&chrono::DateTime<chrono::FixedOffset>>,
+) {
+    env.push((
+        format!("{prefix}TIMESTAMP"),
+        t.map(|t| t.timestamp().to_string()).unwrap_or_default(),
+    ));
+    env.push((
+        format!("{prefix}DATETIME"),
+        t.map(|t| t.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            .unwrap_or_default(),
+    ));
+}
+
+/// Gammu's message environment (`docs/manual/smsd/run.rst`): `PHONE_ID`, `SMS_MESSAGES`,
+/// per physical part `SMS_n_NUMBER`, `SMS_n_TEXT`, `SMS_n_CLASS`, `SMS_n_REFERENCE`,
+/// `SMS_n_SENT_ID`, `SMS_n_TIMESTAMP`, `SMS_n_DATETIME`, `SMS_n_SMSC_TIMESTAMP`,
+/// `SMS_n_SMSC_DATETIME`, then `DECODED_PARTS` and `DECODED_n_TEXT`. Like Gammu, every
+/// per-part variable is set, empty when it does not apply.
 pub fn message_env(phone_id: &str, parts: &[PartEnv], decoded: &[String]) -> Vec<(String, String)> {
     let mut env = vec![
         ("PHONE_ID".to_string(), phone_id.to_string()),
@@ -76,9 +111,13 @@ pub fn message_env(phone_id: &str, parts: &[PartEnv], decoded: &[String]) -> Vec
         env.push((format!("SMS_{n}_NUMBER"), p.number.clone()));
         env.push((format!("SMS_{n}_CLASS"), p.class.to_string()));
         env.push((format!("SMS_{n}_REFERENCE"), p.reference.to_string()));
-        if let Some(t) = &p.text {
-            env.push((format!("SMS_{n}_TEXT"), t.clone()));
-        }
+        env.push((format!("SMS_{n}_TEXT"), p.text.clone().unwrap_or_default()));
+        env.push((
+            format!("SMS_{n}_SENT_ID"),
+            p.sent_id.clone().unwrap_or_default(),
+        ));
+        time_env(&mut env, &format!("SMS_{n}_"), p.time.as_ref());
+        time_env(&mut env, &format!("SMS_{n}_SMSC_"), p.smsc_time.as_ref());
     }
     for (j, t) in decoded.iter().enumerate() {
         env.push((format!("DECODED_{}_TEXT", j + 1), t.clone()));
@@ -173,9 +212,18 @@ pub fn spawn(
     env: Vec<(String, String)>,
     timeout: Duration,
 ) {
-    tokio::spawn(async move {
+    RUNNING.spawn(async move {
         run(name, &command, &args, &env, timeout).await;
     });
+}
+
+/// At a stop: waits until the hooks running in the background have finished, or until
+/// `deadline`; returns how many were still running (they are killed when the runtime ends,
+/// as each child is `kill_on_drop`).
+pub async fn finish(deadline: tokio::time::Instant) -> usize {
+    RUNNING.close();
+    let _ = tokio::time::timeout_at(deadline, RUNNING.wait()).await;
+    RUNNING.len()
 }
 
 #[cfg(test)]
@@ -217,23 +265,41 @@ mod tests {
                 text: Some("Hello".into()),
                 class: -1,
                 reference: 7,
+                ..Default::default()
             },
             PartEnv {
                 number: "+48111".into(),
                 text: None,
                 class: 1,
                 reference: 8,
+                ..Default::default()
             },
         ];
         let env = message_env("m1", &parts, &["Hello world".into()]);
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("SMS_MESSAGES"), Some("2"));
         assert_eq!(get("SMS_1_TEXT"), Some("Hello"));
-        assert_eq!(get("SMS_2_TEXT"), None, "8-bit parts have no text");
+        assert_eq!(get("SMS_2_TEXT"), Some(""), "8-bit parts have no text");
+        assert_eq!(get("SMS_1_TIMESTAMP"), Some(""));
+        assert_eq!(get("SMS_1_SENT_ID"), Some(""));
         assert_eq!(get("SMS_2_CLASS"), Some("1"));
         assert_eq!(get("SMS_1_REFERENCE"), Some("7"));
         assert_eq!(get("DECODED_PARTS"), Some("1"));
         assert_eq!(get("DECODED_1_TEXT"), Some("Hello world"));
         assert_eq!(get("PHONE_ID"), Some("m1"));
+    }
+
+    #[test]
+    fn times_as_gammu_writes_them() {
+        let t = chrono::DateTime::parse_from_rfc3339("2024-01-02T03:04:05+01:30").unwrap();
+        let p = PartEnv {
+            time: Some(t),
+            ..Default::default()
+        };
+        let env = message_env("m1", &[p], &[]);
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("SMS_1_TIMESTAMP"), Some("1704159245"));
+        assert_eq!(get("SMS_1_DATETIME"), Some("2024-01-02T03:04:05+01:30"));
+        assert_eq!(get("SMS_1_SMSC_DATETIME"), Some(""));
     }
 }

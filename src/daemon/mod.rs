@@ -262,7 +262,10 @@ fn dead_local_owners(owners: &[String], host: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs the daemon until `stop` turns true.
+/// How long a stop waits for the tasks to end their step (an AT command, a send, a hook)
+/// before dropping them: well inside the 2 s a stop may take.
+pub const STOP_GRACE: Duration = Duration::from_millis(1500);
+
 /// What the daemon can be told while it runs (signals and the control socket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -557,17 +560,29 @@ pub async fn run_with(
             }
         }
     }
+    // Every task is told at once; each gets until the deadline to end its step (an AT
+    // command, a send, a commit), then it is dropped where it is.
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
     for r in &phones {
         let _ = r.stop.send(true);
     }
     for (stop, _) in &senders {
         let _ = stop.send(true);
     }
-    for (_, task) in senders {
-        let _ = task.await;
+    let tasks = phones.into_iter().map(|r| (r.phone.id, r.task)).chain(
+        senders
+            .into_iter()
+            .map(|(_, t)| ("a transport".to_string(), t)),
+    );
+    for (name, mut task) in tasks {
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            task.abort();
+            tracing::warn!(phone = %name, "did not stop within {STOP_GRACE:?}: dropped in the middle of its step (a message being sent then may go out again after the restart)");
+        }
     }
-    for r in phones {
-        let _ = r.task.await;
+    let left = hooks::finish(deadline).await;
+    if left > 0 {
+        tracing::warn!(hooks = left, "hooks still running at the stop: killed");
     }
     poller.abort();
     if let Some(n) = notified {

@@ -203,7 +203,14 @@ pub async fn run(
         }
         ctx.board
             .update(&ctx.phone.id, |p| p.state = "connecting".into());
-        let wait = match connect(&ctx, sim.as_ref()).await {
+        let connected = tokio::select! {
+            c = connect(&ctx, sim.as_ref()) => c,
+            _ = stop.changed() => {
+                ctx.board.update(&ctx.phone.id, |p| p.state = "stopped".into());
+                return;
+            }
+        };
+        let wait = match connected {
             Ok(modem) => {
                 backoff = Duration::from_secs(1);
                 ctx.board.update(&ctx.phone.id, |p| {
@@ -225,9 +232,14 @@ pub async fn run(
                             p.state = "reconnecting".into();
                             p.error = Some(why.clone());
                         });
-                        if !wait_for_device(&ctx.phone.device, Duration::from_secs(30)).await
-                            && ctx.phone.device != "sim"
-                        {
+                        let back = tokio::select! {
+                            b = wait_for_device(&ctx.phone.device, Duration::from_secs(30)) => b,
+                            _ = stop.changed() => {
+                                ctx.board.update(&ctx.phone.id, |p| p.state = "stopped".into());
+                                return;
+                            }
+                        };
+                        if !back && ctx.phone.device != "sim" {
                             tracing::warn!(phone = %ctx.phone.id, device = %ctx.phone.device, "the device has not come back yet");
                         }
                         Duration::from_millis(200)

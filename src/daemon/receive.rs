@@ -77,26 +77,72 @@ fn inbox_part(ctx: &PhoneCtx, d: &Deliver, whole: Option<String>) -> InboxPart {
 fn part_env(d: &Deliver) -> PartEnv {
     PartEnv {
         number: d.originator.to_string(),
-        text: d.user_data.text().map(str::to_string),
+        // Gammu leaves the text out for 8-bit parts and for parts with a UDH of the user's
+        // own (anything but a concatenation header).
+        text: match (&d.udh, d.concat()) {
+            (Some(_), None) => None,
+            _ => d.user_data.text().map(str::to_string),
+        },
         class: d.class().map_or(-1, |c| i32::from(c.number())),
         reference: d.concat().map_or(-1, |c| i32::from(c.reference)),
+        time: d.scts.to_datetime(),
+        ..PartEnv::default()
     }
 }
 
-/// Runs `run_on_receive` for stored messages, in the background (Gammu's arguments: the
-/// inbox IDs).
-fn on_receive(ctx: &PhoneCtx, ids: &[i64], parts: &[&Deliver], whole: &str) {
+/// Gammu's text of a status report (what libGammu puts in the report's `Text`).
+fn report_text(status: u8) -> &'static str {
+    if status < 0x03 {
+        "Delivered"
+    } else if status & 0x40 != 0 {
+        "Failed"
+    } else if status & 0x20 != 0 {
+        "Pending"
+    } else {
+        "Unknown"
+    }
+}
+
+/// Runs `run_on_receive` for a stored message, in the background: once per message
+/// (single-part, joined parts, class 0, from a modem or an SMSC), with Gammu's arguments
+/// (the inbox IDs, or the files' names) and environment.
+fn on_receive(ctx: &PhoneCtx, stored: Vec<String>, parts: &[&Deliver], whole: &str) {
     if let Some(cmd) = &ctx.cfg.hooks.run_on_receive {
         let env = hooks::message_env(
             &ctx.phone.id,
             &parts.iter().map(|d| part_env(d)).collect::<Vec<_>>(),
             &[whole.to_string()],
         );
-        let args = ids.iter().map(ToString::to_string).collect();
         hooks::spawn(
             "run_on_receive",
             cmd.clone(),
-            args,
+            stored,
+            env,
+            Duration::from_secs(ctx.cfg.hooks.timeout),
+        );
+    }
+}
+
+/// Runs `run_on_receive` for a status report once it is applied, as gammu-smsd does: no
+/// arguments, `SMS_1_NUMBER` the recipient, `SMS_1_REFERENCE` the TP-MR of the message it
+/// reports on, `SMS_1_TEXT` Delivered/Failed/Pending/Unknown.
+fn on_report(ctx: &PhoneCtx, r: &StatusReport) {
+    if let Some(cmd) = &ctx.cfg.hooks.run_on_receive {
+        let text = report_text(r.status).to_string();
+        let part = PartEnv {
+            number: r.recipient.to_string(),
+            text: Some(text.clone()),
+            class: -1,
+            reference: i32::from(r.message_reference),
+            time: r.scts.to_datetime(),
+            smsc_time: r.discharge_time.to_datetime(),
+            sent_id: None,
+        };
+        let env = hooks::message_env(&ctx.phone.id, &[part], &[text]);
+        hooks::spawn(
+            "run_on_receive",
+            cmd.clone(),
+            Vec::new(),
             env,
             Duration::from_secs(ctx.cfg.hooks.timeout),
         );
@@ -105,6 +151,17 @@ fn on_receive(ctx: &PhoneCtx, ids: &[i64], parts: &[&Deliver], whole: &str) {
 
 /// With the null storage, a message is committed when `run_on_receive` exits 0.
 async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
+    let whole = d.user_data.text().unwrap_or_default().to_string();
+    let ok = run_null_hook(ctx, &[d], &whole).await;
+    if ok {
+        ctx.counters.received += 1;
+    }
+    ok
+}
+
+/// Runs `run_on_receive` for a message the null storage does not keep (no arguments, as
+/// gammu-smsd), and waits for it: exit 0 is the commit.
+async fn run_null_hook(ctx: &mut PhoneCtx, parts: &[&Deliver], whole: &str) -> bool {
     let Some(cmd) = ctx.cfg.hooks.run_on_receive.clone() else {
         if ctx.undecodable.insert(("null".into(), 0, String::new())) {
             tracing::warn!(phone = %ctx.phone.id, "storage is null and no run_on_receive is set: received messages stay on the SIM");
@@ -113,10 +170,10 @@ async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
     };
     let env = hooks::message_env(
         &ctx.phone.id,
-        &[part_env(d)],
-        &[d.user_data.text().unwrap_or_default().to_string()],
+        &parts.iter().map(|d| part_env(d)).collect::<Vec<_>>(),
+        &[whole.to_string()],
     );
-    let ok = hooks::run(
+    hooks::run(
         "run_on_receive",
         &cmd,
         &[],
@@ -124,11 +181,7 @@ async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
         Duration::from_secs(ctx.cfg.hooks.timeout),
     )
     .await
-        == Some(0);
-    if ok {
-        ctx.counters.received += 1;
-    }
-    ok
+        == Some(0)
 }
 
 /// Handles one received DELIVER. Returns `Ok(true)` when it is safely stored (stashed or
@@ -162,12 +215,14 @@ pub(super) async fn deliver(
             Ok(true)
         }
         _ => {
-            let ids = ctx
+            let stored = ctx
                 .storage
                 .save_inbox(&[inbox_part(ctx, d, None)], &[])
                 .await?;
             ctx.counters.received += 1;
-            tracing::info!(phone = %ctx.phone.id, from = %d.originator, ids = ?ids, "received");
+            tracing::info!(phone = %ctx.phone.id, from = %d.originator, stored = ?stored, "received");
+            let whole = d.user_data.text().unwrap_or_default().to_string();
+            on_receive(ctx, stored, &[d], &whole);
             Ok(true)
         }
     }
@@ -189,12 +244,109 @@ async fn report(ctx: &mut PhoneCtx, r: &StatusReport) -> Result<bool, StorageErr
     if !matched {
         tracing::info!(phone = %ctx.phone.id, mr = r.message_reference, to = %r.recipient, "status report matched no sent message (kept aside)");
     }
+    on_report(ctx, r);
     Ok(true)
+}
+
+/// The null storage keeps nothing, so the parts of a concatenated message wait on the SIM
+/// (as with gammu-smsd): once all are there, `run_on_receive` gets them together, and they
+/// are deleted when it exits 0. Returns the listed messages that are not such parts; a
+/// part whose siblings are not all listed makes this read the whole SIM.
+async fn null_parts(
+    modem: &mut Modem,
+    ctx: &mut PhoneCtx,
+    mut listed: Vec<StoredSms>,
+    pass: &mut Pass,
+) -> Vec<StoredSms> {
+    let concat_of = |s: &StoredSms| match &s.decoded {
+        Ok(Pdu::Deliver(d)) => d
+            .concat()
+            .filter(|c| c.total > 1)
+            .map(|c| (d.originator.to_string(), c.reference, c.total)),
+        _ => None,
+    };
+    if listed.len() == 1 && concat_of(&listed[0]).is_some() {
+        match modem.list_all().await {
+            Ok(all) => listed = all,
+            Err(e) => {
+                pass.link_down = e.is_link_down();
+                return Vec::new();
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<(String, u16, u8), Vec<StoredSms>> =
+        Default::default();
+    let mut rest = Vec::new();
+    for s in listed {
+        match concat_of(&s) {
+            Some(key) => groups.entry(key).or_default().push(s),
+            None => rest.push(s),
+        }
+    }
+    for ((sender, reference, total), mut parts) in groups {
+        let seq = |s: &StoredSms| match &s.decoded {
+            Ok(Pdu::Deliver(d)) => d.concat().map_or(0, |c| c.seq),
+            _ => 0,
+        };
+        parts.sort_by_key(seq);
+        parts.dedup_by_key(|s| seq(s));
+        if parts.len() < usize::from(total) {
+            let key = (
+                "null-parts".to_string(),
+                usize::from(reference),
+                sender.clone(),
+            );
+            if ctx.undecodable.insert(key) {
+                tracing::info!(phone = %ctx.phone.id, %sender, reference, have = parts.len(), total, "a concatenated message waits on the SIM for its other parts");
+            }
+            continue;
+        }
+        if !accepted(ctx, &sender) {
+            continue;
+        }
+        let delivers: Vec<&Deliver> = parts
+            .iter()
+            .filter_map(|s| match &s.decoded {
+                Ok(Pdu::Deliver(d)) => Some(d),
+                _ => None,
+            })
+            .collect();
+        let whole = match pdu::join(
+            total,
+            delivers
+                .iter()
+                .map(|d| (d.concat().map_or(1, |c| c.seq), &d.user_data)),
+        ) {
+            Ok(UserData::Text(t)) => t,
+            _ => String::new(),
+        };
+        if run_null_hook(ctx, &delivers, &whole).await {
+            ctx.counters.received += parts.len() as u64;
+            for s in &parts {
+                if let Err(e) = modem.delete(&s.memory, s.index).await {
+                    tracing::warn!(phone = %ctx.phone.id, "handled, but could not delete {} {} from the SIM: {e}", s.memory, s.index);
+                    if e.is_link_down() {
+                        pass.link_down = true;
+                        return Vec::new();
+                    }
+                }
+            }
+        }
+    }
+    rest
 }
 
 /// Stores what the modem listed and deletes what was stored.
 pub async fn process(modem: &mut Modem, ctx: &mut PhoneCtx, listed: Vec<StoredSms>) -> Pass {
     let mut pass = Pass::default();
+    let listed = if ctx.cfg.storage.kind == StorageKind::Null {
+        null_parts(modem, ctx, listed, &mut pass).await
+    } else {
+        listed
+    };
+    if pass.link_down {
+        return pass;
+    }
     for s in listed {
         let key = (s.memory.clone(), s.index, s.pdu.clone());
         let stored = match &s.decoded {
@@ -235,13 +387,11 @@ pub async fn process(modem: &mut Modem, ctx: &mut PhoneCtx, listed: Vec<StoredSm
 pub async fn direct(modem: &mut Modem, ctx: &mut PhoneCtx, pdu_hex: &str) -> Pass {
     let mut pass = Pass::default();
     let decoded = pdu::from_hex(pdu_hex).and_then(|b| {
-        pdu::decode_with(
-            &b,
-            pdu::DecodeOptions {
-                smsc: pdu::SmscPrefix::Auto,
-                ..Default::default()
-            },
-        )
+        let (p, quirks) = pdu::decode_noting(&b, pdu::RECEIVED)?;
+        for q in quirks {
+            tracing::warn!(phone = %ctx.phone.id, pdu = %pdu_hex, "a delivered message is off, decoded what is there: {q}");
+        }
+        Ok(p)
     });
     let stored = match &decoded {
         Ok(Pdu::Deliver(d)) => deliver(ctx, d, pdu_hex).await,
@@ -287,15 +437,7 @@ pub async fn complete(ctx: &mut PhoneCtx) {
             .iter()
             .filter_map(|p| {
                 let b = pdu::from_hex(&p.pdu).ok()?;
-                match pdu::decode_with(
-                    &b,
-                    pdu::DecodeOptions {
-                        smsc: pdu::SmscPrefix::Auto,
-                        ..Default::default()
-                    },
-                )
-                .ok()?
-                {
+                match pdu::decode_with(&b, pdu::RECEIVED).ok()? {
                     Pdu::Deliver(d) => Some(d),
                     _ => None,
                 }
@@ -328,10 +470,10 @@ pub async fn complete(ctx: &mut PhoneCtx) {
             })
             .collect();
         match ctx.storage.save_inbox(&rows, &group).await {
-            Ok(ids) => {
+            Ok(stored) => {
                 ctx.counters.received += rows.len() as u64;
-                tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), ids = ?ids, "received a concatenated message");
-                on_receive(ctx, &ids, &delivers.iter().collect::<Vec<_>>(), &whole);
+                tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), stored = ?stored, "received a concatenated message");
+                on_receive(ctx, stored, &delivers.iter().collect::<Vec<_>>(), &whole);
             }
             Err(e) => {
                 tracing::warn!(phone = %ctx.phone.id, "cannot store a concatenated message yet: {e}")

@@ -86,6 +86,7 @@ pub(super) fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Ou
             text: p.text_decoded.clone(),
             class: p.class,
             reference: -1,
+            ..Default::default()
         })
         .collect();
     let whole: String = out

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::at::{AtError, Channel, Final, Response, Urc};
-use crate::pdu::{self, DecodeOptions, Encoded, Pdu, PduError, SmscPrefix};
+use crate::pdu::{self, Encoded, Pdu, PduError};
 
 pub use crate::route::{SendError, SendErrorKind};
 pub use failure::{cme_kind, cms_kind};
@@ -177,15 +177,19 @@ fn listing<'a>(r: &'a Response, prefix: &str) -> Vec<(&'a str, &'a str)> {
     out
 }
 
-fn decode_listed(hex: &str) -> Result<Pdu, PduError> {
+/// Decodes a PDU line of a listing. What phones add around the hex is dropped as libGammu
+/// drops it (a trailing `,0`, quotes); what is off inside but readable is logged.
+fn decode_listed(line: &str) -> Result<Pdu, PduError> {
+    let mut hex = line.trim().trim_matches('"');
+    while let Some(h) = hex.strip_suffix(",0") {
+        hex = h;
+    }
     let bytes = pdu::from_hex(hex)?;
-    pdu::decode_with(
-        &bytes,
-        DecodeOptions {
-            smsc: SmscPrefix::Auto,
-            ..DecodeOptions::default()
-        },
-    )
+    let (pdu, quirks) = pdu::decode_noting(&bytes, pdu::RECEIVED)?;
+    for q in quirks {
+        tracing::warn!(pdu = %hex, "a stored message is off, decoded what is there: {q}");
+    }
+    Ok(pdu)
 }
 
 /// One modem on one port.

@@ -111,7 +111,19 @@ pub enum SmscPrefix {
 pub struct DecodeOptions {
     pub smsc: SmscPrefix,
     pub direction: Direction,
+    /// Read past what libGammu reads past in PDUs phones store (user data shorter than
+    /// TP-UDL says, TP-UDHI set with no user data), noting each such thing, instead of
+    /// refusing the PDU. The daemon reads a modem's messages this way; strict is the default.
+    pub lenient: bool,
 }
+
+/// How the daemon reads what a modem lists or the network delivers: with or without the
+/// SMSC prefix, the type from TP-MTI, lenient as libGammu.
+pub const RECEIVED: DecodeOptions = DecodeOptions {
+    smsc: SmscPrefix::Auto,
+    direction: Direction::Infer,
+    lenient: true,
+};
 
 /// Decodes a PDU with its SMSC prefix, the type from TP-MTI.
 pub fn decode(bytes: &[u8]) -> Result<Pdu, PduError> {
@@ -120,19 +132,39 @@ pub fn decode(bytes: &[u8]) -> Result<Pdu, PduError> {
 
 /// Decodes a PDU as `options` say.
 pub fn decode_with(bytes: &[u8], options: DecodeOptions) -> Result<Pdu, PduError> {
+    decode_noting(bytes, options).map(|(p, _)| p)
+}
+
+/// Decodes a PDU as `options` say; also returns what was off in it and read past (only with
+/// `options.lenient`), for a warning. Anything else that is off is an error.
+pub fn decode_noting(bytes: &[u8], options: DecodeOptions) -> Result<(Pdu, Vec<String>), PduError> {
     match options.smsc {
-        SmscPrefix::Present => decode_from(bytes, true, options.direction),
-        SmscPrefix::Absent => decode_from(bytes, false, options.direction),
-        SmscPrefix::Auto => decode_from(bytes, true, options.direction)
-            .or_else(|e| decode_from(bytes, false, options.direction).map_err(|_| e)),
+        SmscPrefix::Present => decode_from(bytes, true, options),
+        SmscPrefix::Absent => decode_from(bytes, false, options),
+        SmscPrefix::Auto => match decode_from(bytes, true, options) {
+            // A clean reading wins over one that needs to read past something.
+            Ok((p, q)) if q.is_empty() => Ok((p, q)),
+            first => match (first, decode_from(bytes, false, options)) {
+                (_, Ok((p, q))) if q.is_empty() => Ok((p, q)),
+                (Ok(f), _) => Ok(f),
+                (Err(_), Ok(s)) => Ok(s),
+                (Err(e), Err(_)) => Err(e),
+            },
+        },
     }
 }
 
-fn decode_from(bytes: &[u8], with_smsc: bool, direction: Direction) -> Result<Pdu, PduError> {
+fn decode_from(
+    bytes: &[u8],
+    with_smsc: bool,
+    options: DecodeOptions,
+) -> Result<(Pdu, Vec<String>), PduError> {
     if bytes.is_empty() {
         return Err(PduError::new(0, PduErrorKind::Empty));
     }
+    let direction = options.direction;
     let mut r = Reader::new(bytes);
+    r.lenient = options.lenient;
     let smsc = if with_smsc {
         Address::decode_smsc(&mut r)?
     } else {
@@ -147,7 +179,7 @@ fn decode_from(bytes: &[u8], with_smsc: bool, direction: Direction) -> Result<Pd
         })
     })?;
     let unsupported = |what| Err(PduError::new(first_at, PduErrorKind::Unsupported(what)));
-    match (first & 0x03, direction) {
+    let pdu = match (first & 0x03, direction) {
         (deliver::MTI, Direction::Infer | Direction::ScToMs) => {
             Deliver::decode_tpdu(&mut r, smsc).map(Pdu::Deliver)
         }
@@ -161,13 +193,21 @@ fn decode_from(bytes: &[u8], with_smsc: bool, direction: Direction) -> Result<Pd
         (submit::MTI, Direction::ScToMs) => unsupported("SMS-SUBMIT-REPORT"),
         (status_report::MTI, Direction::MsToSc) => unsupported("SMS-COMMAND"),
         _ => unsupported("reserved TP-MTI 11"),
+    }?;
+    Ok((pdu, r.quirks))
+}
+
+fn strict(direction: Direction) -> DecodeOptions {
+    DecodeOptions {
+        direction,
+        ..DecodeOptions::default()
     }
 }
 
 impl Deliver {
     /// Decodes an SMS-DELIVER with its SMSC prefix.
     pub fn decode(bytes: &[u8]) -> Result<Deliver, PduError> {
-        match decode_from(bytes, true, Direction::ScToMs)? {
+        match decode_from(bytes, true, strict(Direction::ScToMs))?.0 {
             Pdu::Deliver(d) => Ok(d),
             _ => Err(PduError::new(
                 0,
@@ -180,7 +220,7 @@ impl Deliver {
 impl StatusReport {
     /// Decodes an SMS-STATUS-REPORT with its SMSC prefix.
     pub fn decode(bytes: &[u8]) -> Result<StatusReport, PduError> {
-        match decode_from(bytes, true, Direction::ScToMs)? {
+        match decode_from(bytes, true, strict(Direction::ScToMs))?.0 {
             Pdu::StatusReport(s) => Ok(s),
             _ => Err(PduError::new(
                 0,
@@ -193,7 +233,7 @@ impl StatusReport {
 impl Submit {
     /// Decodes an SMS-SUBMIT with its SMSC prefix.
     pub fn decode(bytes: &[u8]) -> Result<Submit, PduError> {
-        match decode_from(bytes, true, Direction::MsToSc)? {
+        match decode_from(bytes, true, strict(Direction::MsToSc))?.0 {
             Pdu::Submit(s) => Ok(s),
             _ => Err(PduError::new(
                 0,

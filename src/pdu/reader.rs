@@ -6,11 +6,25 @@ use super::error::{PduError, PduErrorKind};
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Read past what libGammu reads past (see `DecodeOptions::lenient`).
+    pub(crate) lenient: bool,
+    /// What was off in a PDU that still decoded (read past, as libGammu does).
+    pub(crate) quirks: Vec<String>,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        Reader { data, pos: 0 }
+        Reader {
+            data,
+            pos: 0,
+            lenient: false,
+            quirks: Vec::new(),
+        }
+    }
+
+    /// Notes something off that the decoder read past.
+    pub(crate) fn quirk(&mut self, what: String) {
+        self.quirks.push(what);
     }
 
     /// Current offset into the input.

@@ -98,7 +98,16 @@ pub(crate) fn encode(
     Ok(())
 }
 
-/// Reads TP-UDL and TP-UD.
+fn ud_empty(alphabet: Alphabet) -> UserData {
+    match alphabet {
+        Alphabet::Eight => UserData::Binary(Vec::new()),
+        _ => UserData::Text(String::new()),
+    }
+}
+
+/// Reads TP-UDL and TP-UD. With `r.lenient`, a PDU that is off in a way libGammu reads past
+/// (user data cut short, a header announced with no user data) decodes, with a quirk noted
+/// in `r`.
 pub(crate) fn decode(
     r: &mut Reader<'_>,
     dcs: Dcs,
@@ -128,7 +137,28 @@ pub(crate) fn decode(
             return Err(bad_len(MAX_UD_SEPTETS, "septets"));
         }
         let base = r.pos();
+        let needed = gsm7::packed_len(udl, 0);
+        // Phones that store a message cut short (Gammu's tests/at-sms/41.dump): the septets
+        // that are there, as libGammu reads them.
+        let udl = if r.lenient && needed > r.remaining() && udl > 0 && !(udhi && r.remaining() == 0)
+        {
+            let have = r.remaining() * 8 / 7;
+            r.quirk(format!(
+                "TP-UDL says {udl} septets ({needed} octets) but only {} octets follow (at octet {udl_at}): the text is cut short after {have} septets",
+                r.remaining()
+            ));
+            have
+        } else {
+            udl
+        };
         let data = r.take(gsm7::packed_len(udl, 0), "TP-UD")?;
+        if r.lenient && udhi && data.is_empty() {
+            // TP-UDHI set with no user data at all (Gammu's tests/at-sms/20.dump).
+            r.quirk(format!(
+                "TP-UDHI says a header follows but TP-UDL is 0 (at octet {udl_at}): no header, no text"
+            ));
+            return Ok((None, UserData::Text(String::new())));
+        }
         let (udh, text_at, fill, count) = if udhi {
             let (udh, hlen) = Udh::decode(data, base)?;
             let (hs, fill) = header_septets(hlen);
@@ -150,7 +180,24 @@ pub(crate) fn decode(
         return Err(bad_len(MAX_UD_OCTETS, "octets"));
     }
     let base = r.pos();
+    let udl = if r.lenient && udl > r.remaining() && alphabet == Alphabet::Ucs2 && !dcs.compressed()
+    {
+        let have = r.remaining() & !1;
+        r.quirk(format!(
+            "TP-UDL says {udl} octets but only {} follow (at octet {udl_at}): the text is cut short after {have} octets",
+            r.remaining()
+        ));
+        have
+    } else {
+        udl
+    };
     let data = r.take(udl, "TP-UD")?;
+    if r.lenient && udhi && data.is_empty() {
+        r.quirk(format!(
+            "TP-UDHI says a header follows but TP-UDL is 0 (at octet {udl_at}): no header, no data"
+        ));
+        return Ok((None, ud_empty(alphabet)));
+    }
     let (udh, body) = if udhi {
         let (udh, hlen) = Udh::decode(data, base)?;
         (Some(udh), &data[hlen..])
