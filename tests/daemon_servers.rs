@@ -11,13 +11,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use servers::{Kind, TestDb};
+use servers::{Kind, Proxy, TestDb};
 use smsgw::backends::sql::server::Server;
 use smsgw::config::Config;
 use smsgw::service::Service;
 use smsgw::sim::{PtyHandle, Sim, SimConfig};
 use tempfile::TempDir;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 const T: Duration = Duration::from_secs(60);
@@ -224,54 +223,6 @@ async fn postgres_a_row_inserted_by_plain_sql_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_a_row_inserted_by_plain_sql_is_sent() {
     a_row_inserted_by_plain_sql_is_sent(Kind::Mysql).await;
-}
-
-/// A loopback TCP proxy the test owns: `cut` drops every connection and refuses new ones
-/// until `restore`.
-struct Proxy {
-    port: u16,
-    cut: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(target: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (cut, cut_rx) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                if *cut_rx.borrow() {
-                    drop(client);
-                    continue;
-                }
-                let mut cut_rx = cut_rx.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = cut_rx.wait_for(|c| *c) => {}
-                    }
-                });
-            }
-        });
-        Proxy { port, cut, task }
-    }
-
-    fn set_cut(&self, cut: bool) {
-        self.cut.send_replace(cut);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 async fn a_database_cut_loses_nothing(kind: Kind) {

@@ -1491,7 +1491,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__pdu__subcmd__decode)
-            opts="-h -V --tpdu --auto-smsc --direction --help --version"
+            opts="-h -V --tpdu --auto-smsc --direction --lenient --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

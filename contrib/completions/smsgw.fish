@@ -50,6 +50,8 @@ sc-to-ms\t'SMSC to phone: DELIVER, SUBMIT-REPORT, STATUS-REPORT'
 ms-to-sc\t'Phone to SMSC: DELIVER-REPORT, SUBMIT, COMMAND'"
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -l tpdu -d 'The hex is a bare TPDU, without the SMSC part in front'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -l auto-smsc -d 'Try with the SMSC part, then without (old phase-1 devices omit it)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -l lenient -d 'Read past what the daemon reads past in messages a modem stored (user data shorter than TP-UDL says, a header flag with no user data), with a warning for each'
+complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -l json -d 'Print the fields as one JSON object (warnings in "warnings")'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from encode" -l class -d 'Message class 0-3' -r

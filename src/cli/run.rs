@@ -245,12 +245,30 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
                 }
             });
         }
-        smsgw::daemon::run_with(cfg, Some(a.config.clone()), storage, stop_rx, cmd_rx).await?;
-        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        let control_socket = cfg.daemon.control_socket.clone();
+        let mut stopping = stop_rx.clone();
+        let daemon = smsgw::daemon::run_with(cfg, Some(a.config.clone()), storage, stop_rx, cmd_rx);
+        // The daemon gives each task STOP_GRACE to end its step; this is the backstop for
+        // anything that still does not return (a reload in progress, a storage call).
+        let overdue = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+            tokio::time::sleep(smsgw::daemon::STOP_GRACE + STOP_SLACK).await;
+        };
+        tokio::select! {
+            r = daemon => r?,
+            () = overdue => {
+                tracing::warn!("the stop took longer than {:?}: leaving what still runs", smsgw::daemon::STOP_GRACE + STOP_SLACK);
+                let _ = std::fs::remove_file(&control_socket);
+            }
+        }
         Ok(ExitCode::SUCCESS)
     });
     // What still runs (a storage call on a blocking thread, a hook's child) is not waited
     // for: a stop takes at most about 2 s from every state.
-    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
     code
 }
+
+/// What the daemon may take beyond its tasks' grace to finish a stop (hooks' end, files).
+const STOP_SLACK: std::time::Duration = std::time::Duration::from_millis(250);

@@ -213,6 +213,16 @@ pub async fn run(
         let wait = match connected {
             Ok(modem) => {
                 backoff = Duration::from_secs(1);
+                let id = &modem.identity;
+                let known = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+                tracing::info!(
+                    phone = %ctx.phone.id,
+                    device = %ctx.phone.device,
+                    "modem connected: {} {}, IMEI {}",
+                    known(&id.manufacturer),
+                    known(&id.model),
+                    known(&id.imei)
+                );
                 ctx.board.update(&ctx.phone.id, |p| {
                     p.state = "connected".into();
                     p.error = None;

@@ -1,0 +1,754 @@
+//! The paths every user walks, proved the way a user walks them: the release binary started
+//! as a process (standard input closed, in the background, stopped by signals), the
+//! simulated modem in a process of its own on a real pseudo-terminal (as `smsgw sim &`),
+//! received messages made by libGammu (python3-gammu, `tests/peers/gammu_pdu.py`), not by
+//! our encoder, and checked as a user checks them: the hook's output, the inbox, the process
+//! gone within 2 s and its PID file and control socket removed.
+//!
+//! The release binary is built by the first test that needs it (`cargo build --release`),
+//! so `cargo test` alone runs these too; CI's package step reuses that build.
+
+mod servers;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use servers::{Kind, Proxy, TestDb};
+
+/// How long any awaited event may take before the test fails.
+const T: Duration = Duration::from_secs(30);
+/// The most a stop may take, from the signal to the process gone.
+const STOP_WITHIN: Duration = Duration::from_secs(2);
+
+/// `target/release/smsgw`, built (or found fresh) once per run.
+fn release_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(cargo)
+            .args(["build", "--release", "--locked", "--bin", "smsgw"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build --release");
+        assert!(st.success(), "cargo build --release failed");
+        // Next to the debug binary this test was built with: .../target/{debug,release}.
+        let debug = Path::new(env!("CARGO_BIN_EXE_smsgw"));
+        let bin = debug
+            .parent()
+            .and_then(Path::parent)
+            .map(|t| t.join("release/smsgw"))
+            .expect("the target directory");
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + T;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// `smsgw sim` as a script starts it: `smsgw sim --link DIR/modem --control DIR/sim.sock
+/// </dev/null &`.
+struct Sim {
+    child: Child,
+    link: PathBuf,
+    control: PathBuf,
+    record: PathBuf,
+}
+
+impl Sim {
+    fn start(dir: &Path, extra: &[&str]) -> Sim {
+        let (link, control, record) = (
+            dir.join("modem"),
+            dir.join("sim.sock"),
+            dir.join("sent.jsonl"),
+        );
+        let mut child = Command::new(release_bin())
+            .arg("sim")
+            .arg("--link")
+            .arg(&link)
+            .arg("--control")
+            .arg(&control)
+            .arg("--record")
+            .arg(&record)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smsgw sim");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the simulator's first line");
+        assert!(first.starts_with("Simulated modem on /dev/pts/"), "{first}");
+        Sim {
+            child,
+            link,
+            control,
+            record,
+        }
+    }
+
+    /// One command through `--control`; its answer.
+    fn tell(&self, line: &str) -> String {
+        let mut s = UnixStream::connect(&self.control).expect("the simulator's control socket");
+        writeln!(s, "{line}").unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    /// What the modem was asked to send (the `--record` lines).
+    fn sent(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.record)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `smsgw run -c DIR/smsgw.toml </dev/null 2>DIR/smsgw.log &`.
+struct Daemon {
+    child: Option<Child>,
+    dir: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Writes the config (a `[daemon]` section keeping its files in `dir`, then `body`) and
+    /// starts the daemon.
+    fn start(dir: &Path, body: &str) -> Daemon {
+        let d = dir.display();
+        let config = dir.join("smsgw.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[daemon]\nstate_dir = \"{d}/state\"\ncontrol_socket = \"{d}/control.sock\"\npid_file = \"{d}/run/smsgw.pid\"\n\n{body}"
+            ),
+        )
+        .unwrap();
+        let log = dir.join("smsgw.log");
+        let child = Command::new(release_bin())
+            .args(["run", "-c"])
+            .arg(&config)
+            .env("RUST_LOG", "smsgw=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start smsgw run");
+        Daemon {
+            child: Some(child),
+            dir: dir.to_path_buf(),
+            config,
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_log(&self, what: &str) {
+        let deadline = Instant::now() + T;
+        while !self.log().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?} in the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// `smsgw inject -c CONFIG ARGS...` with the release binary; must succeed.
+    fn inject(&self, args: &[&str]) -> String {
+        let out = Command::new(release_bin())
+            .args(["inject", "-c"])
+            .arg(&self.config)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "inject {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends `signal` and waits for the process to end: exit 0 within [`STOP_WITHIN`], the
+    /// PID file and the control socket removed. Returns how long it took.
+    fn stop_with(&mut self, signal: nix::sys::signal::Signal) -> Duration {
+        let mut child = self.child.take().expect("running");
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let start = Instant::now();
+        nix::sys::signal::kill(pid, signal).unwrap();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > STOP_WITHIN + Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("still running 12 s after {signal}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let took = start.elapsed();
+        assert!(
+            status.success(),
+            "exit status {status} after {signal}:\n{}",
+            self.log()
+        );
+        assert!(
+            took <= STOP_WITHIN,
+            "{signal} took {took:?} (at most {STOP_WITHIN:?}):\n{}",
+            self.log()
+        );
+        assert!(
+            !self.dir.join("run/smsgw.pid").exists(),
+            "the PID file is left:\n{}",
+            self.log()
+        );
+        assert!(
+            !self.dir.join("control.sock").exists(),
+            "the control socket is left"
+        );
+        eprintln!("stopped by {signal} in {took:?}");
+        took
+    }
+
+    fn stop(&mut self) -> Duration {
+        self.stop_with(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    /// Waits until the daemon wrote its PID file (it has started).
+    fn wait_started(&self) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let file = self.dir.join("run/smsgw.pid");
+        wait_for("the PID file", || {
+            std::fs::read_to_string(&file).is_ok_and(|s| s.trim() == pid)
+        });
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A hook that records its arguments and environment, one file per run, in `dir/hooks`:
+/// configured as `"DIR/hook KIND"`, so each run says which hook it was.
+fn hook_script(dir: &Path) -> PathBuf {
+    let hooks = dir.join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let script = dir.join("hook");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nkind=$1; shift\nf=$(mktemp \"{h}/$kind.XXXXXX\")\n{{ printf 'ARGS=%s\\0' \"$*\"; env -0; }} > \"$f.tmp\" && mv \"$f.tmp\" \"$f.run\" && rm -f \"$f\"\n",
+            h = hooks.display()
+        ),
+    )
+    .unwrap();
+    let mut perm = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&script, perm).unwrap();
+    script
+}
+
+/// One run of a hook: `ARGS` and the variables Gammu's hooks get.
+type HookRun = BTreeMap<String, String>;
+
+/// The runs of hook `kind` so far, oldest first.
+fn hook_runs(dir: &Path, kind: &str) -> Vec<HookRun> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir.join("hooks"))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension().is_some_and(|e| e == "run")
+                        && p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{kind}.")))
+                })
+                .map(|p| (std::fs::metadata(&p).unwrap().modified().unwrap(), p))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(_, p)| {
+            std::fs::read(&p)
+                .unwrap()
+                .split(|b| *b == 0)
+                .filter_map(|kv| {
+                    let kv = String::from_utf8_lossy(kv);
+                    let (k, v) = kv.split_once('=')?;
+                    (k == "ARGS"
+                        || k == "PHONE_ID"
+                        || k.starts_with("SMS_")
+                        || k.starts_with("DECODED_"))
+                    .then(|| (k.to_string(), v.to_string()))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn wait_hook_runs(dir: &Path, kind: &str, n: usize, log: impl Fn() -> String) -> Vec<HookRun> {
+    let deadline = Instant::now() + T;
+    loop {
+        let runs = hook_runs(dir, kind);
+        if runs.len() >= n {
+            return runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} run(s) of the {kind} hook, expected {n}:\n{}",
+            runs.len(),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The received messages libGammu made (see `tests/peers/gammu_pdu.py`).
+fn peer_messages() -> serde_json::Value {
+    let out = Command::new("/usr/bin/python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/gammu_pdu.py"))
+        .arg("messages")
+        .output()
+        .expect("python3 with python3-gammu (scripts/install-test-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "gammu_pdu.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A status report libGammu reads as the report on TP-MR `mr` to `number`.
+fn peer_report(mr: u64, number: &str) -> String {
+    let out = Command::new("/usr/bin/python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/gammu_pdu.py"))
+        .args(["report", &mr.to_string(), number])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gammu_pdu.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The messages in the order they are delivered, with how many parts each has.
+const CASES: [(&str, usize); 5] = [
+    ("single_gsm", 1),
+    ("single_ucs2", 1),
+    ("two_part", 2),
+    ("three_part_ucs2", 3),
+    ("class0", 1),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Store {
+    Sqlite,
+    Files,
+    Null,
+    Postgres,
+}
+
+/// Every kind of received message, then a status report, through the modem into `store`:
+/// `run_on_receive` runs exactly once for each, with Gammu's arguments and environment, and
+/// the message is where the storage keeps it.
+fn receive_everything(store: Store, storage_toml: &str, dir: &Path) {
+    let sim = Sim::start(dir, &["--report-delay", "3600000"]);
+    let hook = hook_script(dir);
+    let mut daemon = Daemon::start(
+        dir,
+        &format!(
+            "{storage_toml}\n[[phone]]\nid = \"gsm1\"\ndevice = \"{}\"\nreceive_frequency = 60\n\n[sending]\ndelivery_reports = true\n\n[hooks]\nrun_on_receive = \"{h} receive\"\nrun_on_sent = \"{h} sent\"\n",
+            sim.link.display(),
+            h = hook.display()
+        ),
+    );
+    daemon.wait_started();
+    daemon.wait_log("connected");
+    let peer = peer_messages();
+    let mut expected_runs = 0;
+    for (name, parts) in CASES {
+        for pdu in peer[name].as_array().unwrap() {
+            let answer = sim.tell(&format!("deliver {}", pdu.as_str().unwrap()));
+            assert_eq!(answer.trim(), "delivered", "{answer}");
+        }
+        expected_runs += 1;
+        let runs = wait_hook_runs(dir, "receive", expected_runs, || daemon.log());
+        let run = &runs[expected_runs - 1];
+        let text = peer["texts"][name].as_str().unwrap();
+        assert_eq!(run["SMS_MESSAGES"], parts.to_string(), "{name}: {run:#?}");
+        assert_eq!(run["DECODED_PARTS"], "1", "{name}: {run:#?}");
+        assert_eq!(run["DECODED_1_TEXT"], text, "{name}: {run:#?}");
+        assert_eq!(run["PHONE_ID"], "gsm1", "{name}");
+        for n in 1..=parts {
+            assert_eq!(run[&format!("SMS_{n}_NUMBER")], "+48600111222", "{name}");
+            assert!(
+                !run[&format!("SMS_{n}_TIMESTAMP")].is_empty(),
+                "{name}: {run:#?}"
+            );
+            assert!(run[&format!("SMS_{n}_DATETIME")].contains('T'), "{name}");
+        }
+        let class = if name == "class0" { "0" } else { "-1" };
+        assert_eq!(run["SMS_1_CLASS"], class, "{name}");
+        if parts == 1 {
+            assert_eq!(run["SMS_1_TEXT"], text, "{name}");
+        }
+        let args: Vec<&str> = run["ARGS"].split_whitespace().collect();
+        match store {
+            Store::Null => assert!(args.is_empty(), "{name}: {args:?}"),
+            Store::Sqlite | Store::Postgres => {
+                assert_eq!(args.len(), parts, "{name}: one inbox ID a part: {args:?}");
+                assert!(args.iter().all(|a| a.parse::<i64>().is_ok()), "{args:?}");
+            }
+            Store::Files => {
+                assert_eq!(args.len(), parts, "{name}: one file a part: {args:?}");
+                for a in &args {
+                    assert!(a.starts_with("IN") && a.ends_with(".txt"), "{a}");
+                    assert!(
+                        dir.join("inbox").join(a).exists(),
+                        "{a} is not in the inbox"
+                    );
+                }
+            }
+        }
+    }
+    // A status report on a message sent with a report asked for.
+    if store != Store::Null {
+        daemon.inject(&["TEXT", "+48123456789", "--text", "Report me", "--report"]);
+        wait_for("the modem to send", || !sim.sent().is_empty());
+        wait_hook_runs(dir, "sent", 1, || daemon.log());
+    }
+    let mr = sim.sent().first().map_or(7, |s| s["mr"].as_u64().unwrap());
+    let answer = sim.tell(&format!("deliver {}", peer_report(mr, "+48123456789")));
+    assert_eq!(answer.trim(), "delivered");
+    let runs = wait_hook_runs(dir, "receive", CASES.len() + 1, || daemon.log());
+    let report = runs.last().unwrap();
+    assert_eq!(report["SMS_1_TEXT"], "Delivered", "{report:#?}");
+    assert_eq!(report["SMS_1_REFERENCE"], mr.to_string(), "{report:#?}");
+    assert_eq!(report["SMS_1_NUMBER"], "+48123456789", "{report:#?}");
+    assert_eq!(report["ARGS"], "", "{report:#?}");
+    // Once each: nothing ran twice.
+    assert_eq!(hook_runs(dir, "receive").len(), CASES.len() + 1);
+    // Every message left the SIM once stored (or once the hook took it, for null).
+    wait_for("the SIM to be empty", || {
+        sim.tell("status").contains("stored 0 message(s)")
+    });
+    daemon.stop();
+}
+
+fn sqlite_count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn sqlite_receives_every_kind_of_message_and_runs_the_hook_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    receive_everything(
+        Store::Sqlite,
+        &format!("[storage]\nkind = \"sqlite\"\npath = \"{d}/smsgw.db\"\n"),
+        dir.path(),
+    );
+    let db = dir.path().join("smsgw.db");
+    assert_eq!(sqlite_count(&db, "SELECT count(*) FROM inbox"), 8);
+    assert_eq!(
+        sqlite_count(
+            &db,
+            "SELECT count(*) FROM sentitems WHERE Status = 'DeliveryOK'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn files_storage_passes_the_file_names_as_gammu_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    for f in ["inbox", "outbox", "sent", "error"] {
+        std::fs::create_dir_all(dir.path().join(f)).unwrap();
+    }
+    receive_everything(
+        Store::Files,
+        &format!("[storage]\nkind = \"files\"\ninbox_path = \"{d}/inbox\"\noutbox_path = \"{d}/outbox\"\nsent_path = \"{d}/sent\"\nerror_path = \"{d}/error\"\n"),
+        dir.path(),
+    );
+    let inbox = std::fs::read_dir(dir.path().join("inbox"))
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.starts_with("IN") && name.ends_with(".txt")
+        })
+        .count();
+    assert_eq!(inbox, 8, "one file a part");
+}
+
+#[test]
+fn null_storage_commits_by_the_hook_and_joins_parts_on_the_sim() {
+    let dir = tempfile::tempdir().unwrap();
+    receive_everything(Store::Null, "[storage]\nkind = \"null\"\n", dir.path());
+}
+
+#[test]
+fn postgres_receives_every_kind_of_message_and_runs_the_hook_once_each() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(TestDb::create(Kind::Postgres)) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    receive_everything(Store::Postgres, &db.toml(), dir.path());
+    let count = |sql: &str| -> i64 {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        })
+    };
+    assert_eq!(count("SELECT count(*) FROM inbox"), 8);
+    assert_eq!(
+        count("SELECT count(*) FROM sentitems WHERE \"Status\" = 'DeliveryOK'"),
+        1
+    );
+}
+
+// ---- Stopping from every state: SIGTERM (or SIGINT), exit 0 within 2 s, files removed.
+
+fn sqlite_toml(dir: &Path) -> String {
+    format!(
+        "[storage]\nkind = \"sqlite\"\npath = \"{}/smsgw.db\"\n",
+        dir.display()
+    )
+}
+
+fn phone_toml(sim: &Sim, extra: &str) -> String {
+    format!(
+        "[[phone]]\nid = \"gsm1\"\ndevice = \"{}\"\n{extra}\n",
+        sim.link.display()
+    )
+}
+
+#[test]
+fn stops_while_starting_with_the_storage_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("[storage]\nkind = \"postgres\"\nurl = \"postgres://postgres@127.0.0.1:{port}/smsgw\"\ntls = \"disable\"\n"),
+    );
+    daemon.wait_started();
+    daemon.wait_log("trying again");
+    daemon.stop();
+}
+
+#[test]
+fn stops_while_waiting_for_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--pin", "1234"]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("PIN");
+    daemon.stop();
+}
+
+#[test]
+fn stops_in_the_reconnect_back_off_with_the_modem_unplugged() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &[]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("connected");
+    assert_eq!(sim.tell("unplug").trim(), "unplugged");
+    daemon.wait_log("reconnecting");
+    daemon.stop();
+}
+
+#[test]
+fn stops_inside_an_at_command_the_modem_does_not_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &[]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}{}",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, "status_frequency = 1")
+        ),
+    );
+    daemon.wait_log("connected");
+    assert_eq!(sim.tell("hang").trim(), "hanging");
+    // The next status poll waits for an answer that does not come.
+    let sent = daemon.log().matches("AT+CSQ").count();
+    wait_for("a status poll to the hung modem", || {
+        daemon.log().matches("AT+CSQ").count() > sent
+    });
+    daemon.stop();
+}
+
+#[test]
+fn stops_mid_send_and_keeps_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--send-delay", "20000"]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("connected");
+    daemon.inject(&["TEXT", "+48123456789", "--text", "Slow network"]);
+    daemon.wait_log("AT+CMGS=");
+    daemon.stop_with(nix::sys::signal::Signal::SIGINT);
+    // Not lost: still in the outbox, to be sent after the restart.
+    let db = dir.path().join("smsgw.db");
+    assert_eq!(sqlite_count(&db, "SELECT count(*) FROM outbox"), 1);
+}
+
+#[test]
+fn stops_while_the_database_is_away_and_retried() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(TestDb::create(Kind::Postgres)) else {
+        return;
+    };
+    let proxy = rt.block_on(Proxy::start(5432));
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &[]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "[storage]\nkind = \"postgres\"\nurl = \"{}\"\ntls = \"disable\"\npoll_interval = 100\n{}",
+            db.url_via(proxy.port),
+            phone_toml(&sim, "")
+        ),
+    );
+    daemon.wait_log("connected");
+    let _enter = rt.enter();
+    proxy.set_cut(true);
+    // A received message cannot be stored while the database is away: it stays on the SIM
+    // and the daemon tries again.
+    let peer = peer_messages();
+    sim.tell(&format!(
+        "deliver {}",
+        peer["single_gsm"][0].as_str().unwrap()
+    ));
+    daemon.wait_log("left on the SIM");
+    daemon.stop();
+    assert!(sim.tell("status").contains("stored 1 message(s)"));
+}
+
+#[test]
+fn stops_in_the_back_off_of_an_http_gateway_that_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}[[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"http://127.0.0.1:{port}/send?to={{phone}}&text={{text}}\"\n",
+            sqlite_toml(dir.path())
+        ),
+    );
+    daemon.wait_started();
+    daemon.inject(&["TEXT", "+48123456789", "--text", "Nobody listens"]);
+    daemon.wait_log("gw");
+    wait_for("the gateway to be marked down", || {
+        let log = daemon.log();
+        log.contains("refused") || log.contains("route down") || log.contains("connect")
+    });
+    daemon.stop();
+}
+
+#[test]
+fn stops_while_a_hook_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &[]);
+    let started = dir.path().join("hook-started");
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}{}[hooks]\nrun_on_receive = \"/bin/sh -c 'touch {}; exec sleep 30'\"\n",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, ""),
+            started.display()
+        ),
+    );
+    daemon.wait_log("connected");
+    sim.tell("sms +48600111222 Wake the hook");
+    wait_for("the hook to start", || started.exists());
+    daemon.stop();
+}
+
+#[test]
+fn the_simulator_serves_on_with_its_input_closed_until_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::start(dir.path(), &[]);
+    // Standard input was /dev/null from the start: it is still there and answers.
+    assert!(sim.tell("status").starts_with("sent 0 PDU(s)"));
+    assert!(
+        sim.child.try_wait().unwrap().is_none(),
+        "the simulator exited"
+    );
+    // A daemon uses it (the path of the README's "Try it" with a backgrounded sim).
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("connected");
+    daemon.inject(&["TEXT", "+48123456789", "--text", "Hello"]);
+    wait_for("the modem to send", || sim.sent().len() == 1);
+    daemon.stop();
+    let pid = nix::unistd::Pid::from_raw(sim.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(sim.child.wait().unwrap().success());
+    assert!(!sim.link.exists() && !sim.control.exists());
+}
