@@ -392,6 +392,7 @@ impl Service for Files {
                 .insert(id, claim);
             out.push(Outgoing {
                 id,
+                name: name.clone(),
                 destination: msg.destination.clone(),
                 sender_id: None,
                 creator_id: msg.creator_id.clone(),
@@ -695,7 +696,7 @@ impl Service for Files {
         status: u8,
         done: &str,
         window_secs: u64,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         let DeliveryKey::Tpmr {
             phone,
             mr,
@@ -703,10 +704,10 @@ impl Service for Files {
             sent_at,
         } = key
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(at) = parse_time(sent_at) else {
-            return Ok(false);
+            return Ok(None);
         };
         let log = std::fs::read_to_string(self.sent_log()).unwrap_or_default();
         let window = chrono::Duration::seconds(window_secs.min(i64::MAX as u64) as i64);
@@ -725,7 +726,7 @@ impl Service for Files {
         });
         let Some((name, seq)) = hit else {
             tracing::info!(phone, mr, number, "status report for no known sent file");
-            return Ok(false);
+            return Ok(None);
         };
         let state = DeliveryStatus::from_status(status);
         let path = self.sent.join(format!("{name}.report"));
@@ -737,7 +738,8 @@ impl Service for Files {
                 f.write_all(format!("part {seq}: {state} (TP-ST {status}) at {done}\n").as_bytes())
             })
             .map_err(|e| io(&path, e))?;
-        Ok(true)
+        // Gammu leaves SMS_n_SENT_ID empty for the files storage.
+        Ok(Some(String::new()))
     }
 
     async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {

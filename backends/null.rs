@@ -79,8 +79,8 @@ impl Service for Null {
         _status: u8,
         _done: &str,
         _window_secs: u64,
-    ) -> Result<bool> {
-        Ok(false)
+    ) -> Result<Option<String>> {
+        Ok(None)
     }
     async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {
         Ok(())

@@ -111,7 +111,7 @@ impl Service for Split {
         status: u8,
         done: &str,
         window_secs: u64,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         self.outbox
             .apply_receipt(key, status, done, window_secs)
             .await

@@ -305,6 +305,7 @@ mod tests {
     fn outgoing(parts: Vec<OutPart>) -> Outgoing {
         Outgoing {
             id: 1,
+            name: "1".into(),
             destination: "+48123456789".into(),
             sender_id: None,
             creator_id: "t".into(),

@@ -430,7 +430,8 @@ pub struct Transport {
     /// http/soap: `none`, `basic` or `bearer` (the password is the token).
     #[serde(default)]
     pub auth: String,
-    #[serde(default)]
+    /// http/soap/mail: the login; smpp: the bind's `system_id` (also written `system_id`).
+    #[serde(default, alias = "system_id")]
     pub username: String,
     #[serde(default)]
     pub password: String,
@@ -482,6 +483,13 @@ pub struct Transport {
     /// smpp: the bind's system_type.
     #[serde(default)]
     pub system_type: String,
+    /// smpp: the bind's address_range (which numbers a receiver wants; empty: the SMSC's
+    /// choice).
+    #[serde(default)]
+    pub address_range: String,
+    /// smpp: the bind's interface_version (0x34 for SMPP 3.4; some SMSCs want 0x33).
+    #[serde(default = "default_interface_version")]
+    pub interface_version: u8,
     /// smpp: `transceiver`, `transmitter` or `transmitter+receiver`.
     #[serde(default = "default_bind")]
     pub bind: String,
@@ -532,6 +540,9 @@ fn default_bind() -> String {
 fn default_window() -> u32 {
     10
 }
+fn default_interface_version() -> u8 {
+    0x34
+}
 fn default_alphabet() -> String {
     "gsm".into()
 }
@@ -540,7 +551,7 @@ impl Transport {
     /// A key set on this transport that its kind does not use.
     fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 29] = [
+        let set: [(&'static str, bool, &[TransportKind]); 31] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -585,6 +596,12 @@ impl Transport {
             ("subject", !self.subject.is_empty(), &[Mail]),
             ("result", !self.result.is_empty(), &[Debug]),
             ("system_type", !self.system_type.is_empty(), &[Smpp]),
+            ("address_range", !self.address_range.is_empty(), &[Smpp]),
+            (
+                "interface_version",
+                self.interface_version != default_interface_version(),
+                &[Smpp],
+            ),
             ("bind", self.bind != default_bind(), &[Smpp]),
             ("long_messages", !self.long_messages.is_empty(), &[Smpp]),
             ("window", self.window != default_window(), &[Smpp]),
@@ -793,7 +810,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "content_type", default: "\"\"", doc: "http/soap: the body's Content-Type; empty: JSON for a body starting with {, XML for soap, else a form.", example: "\"application/json\"", bad: "[]" },
     Key { section: "transport", name: "headers", default: "{}", doc: "http/soap: extra request headers; values are templates (e.g. an API key from {password}).", example: "{ \"X-Api-Key\" = \"{password}\" }", bad: "{ \"Bad Name\" = \"x\" }" },
     Key { section: "transport", name: "auth", default: "\"\"", doc: "http/soap: none, basic (username and password) or bearer (the password is the token).", example: "\"basic\"", bad: "\"digest\"" },
-    Key { section: "transport", name: "username", default: "\"\"", doc: "http/soap/mail/smpp: the user for basic auth, {username}, the SMTP login, or the SMPP system_id.", example: "\"smsgw\"", bad: "1" },
+    Key { section: "transport", name: "username", default: "\"\"", doc: "http/soap/mail: the user for basic auth, {username}, or the SMTP login; smpp: the bind's system_id (write it system_id there).", example: "\"smsgw\"", bad: "1" },
+    Key { section: "transport", name: "system_id", default: "\"\"", doc: "smpp: the bind's system_id, the account at the SMSC (another name for username).", example: "\"smsgw\"", bad: "1" },
     Key { section: "transport", name: "password", default: "\"\"", doc: "http/soap/mail/smpp: the password or token, written in the config (prefer password_file or password_env; never logged).", example: "\"secret\"", bad: "1" },
     Key { section: "transport", name: "password_file", default: "\"\"", doc: "http/soap/mail/smpp: a file whose first line is the password or token.", example: "\"/etc/smsgw/gw-password\"", bad: "1" },
     Key { section: "transport", name: "password_env", default: "\"\"", doc: "http/soap/mail/smpp: an environment variable holding the password or token.", example: "\"SMSGW_GW_TOKEN\"", bad: "2" },
@@ -812,6 +830,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "transport", name: "subject", default: "\"\"", doc: "mail: the subject template (empty: NAV's sms {phone}).", example: "\"sms {phone}\"", bad: "\"{subj}\"" },
     Key { section: "transport", name: "result", default: "\"\"", doc: "debug: what the transport answers: success (the default), fail, error, permanent, rejected or unknown.", example: "\"fail\"", bad: "\"maybe\"" },
     Key { section: "transport", name: "system_type", default: "\"\"", doc: "smpp: the bind's system_type, when the SMSC wants one.", example: "\"VMA\"", bad: "1" },
+    Key { section: "transport", name: "address_range", default: "\"\"", doc: "smpp: the bind's address_range, when the SMSC wants one (the numbers a receiver serves).", example: "\"^4860\"", bad: "1" },
+    Key { section: "transport", name: "interface_version", default: "52", doc: "smpp: the bind's interface_version: 52 (0x34) for SMPP 3.4; 51 (0x33) for an SMSC that wants 3.3.", example: "51", bad: "\"3.4\"" },
     Key { section: "transport", name: "bind", default: "\"transceiver\"", doc: "smpp: transceiver (one connection that sends and receives), transmitter (sends only: no receipts, no messages in), or transmitter+receiver (a second connection bound as receiver, for SMSCs that want that). Received messages go to the inbox like a modem's (parts of long messages joined by UDH or SAR); receipts update the sent part's status by the SMSC's message id.", example: "\"transmitter\"", bad: "\"receiver\"" },
     Key { section: "transport", name: "default_alphabet", default: "\"gsm\"", doc: "smpp: what data_coding 0 (the SMSC's default alphabet) means to this SMSC: gsm (GSM 03.38, one septet per octet, the usual SMPP form), gsm-packed (GSM 03.38 packed 7-bit), or latin1 (ISO-8859-1: GSM text goes as data_coding 3, and a character with no Latin-1 code, like the euro sign, makes the message fail with that reason). Received messages in data_coding 0 are read the same way.", example: "\"latin1\"", bad: "\"utf8\"" },
     Key { section: "transport", name: "rate", default: "0", doc: "smpp: at most this many submit_sm a second on the link (spaced evenly; 0: no limit besides the window; the window is then at most 20 seconds' worth, so that a claimed batch goes out within its lease). An SMSC that still answers ESME_RTHROTTLED makes the messages wait and go later without using a retry.", example: "50", bad: "-5" },
@@ -832,9 +852,9 @@ pub const KEYS: &[Key] = &[
     Key { section: "receiving", name: "exclude_numbers", default: "[]", doc: "Messages from these numbers are not received (they stay on the SIM).", example: "[\"+48600100200\"]", bad: "[1]" },
     Key { section: "receiving", name: "include_numbers_file", default: NONE, doc: "File of numbers (one a line) added to include_numbers.", example: "\"/etc/smsgw/include.txt\"", bad: "7" },
     Key { section: "receiving", name: "exclude_numbers_file", default: NONE, doc: "File of numbers (one a line) added to exclude_numbers.", example: "\"/etc/smsgw/exclude.txt\"", bad: "true" },
-    Key { section: "hooks", name: "run_on_receive", default: NONE, doc: "Program run after messages were stored, with the inbox IDs as arguments (Gammu's RunOnReceive).", example: "\"/usr/local/bin/on-sms\"", bad: "1" },
+    Key { section: "hooks", name: "run_on_receive", default: NONE, doc: "Program run once for every received message or status report, after it was stored, with the inbox IDs (or file names) as arguments and Gammu's SMS_* and DECODED_* variables (Gammu's RunOnReceive).", example: "\"/usr/local/bin/on-sms\"", bad: "1" },
     Key { section: "hooks", name: "run_on_sent", default: NONE, doc: "Program run after a message was sent, with its outbox ID (Gammu's RunOnSent).", example: "\"/usr/local/bin/on-sent\"", bad: "[1]" },
-    Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run when a message fails or the modem fails (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
+    Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run after each failed attempt to send a message (its ID; SMSGW_FINAL=yes when no retry is left, SMSGW_ERROR the reason) and with INIT when the modem cannot be set up (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
     Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
     Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
     Key { section: "spool", name: "dir", default: "\"\"", doc: "Directory watched for message files (smstools3 format, or Gammu's OUT...txt files) to queue into the storage within milliseconds; write each file under another name (a dot name, or another directory) and rename it in. Empty watches nothing.", example: "\"/var/spool/sms/outgoing\"", bad: "7" },
@@ -1192,17 +1212,24 @@ mod tests {
         }
         for d in &documented {
             assert!(
-                serialized.contains(d) || optional.contains(d),
+                serialized.contains(d) || optional.contains(d) || ALIASES.contains(&d.as_str()),
                 "{d} is in KEYS but not a field"
             );
         }
     }
 
+    /// Keys that serde reads as another field (`#[serde(alias)]`): documented, never
+    /// written back.
+    const ALIASES: [&str; 1] = ["transport.system_id"];
+
     #[test]
     fn every_key_has_its_documented_default() {
         let t = full_defaults();
         for k in KEYS {
-            if k.default == REQUIRED || k.default == NONE {
+            if k.default == REQUIRED
+                || k.default == NONE
+                || ALIASES.contains(&format!("{}.{}", k.section, k.name).as_str())
+            {
                 continue;
             }
             let want: toml::Value =
@@ -1244,8 +1271,9 @@ mod tests {
                         ("soap", &[("url", "\"http://gw/\"")])
                     }
                     "result" => ("debug", &[]),
-                    "system_type" | "bind" | "enquire_link" | "long_messages" | "window"
-                    | "default_alphabet" | "rate" => ("smpp", &[("host", "\"smsc.example.org\"")]),
+                    "system_type" | "system_id" | "address_range" | "interface_version"
+                    | "bind" | "enquire_link" | "long_messages" | "window" | "default_alphabet"
+                    | "rate" => ("smpp", &[("host", "\"smsc.example.org\"")]),
                     "ca_file" => (
                         "smpp",
                         &[("host", "\"smsc.example.org\""), ("tls", "\"tls\"")],

@@ -175,6 +175,9 @@ pub struct OutPart {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
     pub id: i64,
+    /// How Gammu names the message to hooks (`run_on_sent`'s argument) and logs: the
+    /// outbox ID, or the outbox file's name for the files storage.
+    pub name: String,
     pub destination: String,
     pub sender_id: Option<String>,
     pub creator_id: String,
@@ -471,7 +474,7 @@ pub trait Service: Send + Sync {
     async fn apply_receipts(&self, receipts: &[(DeliveryKey, u8, String)]) -> Result<Vec<bool>> {
         let mut matched = Vec::with_capacity(receipts.len());
         for (key, status, done) in receipts {
-            matched.push(self.apply_receipt(key, *status, done, 0).await?);
+            matched.push(self.apply_receipt(key, *status, done, 0).await?.is_some());
         }
         Ok(matched)
     }
@@ -494,14 +497,16 @@ pub trait Service: Send + Sync {
         timeout_secs: u64,
     ) -> Result<Vec<Vec<PendingPart>>>;
     /// Applies a status report: `status` is TP-ST; `done` the discharge time (local).
-    /// Returns whether a sent part matched (unmatched reports are kept in our table).
+    /// Returns the sent part it matched, as `SMS_n_SENT_ID` shows it (the `sentitems` ID
+    /// for SQL, empty for storages without one), or `None` (unmatched reports are kept in
+    /// our table).
     async fn apply_receipt(
         &self,
         key: &DeliveryKey,
         status: u8,
         done: &str,
         window_secs: u64,
-    ) -> Result<bool>;
+    ) -> Result<Option<String>>;
     /// Writes the modem's status (`phones`).
     async fn refresh_status(&self, status: &PhoneStatus) -> Result<()>;
     /// Whether another program may have written to the outbox since the last call (cheap:

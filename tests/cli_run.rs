@@ -136,6 +136,62 @@ fn a_bad_config_exits_2_with_file_line_and_key() {
     assert!(msg.contains("smsgw.toml:4: phone.baud:"), "{msg}");
 }
 
+#[test]
+fn config_check_takes_the_file_as_argument_or_with_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("smsgw.toml");
+    std::fs::write(
+        &config,
+        "[[phone]]\nid = \"a\"\ndevice = \"/dev/ttyUSB0\"\n",
+    )
+    .unwrap();
+    for form in [
+        &["config", "check"][..],
+        &["config", "check", "-c"],
+        &["config", "check", "--config"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(form)
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{form:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(": OK: storage sqlite"));
+    }
+}
+
+#[test]
+fn config_check_refuses_what_the_daemon_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("smsgw.toml");
+    for (url, says) in [
+        (
+            "ftp://gw.example.org/send?to={phone}",
+            "ftp:// is not a gateway URL",
+        ),
+        ("gw.example.org/send", "not a URL"),
+        ("https://", "not a URL"),
+    ] {
+        std::fs::write(
+            &config,
+            format!("[[transport]]\nid = \"gw\"\nkind = \"http\"\nurl = \"{url}\"\n"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(["config", "check", "-c"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(msg.contains("url: ") && msg.contains(says), "{url}: {msg}");
+    }
+}
+
 /// A simulated modem behind a TCP port (as with ser2net), counting connections.
 async fn tcp_sim() -> (
     smsgw::sim::Sim,

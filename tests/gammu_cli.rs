@@ -3,8 +3,7 @@
 //! runs as a script or a service starts it: in the background, standard input closed,
 //! driven through `--control`, stopped by a signal.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
@@ -58,14 +57,18 @@ impl SimProcess {
         }
     }
 
-    /// One command through the control socket; its whole answer.
+    /// One command to the running simulator, as a script sends it
+    /// (`smsgw sim --control PATH --tell COMMAND`); its whole answer.
     fn control(&mut self, line: &str) -> String {
-        let mut s = UnixStream::connect(&self.control).expect("the control socket");
-        writeln!(s, "{line}").unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        answer
+        let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
+            .args(["sim", "--control"])
+            .arg(&self.control)
+            .args(["--tell", line])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run smsgw sim --tell");
+        assert!(out.status.success(), "{line}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// SIGTERM: the simulator exits 0 and removes its link and control socket.

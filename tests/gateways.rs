@@ -759,9 +759,11 @@ async fn smpp_submits_single_multipart_refused_throttled_and_survives_an_smsc_re
     let Some(smsc) = start_smsc(0) else { return };
     let port = smsc.port;
     let mut d = Daemon::start(&format!(
-        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"NOC\"\ntimeout = 5\n"
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {port}\nsystem_id = \"smsgw\"\npassword = \"pw\"\nsender = \"NOC\"\ntimeout = 5\n"
     ))
     .await;
+    // SMPP's own name for the login reaches the bind.
+    assert_eq!(smsc.next("bind")["bind"], "smsgw");
     // A single GSM part.
     d.inject(&["+4799990000", "box down [sw1] €5"]);
     let s = next_submit(&smsc);

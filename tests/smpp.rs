@@ -233,6 +233,8 @@ fn settings(port: u16) -> Settings {
         system_id: "smsgw".into(),
         password: "wrong".into(),
         system_type: String::new(),
+        address_range: "^4860".into(),
+        interface_version: 0x33,
         bind: BindAs::Transceiver,
         enquire_link: Duration::from_secs(1),
         response_timeout: Duration::from_secs(1),
@@ -256,6 +258,18 @@ async fn peer(
             panic!("no bind")
         };
         assert_eq!(bind.command_id, cmd::BIND_TRANSCEIVER);
+        let Body::BindTransceiver(b) = &bind.body else {
+            panic!("{bind:?}")
+        };
+        assert_eq!(
+            (
+                b.system_id.as_str(),
+                b.address_range.as_str(),
+                b.interface_version
+            ),
+            ("smsgw", "^4860", 0x33),
+            "the bind carries the configured fields"
+        );
         let mut resp = Pdu::new(
             cmd::BIND_TRANSCEIVER_RESP,
             bind.sequence,

@@ -313,6 +313,7 @@ fn hook_runs(dir: &Path, kind: &str) -> Vec<HookRun> {
                     (k == "ARGS"
                         || k == "PHONE_ID"
                         || k.starts_with("SMS_")
+                        || k.starts_with("SMSGW_")
                         || k.starts_with("DECODED_"))
                     .then(|| (k.to_string(), v.to_string()))
                 })
@@ -452,7 +453,19 @@ fn receive_everything(store: Store, storage_toml: &str, dir: &Path) {
     if store != Store::Null {
         daemon.inject(&["TEXT", "+48123456789", "--text", "Report me", "--report"]);
         wait_for("the modem to send", || !sim.sent().is_empty());
-        wait_hook_runs(dir, "sent", 1, || daemon.log());
+        let sent = wait_hook_runs(dir, "sent", 1, || daemon.log());
+        let run = &sent[0];
+        assert_eq!(run["SMS_1_NUMBER"], "+48123456789", "{run:#?}");
+        assert_eq!(run["DECODED_1_TEXT"], "Report me", "{run:#?}");
+        assert_eq!(run["PHONE_ID"], "gsm1", "{run:#?}");
+        // Gammu's argument: the outbox ID, or the outbox file's name.
+        match store {
+            Store::Files => assert!(
+                run["ARGS"].starts_with("OUT") && run["ARGS"].contains(".txt"),
+                "{run:#?}"
+            ),
+            _ => assert!(run["ARGS"].parse::<i64>().is_ok(), "{run:#?}"),
+        }
     }
     let mr = sim.sent().first().map_or(7, |s| s["mr"].as_u64().unwrap());
     let answer = sim.tell(&format!("deliver {}", peer_report(mr, "+48123456789")));
@@ -463,6 +476,16 @@ fn receive_everything(store: Store, storage_toml: &str, dir: &Path) {
     assert_eq!(report["SMS_1_REFERENCE"], mr.to_string(), "{report:#?}");
     assert_eq!(report["SMS_1_NUMBER"], "+48123456789", "{report:#?}");
     assert_eq!(report["ARGS"], "", "{report:#?}");
+    // The sentitems row it matched, for the SQL storages (empty elsewhere, as Gammu).
+    match store {
+        Store::Sqlite | Store::Postgres => {
+            assert!(
+                report["SMS_1_SENT_ID"].parse::<i64>().is_ok(),
+                "{report:#?}"
+            )
+        }
+        Store::Files | Store::Null => assert_eq!(report["SMS_1_SENT_ID"], "", "{report:#?}"),
+    }
     // Once each: nothing ran twice.
     assert_eq!(hook_runs(dir, "receive").len(), CASES.len() + 1);
     // Every message left the SIM once stored (or once the hook took it, for null).
@@ -589,14 +612,62 @@ fn stops_while_starting_with_the_storage_unreachable() {
 }
 
 #[test]
-fn stops_while_waiting_for_the_pin() {
+fn stops_while_waiting_for_the_pin_after_run_on_failure_init() {
     let dir = tempfile::tempdir().unwrap();
     let sim = Sim::start(dir.path(), &["--pin", "1234"]);
+    let hook = hook_script(dir.path());
     let mut daemon = Daemon::start(
         dir.path(),
-        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+        &format!(
+            "{}{}[hooks]\nrun_on_failure = \"{} failure\"\n",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, ""),
+            hook.display()
+        ),
     );
     daemon.wait_log("PIN");
+    // Gammu's RunOnFailure with INIT: the modem could not be set up.
+    let runs = wait_hook_runs(dir.path(), "failure", 1, || daemon.log());
+    assert_eq!(runs[0]["ARGS"], "INIT", "{:#?}", runs[0]);
+    assert_eq!(runs[0]["PHONE_ID"], "gsm1");
+    daemon.stop();
+}
+
+#[test]
+fn run_on_failure_for_each_failed_attempt_then_run_on_sent_and_run_on_incoming_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--fail-sends", "1", "--fail-code", "38"]);
+    let hook = hook_script(dir.path());
+    let h = hook.display();
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}{}[sending]\nmax_retries = 2\nretry_timeout = 1\n\n[hooks]\nrun_on_sent = \"{h} sent\"\nrun_on_failure = \"{h} failure\"\nrun_on_incoming_call = \"{h} call\"\n",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, ""),
+        ),
+    );
+    daemon.wait_log("connected");
+    let out = daemon.inject(&["TEXT", "+48123456789", "--text", "Second time lucky"]);
+    let id = out
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("Written message with ID <id>")
+        .to_string();
+    let failed = wait_hook_runs(dir.path(), "failure", 1, || daemon.log());
+    assert_eq!(failed[0]["ARGS"], id, "{:#?}", failed[0]);
+    assert_eq!(failed[0]["SMSGW_FINAL"], "no", "{:#?}", failed[0]);
+    assert!(failed[0]["SMSGW_ERROR"].contains("38"), "{:#?}", failed[0]);
+    let sent = wait_hook_runs(dir.path(), "sent", 1, || daemon.log());
+    assert_eq!(sent[0]["ARGS"], id);
+    assert_eq!(sent[0]["DECODED_1_TEXT"], "Second time lucky");
+    assert_eq!(hook_runs(dir.path(), "failure").len(), 1);
+    // A call: the caller's number as argument.
+    sim.tell("ring +48600111222");
+    let calls = wait_hook_runs(dir.path(), "call", 1, || daemon.log());
+    assert_eq!(calls[0]["ARGS"], "+48600111222", "{:#?}", calls[0]);
+    assert_eq!(calls[0]["PHONE_ID"], "gsm1");
     daemon.stop();
 }
 

@@ -204,6 +204,7 @@ impl Nav {
         };
         let out = Outgoing {
             id,
+            name: id.to_string(),
             destination: phone.to_string(),
             sender_id: None,
             creator_id: "NAV".into(),
@@ -532,8 +533,8 @@ impl Service for Nav {
         _status: u8,
         _done: &str,
         _window_secs: u64,
-    ) -> Result<bool> {
-        Ok(false)
+    ) -> Result<Option<String>> {
+        Ok(None)
     }
 
     async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {

@@ -1126,6 +1126,7 @@ impl Server {
             let parts = self.read_parts(tx, id).await?;
             out.push(Outgoing {
                 id,
+                name: id.to_string(),
                 destination: text(&h, 0),
                 sender_id: opt(&h, 1).filter(|s| !s.is_empty()),
                 creator_id: text(&h, 2),
@@ -1695,6 +1696,7 @@ impl Service for Server {
         let route = text(&h, 1);
         let out = Outgoing {
             id,
+            name: id.to_string(),
             destination: text(&h, 0),
             sender_id: Some(route.clone()),
             creator_id: text(&h, 2),
@@ -1962,7 +1964,7 @@ impl Service for Server {
         {
             // Status reports by TP-MR go one by one (they are a modem's: a few a second).
             for (key, status, done) in receipts {
-                matched.push(self.apply_receipt(key, *status, done, 0).await?);
+                matched.push(self.apply_receipt(key, *status, done, 0).await?.is_some());
             }
             return Ok(matched);
         }
@@ -2188,7 +2190,7 @@ impl Service for Server {
         status: u8,
         done: &str,
         window_secs: u64,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         let (phone, mr, number, sent_at) = match key {
             DeliveryKey::Tpmr {
                 phone,
@@ -2200,7 +2202,7 @@ impl Service for Server {
                 let mut tx = self.begin().await?;
                 let matched = self.receipt_by_id(&mut tx, route, id, status, done).await?;
                 tx.commit().await?;
-                return Ok(matched);
+                return Ok(matched.then(String::new));
             }
         };
         let d = self.dialect;
@@ -2226,12 +2228,12 @@ impl Service for Server {
             )
             .await?;
             tx.commit().await?;
-            return Ok(false);
+            return Ok(None);
         };
         self.set_delivery(&mut tx, int(hit, 0, 0), int(hit, 1, 0), status, done)
             .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(int(hit, 0, 0).to_string()))
     }
 
     async fn refresh_status(&self, s: &PhoneStatus) -> Result<()> {

@@ -440,6 +440,7 @@ fn claim(
         }
         out.push(Outgoing {
             id,
+            name: id.to_string(),
             destination: head.0,
             sender_id: head.1.filter(|s| !s.is_empty()),
             creator_id: head.2,
@@ -922,6 +923,7 @@ impl Service for Sqlite {
             };
             let out = Outgoing {
                 id,
+                name: id.to_string(),
                 destination,
                 sender_id: Some(route.clone()),
                 creator_id: creator,
@@ -1191,7 +1193,7 @@ impl Service for Sqlite {
             // Status reports by TP-MR go one by one (they are a modem's: a few a second).
             let mut matched = Vec::new();
             for (key, status, done) in &receipts {
-                matched.push(self.apply_receipt(key, *status, done, 0).await?);
+                matched.push(self.apply_receipt(key, *status, done, 0).await?.is_some());
             }
             return Ok(matched);
         }
@@ -1389,7 +1391,7 @@ impl Service for Sqlite {
         status: u8,
         done: &str,
         window_secs: u64,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         let done = done.to_string();
         let (phone, mr, number, sent_at) = match key.clone() {
             DeliveryKey::Tpmr {
@@ -1406,7 +1408,7 @@ impl Service for Sqlite {
                             .map_err(db)?;
                         let matched = receipt_by_id(&tx, &route, &id, status, &done).map_err(db)?;
                         tx.commit().map_err(db)?;
-                        Ok(matched)
+                        Ok(matched.then(String::new))
                     })
                     .await
             }
@@ -1434,11 +1436,11 @@ impl Service for Sqlite {
                 )
                 .map_err(db)?;
                 tx.commit().map_err(db)?;
-                return Ok(false);
+                return Ok(None);
             };
             set_delivery(&tx, id, i64::from(seq), status, &done).map_err(db)?;
             tx.commit().map_err(db)?;
-            Ok(true)
+            Ok(Some(id.to_string()))
         })
         .await
     }

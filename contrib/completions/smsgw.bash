@@ -309,12 +309,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__check)
-            opts="-h -V --keys --help --version"
+            opts="-c -h -V --config --keys --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -393,12 +401,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__import__subcmd__gammu)
-            opts="-h -V --help --version"
+            opts="-c -h -V --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1647,7 +1663,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__sim)
-            opts="-h -V --link --control --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --help --version"
+            opts="-h -V --link --control --tell --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1658,6 +1674,10 @@ _smsgw() {
                     return 0
                     ;;
                 --control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tell)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

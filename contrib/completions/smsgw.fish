@@ -182,9 +182,11 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand config; and not __fish_seen_
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and not __fish_seen_subcommand_from check import-gammu import-nav help" -f -a "import-gammu" -d 'Convert a gammu-smsd config (`/etc/gammu-smsdrc`) to smsgw\'s TOML, printed on standard output, with a comment for every key that could not be carried over'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and not __fish_seen_subcommand_from check import-gammu import-nav help" -f -a "import-nav" -d 'Convert NAV\'s smsd config (`smsd.conf`, and `db.conf` for the database) to smsgw\'s TOML with the `nav` storage, printed on standard output, with a comment for every key that could not be carried over'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and not __fish_seen_subcommand_from check import-gammu import-nav help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -s c -l config -d 'The config file, as every other command takes it (the same as FILE)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -l keys -d 'List every key with its default and meaning instead'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s c -l config -d 'The gammu-smsd config, as `gammu-smsd -c FILE` names it (the same as FILE)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-nav" -l db-conf -d 'NAV\'s database config (host, port, database, user; the password is not copied)' -r -F
@@ -196,6 +198,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subc
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l link -d 'Also make this symlink to the device (kept pointing at it after a reset)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l control -d 'Also take commands on this Unix socket (one a line; each answer goes back on the connection that asked)' -r -F
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l tell -d 'Do not start a modem: send this command to the one running with `--control PATH`, print its answer and exit (1 when the answer is an error or usage)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l pin -d 'The SIM asks for this PIN (three wrong ones lock it)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l inbox -d 'File of PDUs (hex with SMSC part, one a line) stored on the SIM at start' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l record -d 'Append every PDU the modem is asked to send to this file as a JSON line' -r -F

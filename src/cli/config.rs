@@ -32,19 +32,30 @@ pub struct ImportNavArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The gammu-smsd config.
-    #[arg(default_value = "/etc/gammu-smsdrc")]
-    file: PathBuf,
+    /// The gammu-smsd config [default: /etc/gammu-smsdrc].
+    #[arg(value_name = "FILE", conflicts_with = "config")]
+    file: Option<PathBuf>,
+    /// The gammu-smsd config, as `gammu-smsd -c FILE` names it (the same as FILE).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The config file.
-    #[arg(default_value = DEFAULT_PATH)]
-    file: PathBuf,
+    /// The config file [default: /etc/smsgw/smsgw.toml].
+    #[arg(value_name = "FILE", conflicts_with = "config")]
+    file: Option<PathBuf>,
+    /// The config file, as every other command takes it (the same as FILE).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// List every key with its default and meaning instead.
     #[arg(long)]
     keys: bool,
+}
+
+/// FILE or `-c FILE`, else the default.
+fn chosen(file: Option<PathBuf>, config: Option<PathBuf>, default: &str) -> PathBuf {
+    file.or(config).unwrap_or_else(|| PathBuf::from(default))
 }
 
 pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
@@ -73,25 +84,30 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        ConfigCommand::ImportGammu(a) => match std::fs::read_to_string(&a.file) {
-            Ok(text) => {
-                print!(
-                    "{}",
-                    smsgw::import::gammu_to_toml(&text, &a.file.display().to_string())
-                );
-                Ok(ExitCode::SUCCESS)
+        ConfigCommand::ImportGammu(a) => {
+            let file = chosen(a.file, a.config, "/etc/gammu-smsdrc");
+            match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    print!(
+                        "{}",
+                        smsgw::import::gammu_to_toml(&text, &file.display().to_string())
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("smsgw: cannot read {}: {e}", file.display());
+                    Ok(ExitCode::from(2))
+                }
             }
-            Err(e) => {
-                eprintln!("smsgw: cannot read {}: {e}", a.file.display());
-                Ok(ExitCode::from(2))
-            }
-        },
+        }
         ConfigCommand::Check(a) => {
             if a.keys {
                 print!("{}", Config::describe_keys());
                 return Ok(ExitCode::SUCCESS);
             }
-            match Config::load(&a.file) {
+            let file = chosen(a.file, a.config, DEFAULT_PATH);
+
+            match Config::load(&file) {
                 Ok(c) => {
                     let storage = match c.storage.kind {
                         StorageKind::Sqlite => format!("sqlite at {}", c.storage.path.display()),
@@ -104,7 +120,7 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             match smsgw::backends::sql::server::Server::connect(&c.storage) {
                                 Ok(s) => s.label().to_string(),
                                 Err(e) => {
-                                    eprintln!("smsgw: {}: {e}", a.file.display());
+                                    eprintln!("smsgw: {}: {e}", file.display());
                                     return Ok(ExitCode::from(2));
                                 }
                             }
@@ -123,7 +139,7 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             match smsgw::backends::nav::Nav::connect(&c.storage) {
                                 Ok(s) => format!("NAV queue at {}", s.label()),
                                 Err(e) => {
-                                    eprintln!("smsgw: {}: {e}", a.file.display());
+                                    eprintln!("smsgw: {}: {e}", file.display());
                                     return Ok(ExitCode::from(2));
                                 }
                             }
@@ -135,7 +151,7 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             &c.transports,
                             smsgw::transport::Secrets::Read,
                         ) {
-                            eprintln!("smsgw: {}: {e}", a.file.display());
+                            eprintln!("smsgw: {}: {e}", file.display());
                             return Ok(ExitCode::from(2));
                         }
                     }
@@ -151,7 +167,7 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                     };
                     println!(
                         "{}: OK: storage {storage}; {} phone(s){}{}",
-                        a.file.display(),
+                        file.display(),
                         phones.len(),
                         list(&phones),
                         if transports.is_empty() {

@@ -26,7 +26,9 @@ Commands on standard input or the --control socket, one a line:
   status             what was sent and what is stored
 SIGUSR1 delivers a test message; SIGTERM or SIGINT stop the modem. The end of standard
 input (`smsgw sim </dev/null &`, a service) only ends reading it: the modem serves on.
-Without a terminal: smsgw sim --control /tmp/sim.sock & ... echo 'sms +4860 Hi' | nc -UN /tmp/sim.sock")]
+Without a terminal:
+  smsgw sim --link /tmp/modem --control /tmp/sim.sock </dev/null &
+  smsgw sim --control /tmp/sim.sock --tell 'sms +48600111222 Hello'")]
 pub struct SimArgs {
     /// Also make this symlink to the device (kept pointing at it after a reset).
     #[arg(long)]
@@ -35,6 +37,10 @@ pub struct SimArgs {
     /// connection that asked).
     #[arg(long, value_name = "PATH")]
     control: Option<PathBuf>,
+    /// Do not start a modem: send this command to the one running with `--control PATH`,
+    /// print its answer and exit (1 when the answer is an error or usage).
+    #[arg(long, value_name = "COMMAND", requires = "control")]
+    tell: Option<String>,
     /// The SIM asks for this PIN (three wrong ones lock it).
     #[arg(long)]
     pin: Option<String>,
@@ -94,7 +100,33 @@ pub struct SimArgs {
     report_pending: bool,
 }
 
+/// `--tell`: one command to a running simulator.
+fn tell(control: &std::path::Path, line: &str) -> anyhow::Result<ExitCode> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(control).with_context(|| {
+        format!(
+            "no simulator listens on {} (start one with smsgw sim --control {0})",
+            control.display()
+        )
+    })?;
+    writeln!(s, "{}", line.trim())?;
+    s.shutdown(std::net::Shutdown::Write)?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)?;
+    print!("{answer}");
+    let failed =
+        answer.starts_with("error") || answer.starts_with("usage") || answer.starts_with("unknown");
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(line), Some(control)) = (&a.tell, &a.control) {
+        return tell(control, line);
+    }
     let mut cfg = SimConfig {
         pin: a.pin,
         echo: !a.no_echo,

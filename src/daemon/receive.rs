@@ -125,8 +125,9 @@ fn on_receive(ctx: &PhoneCtx, stored: Vec<String>, parts: &[&Deliver], whole: &s
 
 /// Runs `run_on_receive` for a status report once it is applied, as gammu-smsd does: no
 /// arguments, `SMS_1_NUMBER` the recipient, `SMS_1_REFERENCE` the TP-MR of the message it
-/// reports on, `SMS_1_TEXT` Delivered/Failed/Pending/Unknown.
-fn on_report(ctx: &PhoneCtx, r: &StatusReport) {
+/// reports on, `SMS_1_TEXT` Delivered/Failed/Pending/Unknown, `SMS_1_SENT_ID` the
+/// `sentitems` ID it matched.
+fn on_report(ctx: &PhoneCtx, r: &StatusReport, sent_id: Option<String>) {
     if let Some(cmd) = &ctx.cfg.hooks.run_on_receive {
         let text = report_text(r.status).to_string();
         let part = PartEnv {
@@ -136,7 +137,7 @@ fn on_report(ctx: &PhoneCtx, r: &StatusReport) {
             reference: i32::from(r.message_reference),
             time: r.scts.to_datetime(),
             smsc_time: r.discharge_time.to_datetime(),
-            sent_id: None,
+            sent_id,
         };
         let env = hooks::message_env(&ctx.phone.id, &[part], &[text]);
         hooks::spawn(
@@ -241,10 +242,10 @@ async fn report(ctx: &mut PhoneCtx, r: &StatusReport) -> Result<bool, StorageErr
         .storage
         .apply_receipt(&key, r.status, &local_time(&r.discharge_time), window)
         .await?;
-    if !matched {
+    if matched.is_none() {
         tracing::info!(phone = %ctx.phone.id, mr = r.message_reference, to = %r.recipient, "status report matched no sent message (kept aside)");
     }
-    on_report(ctx, r);
+    on_report(ctx, r, matched);
     Ok(true)
 }
 

@@ -70,12 +70,24 @@ pub async fn drain(
     }
 }
 
-/// Gammu's RunOnSent / RunOnFailure: the outbox ID as argument, in the background.
+/// Gammu's RunOnSent (the message went out) and RunOnFailure (an attempt failed: like
+/// gammu-smsd, for every failed attempt, with `SMSGW_FINAL` `yes` when no retry is left and
+/// `SMSGW_ERROR` the reason), in the background, with the message's name as argument (the
+/// outbox ID, or the file's name for the files storage) and the message's environment.
 pub(super) fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Outcome) {
-    let (name, cmd) = match outcome {
-        Outcome::Sent => ("run_on_sent", &ctx.cfg.hooks.run_on_sent),
-        Outcome::Failed { .. } => ("run_on_failure", &ctx.cfg.hooks.run_on_failure),
-        _ => return,
+    let (name, cmd, failure) = match outcome {
+        Outcome::Sent => ("run_on_sent", &ctx.cfg.hooks.run_on_sent, None),
+        Outcome::Retry { reason, .. } => (
+            "run_on_failure",
+            &ctx.cfg.hooks.run_on_failure,
+            Some((reason, "no")),
+        ),
+        Outcome::Failed { reason, .. } => (
+            "run_on_failure",
+            &ctx.cfg.hooks.run_on_failure,
+            Some((reason, "yes")),
+        ),
+        Outcome::Release { .. } => return,
     };
     let Some(cmd) = cmd else { return };
     let parts: Vec<super::hooks::PartEnv> = out
@@ -94,11 +106,15 @@ pub(super) fn after(ctx: &PhoneCtx, out: &crate::service::Outgoing, outcome: &Ou
         .iter()
         .filter_map(|p| p.text_decoded.as_deref())
         .collect();
-    let env = super::hooks::message_env(&ctx.phone.id, &parts, &[whole]);
+    let mut env = super::hooks::message_env(&ctx.phone.id, &parts, &[whole]);
+    if let Some((reason, last)) = failure {
+        env.push(("SMSGW_ERROR".into(), reason.clone()));
+        env.push(("SMSGW_FINAL".into(), last.into()));
+    }
     super::hooks::spawn(
         name,
         cmd.clone(),
-        vec![out.id.to_string()],
+        vec![out.name.clone()],
         env,
         Duration::from_secs(ctx.cfg.hooks.timeout),
     );
@@ -141,7 +157,7 @@ pub(super) async fn record(
         match storage.record_sent(out, seq, result).await {
             Err(StorageError::Unavailable(e)) if Instant::now() < deadline => {
                 tracing::warn!(
-                    id = out.id,
+                    id = %out.name,
                     part = seq,
                     "cannot record a sent part yet: {e}"
                 );
@@ -185,7 +201,7 @@ async fn send_one(
         match storage.split_outbox(out, &parts).await {
             Ok(split) => {
                 tracing::info!(
-                    id = out.id,
+                    id = %out.name,
                     parts = parts.len(),
                     "long message written back in parts before sending"
                 );
@@ -228,7 +244,7 @@ async fn send_one(
             .observe_send(route.id(), started.elapsed().as_secs_f64());
         match sent {
             Ok(receipt) => {
-                tracing::info!(id = out.id, part = seq, mr = ?receipt.tpmr, message_id = ?receipt.message_id, to = %out.destination, route = route.id(), "sent");
+                tracing::info!(id = %out.name, part = seq, mr = ?receipt.tpmr, message_id = ?receipt.message_id, to = %out.destination, route = route.id(), "sent");
                 let result = PartResult::Sent {
                     route: route.id().to_string(),
                     tpmr: receipt.tpmr,
@@ -280,7 +296,7 @@ pub(super) async fn unusable(
     reason: String,
     retry_timeout: u32,
 ) -> Result<(), Stop> {
-    tracing::error!(id = out.id, "message cannot be sent: {reason}");
+    tracing::error!(id = %out.name, "message cannot be sent: {reason}");
     ctx.counters.failed += 1;
     finish(
         ctx,
@@ -306,10 +322,10 @@ pub(super) async fn failed(
     let max_retries = ctx.cfg.sending.max_retries;
     let code = f.code.map_or(-1, i32::from);
     let link_down = f.link_down;
-    tracing::warn!(id = out.id, part = seq, "send failed: {f}");
+    tracing::warn!(id = %out.name, part = seq, "send failed: {f}");
     if f.kind == SendErrorKind::Unknown {
         tracing::warn!(
-            id = out.id,
+            id = %out.name,
             part = seq,
             "the part may have been delivered: a retry may duplicate it"
         );
@@ -385,7 +401,7 @@ async fn send_text(
         Ok(r) => r,
         Err(f) => return failed(ctx, out, f, 1, retry_timeout).await,
     };
-    tracing::info!(id = out.id, to = %out.destination, route = route.id(), message_id = ?receipt.message_id, "sent");
+    tracing::info!(id = %out.name, to = %out.destination, route = route.id(), message_id = ?receipt.message_id, "sent");
     for part in out.parts.iter().filter(|p| !p.already_sent) {
         let result = PartResult::Sent {
             route: route.id().to_string(),

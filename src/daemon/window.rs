@@ -120,7 +120,7 @@ async fn release(ctx: &PhoneCtx, claimed: &[Outgoing]) {
     for out in claimed {
         if let Err(e) = ctx.storage.finish_outbox(out, &reason, 0).await {
             tracing::warn!(
-                id = out.id,
+                id = %out.name,
                 "cannot release a claimed message (it waits for its lease to run out): {e}"
             );
         }
@@ -294,7 +294,7 @@ async fn commit(
             Ok(()) => {
                 for (seq, p) in parts {
                     let PartResult::Sent { message_id, .. } = p;
-                    tracing::info!(id = out.id, part = seq, message_id = ?message_id, to = %out.destination, route = %ctx.phone.id, "sent");
+                    tracing::info!(id = %out.name, part = seq, message_id = ?message_id, to = %out.destination, route = %ctx.phone.id, "sent");
                 }
                 ctx.counters.sent += parts.len() as u64;
                 send::after(ctx, out, &Outcome::Sent);

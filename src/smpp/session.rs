@@ -32,6 +32,9 @@ pub struct Settings {
     pub system_id: String,
     pub password: String,
     pub system_type: String,
+    /// The bind's address_range and interface_version (0x34).
+    pub address_range: String,
+    pub interface_version: u8,
     /// Which bind.
     pub bind: BindAs,
     /// Seconds between our `enquire_link`s; the link is dropped when one is not answered
@@ -185,7 +188,8 @@ impl Session {
             system_id: s.system_id.clone(),
             password: s.password.clone(),
             system_type: s.system_type.clone(),
-            interface_version: 0x34,
+            interface_version: s.interface_version,
+            address_range: s.address_range.clone(),
             ..Bind::default()
         };
         let (id, body) = match s.bind {

@@ -67,6 +67,30 @@ fn regex(key: &str, text: &str) -> Result<Option<regex::Regex>, String> {
         .map_err(|e| format!("{key}: not a regular expression: {e}"))
 }
 
+/// Refuses, at config time, a URL the gateway could never be reached at: it must be
+/// `http://` or `https://` with a host, whatever the message fills in.
+fn check_url(url: &Template) -> Result<(), String> {
+    let sample = Values {
+        phone: "+4712345678",
+        text: "test",
+        sender: "smsgw",
+        username: "user",
+        password: "secret",
+        id: "1",
+    };
+    let rendered = url.render(&sample, Escape::Url);
+    let parsed = reqwest::Url::parse(&rendered).map_err(|e| {
+        format!("url: not a URL ({e}); write it as http://host/path or https://host/path")
+    })?;
+    match parsed.scheme() {
+        "http" | "https" if parsed.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        "http" | "https" => Err("url: the URL has no host".into()),
+        other => Err(format!(
+            "url: {other}:// is not a gateway URL: use http:// or https://"
+        )),
+    }
+}
+
 impl Http {
     /// Builds the transport from its config (`password` already resolved).
     pub fn new(t: &crate::config::Transport, password: String) -> Result<Http, String> {
@@ -75,6 +99,7 @@ impl Http {
         if t.url.is_empty() {
             return Err("url: a gateway URL is needed".into());
         }
+        check_url(&url)?;
         if url.uses("password") {
             tracing::warn!(transport = %t.id, "the password is in the URL: gateways and proxies log URLs; prefer auth = \"basic\" or a header");
         }

@@ -244,7 +244,7 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
         }
     };
     if t.username.len() > 15 {
-        return Err("username: an SMPP system_id has at most 15 characters".into());
+        return Err("system_id: an SMPP system_id has at most 15 characters".into());
     }
     if password.len() > 8 {
         return Err("password: an SMPP password has at most 8 characters".into());
@@ -272,6 +272,8 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
         system_id: t.username.clone(),
         password,
         system_type: t.system_type.clone(),
+        address_range: t.address_range.clone(),
+        interface_version: t.interface_version,
         bind,
         enquire_link: Duration::from_secs(t.enquire_link.max(1)),
         response_timeout: Duration::from_secs(t.timeout.max(1)),
@@ -500,6 +502,36 @@ impl Transport for Smpp {
 mod tests {
     use super::*;
     use crate::pdu::{Address, ConcatRef, Encoding};
+
+    fn bind_settings(keys: &str) -> Settings {
+        let text = format!(
+            "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"smsc.example.org\"\n{keys}"
+        );
+        let cfg = crate::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+        settings(&cfg.transports[0], "pw".into()).unwrap()
+    }
+
+    #[test]
+    fn the_bind_takes_smpp_names_and_username_still_works() {
+        let s = bind_settings(
+            "system_id = \"acme\"\nsystem_type = \"VMA\"\naddress_range = \"^4860\"\ninterface_version = 51\n",
+        );
+        assert_eq!(
+            (
+                s.system_id.as_str(),
+                s.system_type.as_str(),
+                s.address_range.as_str(),
+                s.interface_version
+            ),
+            ("acme", "VMA", "^4860", 0x33)
+        );
+        let s = bind_settings("username = \"acme\"\n");
+        assert_eq!((s.system_id.as_str(), s.interface_version), ("acme", 0x34));
+        let text =
+            "[[transport]]\nid = \"m\"\nkind = \"mail\"\nto = \"a@b\"\naddress_range = \"1\"\n";
+        let e = crate::config::Config::parse(text, std::path::Path::new("t.toml")).unwrap_err();
+        assert!(e.to_string().contains("address_range"), "{e}");
+    }
 
     #[test]
     fn parts_become_submit_sm() {
