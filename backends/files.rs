@@ -217,7 +217,7 @@ impl Files {
                 report: d.report.unwrap_or(false),
                 creator_id: "Gammu files".into(),
                 // A concatenation reference that differs from one message to the next.
-                reference: (id as u64 ^ std::process::id() as u64) as u8,
+                reference: u16::from((id as u64 ^ std::process::id() as u64) as u8),
                 ..InjectOptions::default()
             },
         )

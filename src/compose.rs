@@ -54,12 +54,16 @@ pub struct InjectOptions {
     pub report: bool,
     /// `None` leaves `RelativeValidity` at -1 (the modem's default).
     pub validity: Option<Validity>,
-    /// Refuse texts longer than this many characters.
-    pub max_chars: Option<usize>,
+    /// Take at most this many characters of the text (Gammu's `-len`); the rest is dropped.
+    pub take_chars: Option<usize>,
+    /// Refuse a text that needs more parts than this (Gammu's `-maxsms`).
+    pub max_parts: Option<usize>,
     pub phone_id: Option<String>,
     pub creator_id: String,
     /// Concatenation reference of a multipart message.
-    pub reference: u8,
+    pub reference: u16,
+    /// Write the reference in the 16-bit element (Gammu's `-16bit`); else its low 8 bits.
+    pub sixteen_bit: bool,
 }
 
 /// Why a text cannot be queued.
@@ -69,8 +73,8 @@ pub enum ComposeError {
     Number(pdu::EncodeError),
     #[error("the message text is empty")]
     Empty,
-    #[error("the text has {len} characters, more than the {max} allowed (--len)")]
-    TooLong { len: usize, max: usize },
+    #[error("the text needs {parts} messages, more than the {max} allowed (-maxsms)")]
+    TooManyParts { parts: usize, max: usize },
     #[error("{0}")]
     Encode(pdu::EncodeError),
 }
@@ -82,14 +86,15 @@ pub fn new_message(
     o: &InjectOptions,
 ) -> Result<NewMessage, ComposeError> {
     let destination = Address::number(number).map_err(ComposeError::Number)?;
+    let text = match o.take_chars {
+        Some(n) => match text.char_indices().nth(n) {
+            Some((cut, _)) => &text[..cut],
+            None => text,
+        },
+        None => text,
+    };
     if text.is_empty() {
         return Err(ComposeError::Empty);
-    }
-    let chars = text.chars().count();
-    if let Some(max) = o.max_chars {
-        if chars > max {
-            return Err(ComposeError::TooLong { len: chars, max });
-        }
     }
     let class = o.flash.then_some(MessageClass::Class0);
     let mut template = Submit::new(destination.clone(), "");
@@ -99,8 +104,20 @@ pub fn new_message(
     } else {
         Encoding::Auto
     };
-    let parts = pdu::split(&template, text, encoding, ConcatRef::Eight(o.reference))
-        .map_err(ComposeError::Encode)?;
+    let reference = if o.sixteen_bit {
+        ConcatRef::Sixteen(o.reference)
+    } else {
+        ConcatRef::Eight(o.reference as u8)
+    };
+    let parts = pdu::split(&template, text, encoding, reference).map_err(ComposeError::Encode)?;
+    if let Some(max) = o.max_parts {
+        if parts.len() > max {
+            return Err(ComposeError::TooManyParts {
+                parts: parts.len(),
+                max,
+            });
+        }
+    }
     let parts = rows(&parts, class.map_or(-1, |c| i32::from(c.number())));
     Ok(NewMessage {
         destination: destination.to_string(),
@@ -465,13 +482,34 @@ mod tests {
             Err(ComposeError::Empty)
         ));
         let o = InjectOptions {
-            max_chars: Some(5),
+            max_parts: Some(1),
             ..InjectOptions::default()
         };
         assert!(matches!(
-            new_message("+48123", "too long", &o),
-            Err(ComposeError::TooLong { len: 8, max: 5 })
+            new_message("+48123", &"x".repeat(161), &o),
+            Err(ComposeError::TooManyParts { parts: 2, max: 1 })
         ));
+    }
+
+    #[test]
+    fn len_takes_that_many_characters_as_gammu_does() {
+        let o = InjectOptions {
+            take_chars: Some(5),
+            ..InjectOptions::default()
+        };
+        let m = new_message("+48123", "Zażółć gęślą", &o).unwrap();
+        assert_eq!(m.parts.len(), 1);
+        assert_eq!(m.parts[0].text_decoded, "Zażół");
+        let o = InjectOptions {
+            take_chars: Some(400),
+            sixteen_bit: true,
+            reference: 0x1234,
+            ..InjectOptions::default()
+        };
+        let m = new_message("+48123", &"y".repeat(300), &o).unwrap();
+        assert_eq!(m.parts.len(), 2, "split, not cut");
+        let udh = m.parts[0].udh_hex.as_deref().unwrap_or_default();
+        assert!(udh.starts_with("0608041234"), "{udh}");
     }
 
     #[test]

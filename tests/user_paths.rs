@@ -7,6 +7,8 @@
 //!
 //! The release binary is built by the first test that needs it (`cargo build --release`),
 //! so `cargo test` alone runs these too; CI's package step reuses that build.
+//! `SMSGW_TEST_BIN=/usr/bin/smsgw` tests another binary instead (an installed package, an
+//! older build).
 
 mod servers;
 
@@ -29,6 +31,10 @@ const STOP_WITHIN: Duration = Duration::from_secs(2);
 fn release_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("SMSGW_TEST_BIN") {
+            eprintln!("testing {} (SMSGW_TEST_BIN)", Path::new(&bin).display());
+            return PathBuf::from(bin);
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let st = Command::new(cargo)
             .args(["build", "--release", "--locked", "--bin", "smsgw"])

@@ -1217,7 +1217,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__inject)
-            opts="-c -h -V --config --text --unicode --flash --report --validity --len --phone-id --help --version TEXT"
+            opts="-c -h -V --config --text --input-unicode --unicode --flash --report --validity --autolen --len --max-parts --sixteen-bit --smsc --phone-id --help --version TEXT"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1240,6 +1240,18 @@ _smsgw() {
                     return 0
                     ;;
                 --len)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --autolen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smsc)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

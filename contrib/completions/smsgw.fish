@@ -79,13 +79,17 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s G -l group -d 'Run w
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -s c -l config -d 'The config file (for the storage and the daemon\'s control socket)' -r -F
-complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l text -d 'The text; read from standard input when left out (one trailing newline dropped)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l text -d 'The text (Gammu: -text, -textutf8); read from standard input when left out (one trailing newline dropped)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l validity -d 'Validity: HOUR, 6HOURS, DAY, 3DAYS, WEEK, MAX, or e.g. 30m, 2h, 3d, 1w' -r
-complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l len -d 'Refuse texts longer than this many characters' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l len -l autolen -d 'Take at most N characters of the text and split them into as many parts as needed (Gammu\'s -len and -autolen)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l max-parts -d 'Refuse a text that needs more than N parts (Gammu\'s -maxsms)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l smsc -d 'Gammu\'s -smscnumber: accepted, but Gammu\'s outbox keeps no SMSC: the modem\'s is used (set it on the SIM, or `smsc` on the phone)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l phone-id -d 'Only this phone (PhoneID) may send it (Gammu\'s SenderID)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l input-unicode -d 'Standard input is UTF-16 (Gammu\'s -inputunicode; big-endian unless a byte-order mark says otherwise)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l unicode -d 'Send as UCS-2 even when the text fits the GSM 7-bit alphabet'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l flash -d 'Flash message (class 0)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l report -d 'Ask for a status report'
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l sixteen-bit -d 'Tie the parts with a 16-bit reference (Gammu\'s -16bit)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s c -l config -d 'The config file' -r -F

@@ -17,6 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use inject::gammu_args as inject_gammu_args;
+
 /// smsgw: an SMS gateway daemon for GSM modems, SMPP, HTTP and mail gateways, and a drop-in
 /// successor to gammu-smsd.
 #[derive(Debug, Parser)]
@@ -61,6 +63,14 @@ enum Command {
     /// Run a simulated GSM modem on a pseudo-terminal (for tests and trying smsgw without
     /// hardware); it prints the device path to use.
     Sim(sim::SimArgs),
+}
+
+impl Cli {
+    /// Whether the command keeps running and serving (the daemon, the simulator): a
+    /// closed pipe must not end it.
+    pub fn is_daemon(&self) -> bool {
+        matches!(self.command, Command::Run(_) | Command::Sim(_))
+    }
 }
 
 /// Runs the chosen subcommand; the exit code is the command's own.

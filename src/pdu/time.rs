@@ -247,11 +247,11 @@ impl fmt::Display for Validity {
             Validity::None => f.write_str("none (SMSC default)"),
             Validity::Relative(v) => {
                 let m = Validity::relative_duration(*v).as_secs() / 60;
-                let (n, unit) = if m % (7 * 24 * 60) == 0 {
+                let (n, unit) = if m.is_multiple_of(7 * 24 * 60) {
                     (m / (7 * 24 * 60), "week")
-                } else if m % (24 * 60) == 0 {
+                } else if m.is_multiple_of(24 * 60) {
                     (m / (24 * 60), "day")
-                } else if m % 60 == 0 {
+                } else if m.is_multiple_of(60) {
                     (m / 60, "hour")
                 } else {
                     (m, "minute")

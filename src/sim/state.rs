@@ -231,7 +231,7 @@ impl State {
         for l in &info {
             self.line(&mut o.out, l);
         }
-        if self.cfg.huawei && self.responses % 3 == 0 && o.prompt.is_none() {
+        if self.cfg.huawei && self.responses.is_multiple_of(3) && o.prompt.is_none() {
             self.line(&mut o.out, &format!("^RSSI: {}", self.cfg.signal));
         }
         if let Some(r) = result {

@@ -99,7 +99,7 @@ fn user_data(
         t
     };
     let ucs2 = |b: &[u8]| -> Result<String, String> {
-        if b.len() % 2 != 0 {
+        if !b.len().is_multiple_of(2) {
             return Err(format!("UCS-2 text of {} octets (an odd number)", b.len()));
         }
         let units: Vec<u16> = b

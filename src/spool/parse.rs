@@ -139,7 +139,7 @@ fn read_gammu_name(stem: &str, flags: &str, name: &str) -> Result<GammuName, Spo
 /// Text in UTF-16 (with a byte-order mark) or UTF-8.
 fn decode_text(bytes: &[u8], what: &str) -> Result<String, SpoolError> {
     let utf16 = |be: bool, b: &[u8]| -> Result<String, SpoolError> {
-        if b.len() % 2 != 0 {
+        if !b.len().is_multiple_of(2) {
             return Err(err(format!(
                 "{what}: UTF-16 text with an odd number of bytes"
             )));
