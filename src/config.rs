@@ -923,6 +923,111 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Where a new user starts, named in the errors about a missing or empty config.
+const START_HINT: &str = "Start from the example (/usr/share/doc/smsgw/examples/usb-modem-sqlite.toml, or contrib/examples/ in the source), or convert a gammu-smsd config with `smsgw config import-gammu -c /etc/gammu-smsdrc`";
+
+/// Whether `text` is a gammu-smsd INI file rather than TOML: a `[gammu]` or `[smsd]`
+/// section (any case) with `key = value` lines TOML would not take.
+fn looks_like_gammu(text: &str) -> bool {
+    let mut sections = text.lines().map(str::trim).filter(|l| l.starts_with('['));
+    let gammu_section = sections.any(|l| {
+        let l = l.to_ascii_lowercase();
+        l == "[gammu]" || l == "[smsd]"
+    });
+    gammu_section && toml::from_str::<toml::Table>(text).is_err()
+}
+
+/// The edit distance of two short words (for "did you mean").
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// serde's message made for a person: the nearest key for a typo, no Rust type names, and
+/// what to write instead where it is clear.
+fn friendly(message: &str, section: Option<&str>, key: Option<&str>) -> String {
+    let section_name = section
+        .map(|s| s.trim_matches(|c| c == '[' || c == ']').to_string())
+        .unwrap_or_default();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let unknown = rest.split('`').next().unwrap_or_default();
+        if key.is_none() && unknown == section_name {
+            let mut sections: Vec<&str> = KEYS.iter().map(|k| k.section).collect();
+            sections.dedup();
+            let best = sections
+                .iter()
+                .map(|s| (distance(unknown, s), *s))
+                .min()
+                .filter(|(d, _)| *d <= 2);
+            return match best {
+                Some((_, s)) => format!("unknown section [{unknown}]: did you mean [{s}]?"),
+                None => format!(
+                    "unknown section [{unknown}] (the sections are {})",
+                    sections.join(", ")
+                ),
+            };
+        }
+        let candidates: Vec<&str> = KEYS
+            .iter()
+            .filter(|k| section_name.is_empty() || k.section == section_name)
+            .map(|k| k.name)
+            .collect();
+        let best = candidates
+            .iter()
+            .map(|k| (distance(unknown, k), *k))
+            .min()
+            .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < unknown.len());
+        return match best {
+            Some((_, k)) => format!("unknown key `{unknown}`: did you mean `{k}`?"),
+            None => format!(
+                "unknown key `{unknown}` (every key is listed in smsgw.toml(5) and `smsgw config check --keys`)"
+            ),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        return format!("unknown value `{rest}");
+    }
+    if message.starts_with("invalid type: integer") && message.contains("expected a string") {
+        let n = message.split('`').nth(1).unwrap_or_default().to_string();
+        return match key {
+            Some("pin") => format!(
+                "write the PIN in quotes: pin = \"{n}\" (as a number, a leading 0 would be lost)"
+            ),
+            Some(k) => format!("write the value in quotes: {k} = \"{n}\""),
+            None => format!("write the value in quotes: \"{n}\""),
+        };
+    }
+    let mut m = message.to_string();
+    for (rust, plain) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        (
+            "expected a sequence",
+            "expected a list in brackets: [\"a\", \"b\"]",
+        ),
+        ("expected a map", "expected a table"),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    m
+}
+
 impl Config {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -930,23 +1035,41 @@ impl Config {
             file: path.to_path_buf(),
             line: 0,
             key: None,
-            message: format!("cannot read the config: {e}"),
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                format!("cannot read the config: {e}. {START_HINT}")
+            } else {
+                format!("cannot read the config: {e}")
+            },
         })?;
         Config::parse(&text, path)
     }
 
     /// Parses and checks config text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let whole = |message: String| ConfigError {
+            file: file.to_path_buf(),
+            line: 0,
+            key: None,
+            message,
+        };
+        if looks_like_gammu(text) {
+            return Err(whole(format!(
+                "this looks like a gammu-smsd config (INI with [gammu]/[smsd]), not smsgw's TOML: convert it with `smsgw config import-gammu -c {} > smsgw.toml`",
+                file.display()
+            )));
+        }
+        if text.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#')
+        }) {
+            return Err(whole(format!(
+                "the config is empty: it needs at least a [[phone]] (or a [[transport]]). {START_HINT}"
+            )));
+        }
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             let (section, key) = locate(text, line);
-            let mut message = e.message().to_string();
-            // serde says "unknown field `x`": name where the known ones are documented.
-            if message.starts_with("unknown field") {
-                message.push_str(
-                    " (every key is listed in smsgw.toml(5) and `smsgw config check --keys`)",
-                );
-            }
+            let message = friendly(e.message(), section.as_deref(), key.as_deref());
             ConfigError {
                 file: file.to_path_buf(),
                 line,
@@ -1035,23 +1158,48 @@ impl Config {
                 ));
             }
         }
+        // The line where `id = "x"` is written for the second time (a duplicate).
+        let second_id = |id: &str| {
+            let mut seen = 0;
+            text.lines()
+                .position(|l| {
+                    let is = l.split_once('=').is_some_and(|(k, v)| {
+                        k.trim() == "id" && v.trim().trim_matches(['"', '\'']) == id
+                    });
+                    seen += usize::from(is);
+                    seen == 2
+                })
+                .map_or(0, |i| i + 1)
+        };
         let mut ids = HashSet::new();
         for p in &self.phones {
             if p.id.trim().is_empty() {
                 return Err(err("id", "phone.id", "a phone needs a non-empty id".into()));
             }
             if !ids.insert(p.id.as_str()) {
-                return Err(err(
-                    &format!("\"{}\"", p.id),
-                    "phone.id",
-                    format!("two phones have the id {:?}", p.id),
-                ));
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: second_id(&p.id),
+                    key: Some("phone.id".into()),
+                    message: format!("a second phone with the id {:?}: each needs its own", p.id),
+                });
             }
             if p.device.trim().is_empty() {
                 return Err(err(
                     "device",
                     "phone.device",
                     format!("phone {:?} needs a device", p.id),
+                ));
+            }
+            if !(p.device == "sim" || p.device.starts_with('/') || p.device.contains("://")) {
+                return Err(err(
+                    &format!("\"{}\"", p.device),
+                    "phone.device",
+                    format!(
+                        "{:?} is not a device path: write the full path, e.g. \"/dev/{}\" (or /dev/serial/by-id/..., tcp://host:port, \"sim\")",
+                        p.device,
+                        p.device.trim_start_matches("dev/")
+                    ),
                 ));
             }
             if p.baud == 0 {
@@ -1088,11 +1236,15 @@ impl Config {
                 ));
             }
             if !ids.insert(t.id.as_str()) {
-                return Err(err(
-                    &format!("\"{}\"", t.id),
-                    "transport.id",
-                    format!("the route id {:?} is used twice", t.id),
-                ));
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: second_id(&t.id),
+                    key: Some("transport.id".into()),
+                    message: format!(
+                        "the route id {:?} is used a second time (phones and transports share the ids)",
+                        t.id
+                    ),
+                });
             }
             if let Some(key) = t.stray_key() {
                 return Err(err(
@@ -1123,6 +1275,28 @@ impl Config {
                         n,
                         key,
                         format!("{n:?} is not a phone number or sender name"),
+                    ));
+                }
+            }
+        }
+        // gammu-smsd refuses to start without them (ERR_CANTOPENFILE): a missing list must
+        // not let every number through, nor shut every number out.
+        for (file_key, path) in [
+            (
+                "receiving.include_numbers_file",
+                &self.receiving.include_numbers_file,
+            ),
+            (
+                "receiving.exclude_numbers_file",
+                &self.receiving.exclude_numbers_file,
+            ),
+        ] {
+            if let Some(path) = path {
+                if let Err(e) = std::fs::read_to_string(path) {
+                    return Err(err(
+                        file_key.rsplit('.').next().unwrap_or(file_key),
+                        file_key,
+                        format!("cannot read {}: {e}", path.display()),
                     ));
                 }
             }
@@ -1305,8 +1479,18 @@ mod tests {
 
     #[test]
     fn every_key_accepts_its_example() {
+        // The numbers files must exist (the daemon refuses to start without them).
+        let numbers = tempfile::NamedTempFile::new().unwrap();
         for k in KEYS {
-            let text = config_with(k, k.example);
+            let text = config_with(k, k.example)
+                .replace(
+                    "\"/etc/smsgw/include.txt\"",
+                    &format!("{:?}", numbers.path()),
+                )
+                .replace(
+                    "\"/etc/smsgw/exclude.txt\"",
+                    &format!("{:?}", numbers.path()),
+                );
             match parse(&text) {
                 Ok(_) => {}
                 Err(e) => panic!("{}.{} = {}: {e}", k.section, k.name, k.example),
@@ -1343,9 +1527,23 @@ mod tests {
     fn unknown_keys_and_sections_are_errors() {
         let e = parse("[daemon]\nstate_dir = \"/x\"\nstatedir = \"/y\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (3, Some("daemon.statedir")));
-        assert!(e.message.contains("unknown field `statedir`"), "{e}");
+        assert_eq!(
+            e.message,
+            "unknown key `statedir`: did you mean `state_dir`?"
+        );
         let e = parse("[deamon]\n").unwrap_err();
-        assert!(e.message.contains("unknown field `deamon`"), "{e}");
+        assert_eq!(
+            e.message,
+            "unknown section [deamon]: did you mean [daemon]?"
+        );
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\nrecieve_frequency = 5\n")
+            .unwrap_err();
+        assert!(
+            e.message.contains("did you mean `receive_frequency`?"),
+            "{e}"
+        );
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\nzzzzzz = 5\n").unwrap_err();
+        assert!(e.message.contains("config check --keys"), "{e}");
         let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npinn = \"1\"\n").unwrap_err();
         assert_eq!(
             e.to_string().split(':').take(3).collect::<Vec<_>>(),
@@ -1356,7 +1554,11 @@ mod tests {
     #[test]
     fn checks_beyond_types() {
         let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\n[[phone]]\nid = \"a\"\ndevice = \"/dev/y\"\n").unwrap_err();
-        assert!(e.message.contains("two phones have the id \"a\""), "{e}");
+        assert!(
+            e.message.contains("a second phone with the id \"a\""),
+            "{e}"
+        );
+        assert_eq!(e.line, 5, "the second one");
         let e = parse("[[phone]]\ndevice = \"/dev/x\"\n").unwrap_err();
         assert!(e.message.contains("missing field `id`"), "{e}");
         let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npin = \"12a4\"\n").unwrap_err();
@@ -1364,7 +1566,24 @@ mod tests {
         assert!(e.message.contains("4 to 8 digits"), "{e}");
         let e = parse("[receiving]\nexclude_numbers = [\"+48 12x\"]\n").unwrap_err();
         assert!(e.message.contains("not a phone number"), "{e}");
-        assert!(parse("").is_ok(), "an empty file is the defaults");
+        let e = parse("# nothing yet\n").unwrap_err();
+        assert!(e.message.starts_with("the config is empty"), "{e}");
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"ttyUSB0\"\n").unwrap_err();
+        assert!(e.message.contains("\"/dev/ttyUSB0\""), "{e}");
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npin = 1234\n").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("pin = \"1234\""), "{e}");
+        let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\nbaud = -1\n").unwrap_err();
+        assert!(!e.message.contains("u32"), "no Rust type names: {e}");
+        let e = parse("[receiving]\ninclude_numbers_file = \"/nonexistent/allowed\"\n[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\n").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("receiving.include_numbers_file"));
+        assert!(
+            e.message.contains("cannot read /nonexistent/allowed"),
+            "{e}"
+        );
+        let e = parse("[gammu]\nport = /dev/ttyUSB0\nconnection = at\n[smsd]\nservice = files\n")
+            .unwrap_err();
+        assert!(e.message.contains("smsgw config import-gammu"), "{e}");
     }
 
     #[test]

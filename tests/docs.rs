@@ -74,7 +74,14 @@ fn every_shipped_config_passes_config_check() {
         for e in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = e.unwrap().path();
             if path.extension().is_some_and(|x| x == "toml") {
-                smsgw::config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                let c = smsgw::config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                // A packaged service started before the config was edited must not spend
+                // one of the SIM's three PIN tries.
+                assert!(
+                    c.phones.iter().all(|p| p.pin.is_none()),
+                    "{} sets a PIN: ship it commented out",
+                    path.display()
+                );
                 checked += 1;
             }
         }

@@ -155,6 +155,9 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             return Ok(ExitCode::from(2));
                         }
                     }
+                    if c.phones.is_empty() && c.transports.is_empty() {
+                        eprintln!("smsgw: warning: {}: no [[phone]] or [[transport]]: the daemon would have nothing to send or receive with (inject can still queue messages for a daemon elsewhere)", file.display());
+                    }
                     let phones: Vec<&str> = c.phones.iter().map(|p| p.id.as_str()).collect();
                     let transports: Vec<&str> =
                         c.transports.iter().map(|t| t.id.as_str()).collect();
