@@ -538,10 +538,13 @@ impl Service for Files {
                 self.write_state(&c.name, &st)?;
                 self.move_claimed(&c, &self.outbox)?;
             }
-            Outcome::Release { reason } => {
+            Outcome::Release {
+                status_code,
+                reason,
+            } => {
                 let mut st = self.read_state(&c.name);
                 st.not_before = later();
-                st.last_error = reason.clone();
+                st.last_error = format!("{reason} (code {status_code})");
                 self.write_state(&c.name, &st)?;
                 self.move_claimed(&c, &self.outbox)?;
             }

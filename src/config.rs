@@ -716,6 +716,9 @@ pub struct Hooks {
     pub run_on_failure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_on_incoming_call: Option<String>,
+    /// Run for each status report (smsgw's own; Gammu runs RunOnReceive for reports too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_on_report: Option<String>,
     /// Seconds a hook may run before it is killed.
     pub timeout: u64,
 }
@@ -727,6 +730,7 @@ impl Default for Hooks {
             run_on_sent: None,
             run_on_failure: None,
             run_on_incoming_call: None,
+            run_on_report: None,
             timeout: 60,
         }
     }
@@ -856,6 +860,7 @@ pub const KEYS: &[Key] = &[
     Key { section: "hooks", name: "run_on_sent", default: NONE, doc: "Program run after a message was sent, with its outbox ID (Gammu's RunOnSent).", example: "\"/usr/local/bin/on-sent\"", bad: "[1]" },
     Key { section: "hooks", name: "run_on_failure", default: NONE, doc: "Program run after each failed attempt to send a message (its ID; SMSGW_FINAL=yes when no retry is left, SMSGW_ERROR the reason) and with INIT when the modem cannot be set up (Gammu's RunOnFailure).", example: "\"/usr/local/bin/on-failure\"", bad: "false" },
     Key { section: "hooks", name: "run_on_incoming_call", default: NONE, doc: "Program run on an incoming call, with the caller's number (Gammu's RunOnIncomingCall).", example: "\"/usr/local/bin/on-call\"", bad: "2" },
+    Key { section: "hooks", name: "run_on_report", default: NONE, doc: "Program run for each status report once it is applied, with the sentitems ID it matched as argument (none when it matched nothing): SMSGW_DELIVERY is DeliveryOK, DeliveryPending, DeliveryFailed or DeliveryUnknown, SMSGW_STATUS the TP-ST value, SMS_1_NUMBER the recipient, SMS_1_REFERENCE the TP-MR.", example: "\"/usr/local/bin/on-report\"", bad: "3" },
     Key { section: "hooks", name: "timeout", default: "60", doc: "Seconds a hook may run before it is killed.", example: "10", bad: "\"1m\"" },
     Key { section: "spool", name: "dir", default: "\"\"", doc: "Directory watched for message files (smstools3 format, or Gammu's OUT...txt files) to queue into the storage within milliseconds; write each file under another name (a dot name, or another directory) and rename it in. Empty watches nothing.", example: "\"/var/spool/sms/outgoing\"", bad: "7" },
     Key { section: "spool", name: "rescan", default: "5", doc: "Seconds between rescans of the spool directory, the safety net behind inotify; a file is taken by a rescan only when unchanged since the previous one.", example: "10", bad: "0" },

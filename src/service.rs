@@ -225,7 +225,7 @@ pub enum Outcome {
     },
     /// The route could not send (no network, no SIM): release the claim without using up
     /// a retry.
-    Release { reason: String },
+    Release { status_code: i32, reason: String },
     /// Give up: unsent parts go to `sentitems` as `SendingError` (or `Error` when the
     /// message itself is unusable) and the outbox rows are removed.
     Failed {

@@ -360,11 +360,16 @@ fn peer_messages() -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// A status report libGammu reads as the report on TP-MR `mr` to `number`.
+/// A status report libGammu reads as the report on TP-MR `mr` to `number`, delivered.
 fn peer_report(mr: u64, number: &str) -> String {
+    peer_report_status(mr, number, 0)
+}
+
+/// A status report with TP-ST `status` (64: failed).
+fn peer_report_status(mr: u64, number: &str, status: u8) -> String {
     let out = Command::new("/usr/bin/python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/gammu_pdu.py"))
-        .args(["report", &mr.to_string(), number])
+        .args(["report", &mr.to_string(), number, &status.to_string()])
         .output()
         .unwrap();
     assert!(
@@ -586,6 +591,122 @@ fn postgres_receives_every_kind_of_message_and_runs_the_hook_once_each() {
     );
 }
 
+#[test]
+fn a_failed_delivery_is_logged_counted_in_monitor_and_runs_run_on_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--report-delay", "3600000"]);
+    let hook = hook_script(dir.path());
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}{}[hooks]\nrun_on_report = \"{} report\"\n",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, ""),
+            hook.display()
+        ),
+    );
+    daemon.wait_log("connected");
+    daemon.inject(&["TEXT", "+48123456789", "-text", "Are you there?", "-report"]);
+    wait_for("the modem to send", || sim.sent().len() == 1);
+    let db = dir.path().join("smsgw.db");
+    wait_for("the sentitems row", || {
+        sqlite_count(
+            &db,
+            "SELECT count(*) FROM sentitems WHERE Status = 'SendingOK'",
+        ) == 1
+    });
+    let mr = sim.sent()[0]["mr"].as_u64().unwrap();
+    sim.tell(&format!(
+        "deliver {}",
+        peer_report_status(mr, "+48123456789", 64)
+    ));
+    let runs = wait_hook_runs(dir.path(), "report", 1, || daemon.log());
+    let id = sqlite_count(&db, "SELECT ID FROM sentitems");
+    assert_eq!(runs[0]["ARGS"], id.to_string(), "{:#?}", runs[0]);
+    assert_eq!(runs[0]["SMSGW_DELIVERY"], "DeliveryFailed");
+    assert_eq!(runs[0]["SMSGW_STATUS"], "64");
+    assert_eq!(runs[0]["SMS_1_NUMBER"], "+48123456789");
+    assert_eq!(
+        sqlite_count(
+            &db,
+            "SELECT count(*) FROM sentitems WHERE Status = 'DeliveryFailed'"
+        ),
+        1
+    );
+    assert!(
+        daemon
+            .log()
+            .contains("status report: delivery failed, TP-ST 0x40"),
+        "{}",
+        daemon.log()
+    );
+    let monitor = Command::new(release_bin())
+        .args(["monitor", "-n", "1", "-c"])
+        .arg(&daemon.config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&monitor.stdout);
+    assert!(text.contains("Undelivered: 1"), "{text}");
+    assert!(text.contains("Delivered: 0"), "{text}");
+    daemon.stop();
+}
+
+#[test]
+fn doctor_names_the_running_daemon_as_the_holder_of_the_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &[]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("connected");
+    let out = Command::new(release_bin())
+        .args(["doctor", "-c"])
+        .arg(&daemon.config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let pid = daemon.child.as_ref().unwrap().id();
+    assert!(
+        text.contains(&format!("smsgw run (PID {pid})")) && text.contains("that is smsgw itself"),
+        "{text}"
+    );
+    assert!(!text.contains("ModemManager"), "{text}");
+    daemon.stop();
+}
+
+#[test]
+fn a_message_held_for_want_of_network_goes_when_the_network_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--no-network"]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!(
+            "{}{}[sending]\nretry_timeout = 600\n",
+            sqlite_toml(dir.path()),
+            phone_toml(&sim, "status_frequency = 600")
+        ),
+    );
+    daemon.wait_log("connected");
+    daemon.inject(&["TEXT", "+48123456789", "-text", "Waiting for a network"]);
+    daemon.wait_log("no network to send");
+    // The outbox says why it waits.
+    let list = Command::new(release_bin())
+        .args(["outbox", "list", "-c"])
+        .arg(&daemon.config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("331"), "{text}");
+    assert!(sim.sent().is_empty());
+    // The modem registers (+CREG: 1): sent on that, not on the next status poll or retry.
+    assert_eq!(sim.tell("network on").trim(), "network on");
+    daemon.wait_log("the network is back: sending");
+    wait_for("the message to go out", || sim.sent().len() == 1);
+    daemon.stop();
+}
+
 // ---- Stopping from every state: SIGTERM (or SIGINT), exit 0 within 2 s, files removed.
 
 fn sqlite_toml(dir: &Path) -> String {
@@ -686,7 +807,8 @@ fn stops_in_the_reconnect_back_off_with_the_modem_unplugged() {
         &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
     );
     daemon.wait_log("connected");
-    assert_eq!(sim.tell("unplug").trim(), "unplugged");
+    // Unplugged for good: the device does not come back (smsgw 0.1 waited 30 s for it).
+    drop(sim);
     daemon.wait_log("reconnecting");
     daemon.stop();
 }

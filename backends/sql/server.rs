@@ -2009,13 +2009,17 @@ impl Service for Server {
                     .await?;
                 tracing::info!(id = out.id, "message will be retried: {reason}");
             }
-            Outcome::Release { reason } => {
+            Outcome::Release {
+                status_code,
+                reason,
+            } => {
+                // A release for want of a network keeps its code (a stop keeps the last).
                 tx.exec(
                     &format!(
-                        "UPDATE outbox SET \"SendingTimeOut\" = {} WHERE \"ID\" = ?",
+                        "UPDATE outbox SET \"SendingTimeOut\" = {}, \"StatusCode\" = CASE WHEN ? >= 0 THEN ? ELSE \"StatusCode\" END WHERE \"ID\" = ?",
                         d.now_plus(retry_after_secs.into())
                     ),
-                    args![out.id],
+                    args![*status_code, *status_code, out.id],
                 )
                 .await?;
                 tx.exec("DELETE FROM smsgw_claims WHERE \"ID\" = ?", args![out.id])

@@ -1238,10 +1238,11 @@ impl Service for Sqlite {
                     exec(&tx, "DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;
                     tracing::info!(id = out.id, "message will be retried: {reason}");
                 }
-                Outcome::Release { reason } => {
+                Outcome::Release { status_code, reason } => {
+                    // A release for want of a network keeps its code (a stop keeps the last).
                     exec(&tx,
-                        "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2) WHERE ID = ?1",
-                        params![out.id, format!("+{retry_after_secs} seconds")],
+                        "UPDATE outbox SET SendingTimeOut = datetime('now', 'localtime', ?2), StatusCode = CASE WHEN ?3 >= 0 THEN ?3 ELSE StatusCode END WHERE ID = ?1",
+                        params![out.id, format!("+{retry_after_secs} seconds"), status_code],
                     )
                     .map_err(db)?;
                     exec(&tx, "DELETE FROM smsgw_claims WHERE ID = ?1", [out.id]).map_err(db)?;

@@ -94,30 +94,6 @@ fn ports() -> Vec<Port> {
     out
 }
 
-/// Processes holding `dev` open: (pid, name).
-fn holders(dev: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for p in procs.flatten() {
-        let pid = p.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) || pid == std::process::id().to_string() {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
-            continue;
-        };
-        if fds
-            .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == dev))
-        {
-            out.push((pid, read(&p.path().join("comm"))));
-        }
-    }
-    out
-}
-
 async fn probe(dev: &Path) -> String {
     let cfg = ModemConfig::new("probe", &dev.display().to_string());
     match Modem::open(cfg).await {
@@ -178,9 +154,11 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
                 line.push_str(&format!(" - the AT port of a {name}"));
             }
         }
-        for (pid, name) in holders(&p.dev) {
-            line.push_str(&format!(" - held by {name} (PID {pid})"));
-            if name.contains("ModemManager") {
+        for h in smsgw::modem::holders(&p.dev) {
+            line.push_str(&format!(" - held by {} (PID {})", h.program, h.pid));
+            if h.is_smsgw() {
+                line.push_str(": the smsgw daemon");
+            } else if h.program.contains("ModemManager") {
                 fixes.push(format!(
                     "ModemManager holds {}: stop it (`systemctl disable --now ModemManager`) or add the udev rule in contrib/99-smsgw-modem.rules with this modem's ids",
                     p.dev.display()
@@ -200,6 +178,21 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     for p in &cfg.phones {
         if p.device == "sim" {
             println!("  {}: the built-in simulated modem", p.id);
+            continue;
+        }
+        // A port in use is not opened (as root, TIOCEXCL would not even stop us, and the
+        // answers would be stolen from its holder): say who holds it.
+        let held = smsgw::modem::holders(Path::new(&p.device));
+        if !held.is_empty() {
+            let ours = held.iter().any(smsgw::modem::Holder::is_smsgw);
+            let why = smsgw::modem::OpenError::Busy {
+                device: p.device.clone(),
+                holders: held,
+            };
+            println!("  {}: {why}", p.id);
+            if !ours {
+                fixes.push(format!("phone {}: {why}", p.id));
+            }
             continue;
         }
         let mut mc = ModemConfig::new(&p.id, &p.device);

@@ -177,6 +177,8 @@ fn print(st: &Status, source: &str, a: &MonitorArgs) {
         println!("Sent: {}", p.sent);
         println!("Received: {}", p.received);
         println!("Failed: {}", p.failed);
+        println!("Delivered: {}", p.delivered);
+        println!("Undelivered: {}", p.undelivered);
         // Gammu's spelling, kept for scripts that parse it.
         println!("BatterPercent: {}", p.battery);
         println!("NetworkSignal: {}", p.signal);

@@ -71,7 +71,10 @@ fn init_logging(cfg: &Config) -> anyhow::Result<Option<std::sync::Arc<LogFile>>>
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if cfg.daemon.log == "stderr" {
-        builder.with_writer(std::io::stderr).init();
+        // Colours only for a person at a terminal: not into the journal, a pipe or a file.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        builder.with_ansi(ansi).with_writer(std::io::stderr).init();
         return Ok(None);
     }
     let path = PathBuf::from(&cfg.daemon.log);
@@ -86,6 +89,8 @@ fn init_logging(cfg: &Config) -> anyhow::Result<Option<std::sync::Arc<LogFile>>>
         .with_ansi(false)
         .with_writer(move || LogWriter(for_writer.clone()))
         .init();
+    // Started by hand, the daemon would otherwise print nothing at all.
+    eprintln!("smsgw: logging to {} (daemon.log)", log.path.display());
     Ok(Some(log))
 }
 

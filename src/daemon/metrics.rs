@@ -89,6 +89,16 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
             "Messages that ended in an error state.",
             |p| p.failed,
         ),
+        (
+            "smsgw_messages_delivered_total",
+            "Status reports (or SMSC receipts) that said delivered.",
+            |p| p.delivered,
+        ),
+        (
+            "smsgw_messages_undelivered_total",
+            "Status reports (or SMSC receipts) that said the delivery failed.",
+            |p| p.undelivered,
+        ),
     ] {
         gauge(&mut o, name, help, "counter");
         for p in &phones {

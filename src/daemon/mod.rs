@@ -35,7 +35,15 @@ pub struct Counters {
     pub sent: u64,
     pub received: u64,
     pub failed: u64,
+    /// Status reports that said delivered / failed (final).
+    pub delivered: u64,
+    pub undelivered: u64,
 }
+
+/// The first wait after a send failed for want of a network (doubled up to
+/// [`ROUTE_DOWN_LONGEST_WAIT`]).
+pub const ROUTE_DOWN_FIRST_WAIT: Duration = Duration::from_secs(2);
+pub const ROUTE_DOWN_LONGEST_WAIT: Duration = Duration::from_secs(30);
 
 /// What a phone's task works with.
 pub struct PhoneCtx {
@@ -57,6 +65,11 @@ pub struct PhoneCtx {
     pub limiter: Option<limit::Limiter>,
     /// Sending waits for the limiter until then.
     pub limited_until: Option<tokio::time::Instant>,
+    /// The route was down (no network): sending waits until then, or until the modem
+    /// says it registered again.
+    pub route_down_until: Option<tokio::time::Instant>,
+    /// The next wait after a route-down send (doubles up to 30 s, back to 2 s once sent).
+    pub route_down_backoff: Duration,
     /// Requests for this phone from the control socket (USSD).
     pub requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
     /// When `balance_code` is asked next (kept across reconnects so a flapping modem is
@@ -82,6 +95,8 @@ impl PhoneCtx {
             board: self.board.clone(),
             limiter: None,
             limited_until: None,
+            route_down_until: None,
+            route_down_backoff: ROUTE_DOWN_FIRST_WAIT,
             requests: tokio::sync::mpsc::unbounded_channel().1,
             balance_due: self.balance_due,
         }
@@ -429,6 +444,8 @@ pub async fn run_with(
             undecodable: HashSet::new(),
             board: board.clone(),
             limited_until: None,
+            route_down_until: None,
+            route_down_backoff: ROUTE_DOWN_FIRST_WAIT,
             balance_due: tokio::time::Instant::now(),
             requests,
         };

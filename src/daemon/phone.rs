@@ -160,6 +160,8 @@ fn publish_counters(ctx: &PhoneCtx) {
         p.sent = c.sent;
         p.received = c.received;
         p.failed = c.failed;
+        p.delivered = c.delivered;
+        p.undelivered = c.undelivered;
     });
 }
 
@@ -356,7 +358,19 @@ async fn drain(
     }
     let mut route = crate::modem::ModemRoute { modem };
     match send::drain(&mut route, ctx, stop).await {
-        send::Stop::Empty | send::Stop::RouteDown => Ok(()),
+        send::Stop::Empty => {
+            ctx.route_down_until = None;
+            ctx.route_down_backoff = super::ROUTE_DOWN_FIRST_WAIT;
+            Ok(())
+        }
+        send::Stop::RouteDown => {
+            // Try again soon, sooner when the modem says it registered.
+            let wait = ctx.route_down_backoff;
+            ctx.route_down_until = Some(Instant::now() + wait);
+            ctx.route_down_backoff = (wait * 2).min(super::ROUTE_DOWN_LONGEST_WAIT);
+            tracing::info!(phone = %ctx.phone.id, "no network to send: trying again in {} s or when the modem registers", wait.as_secs());
+            Ok(())
+        }
         send::Stop::LinkDown => Err("the link went down while sending".into()),
         send::Stop::Storage(e) => {
             tracing::warn!(phone = %ctx.phone.id, "storage failed while sending: {e}");
@@ -448,6 +462,12 @@ async fn serve(
                     Ok(())
                 }
                 Some(ModemEvent::Rebooted) => Err("the modem restarted".to_string()),
+                Some(ModemEvent::Registration(r)) if r.is_registered() && ctx.route_down_until.is_some() => {
+                    tracing::info!(phone = %ctx.phone.id, "the network is back: sending");
+                    ctx.route_down_until = None;
+                    ctx.route_down_backoff = super::ROUTE_DOWN_FIRST_WAIT;
+                    drain(&mut modem, ctx, stop).await
+                }
                 Some(_) => Ok(()),
             },
             changed = wake.changed() => {
@@ -460,7 +480,11 @@ async fn serve(
             Some(request) = ctx.requests.recv() => match request {
                 super::Request::Ussd { code, store, reply } => ussd(&mut modem, ctx, &code, store, reply).await,
             },
-            _ = send_tick.tick(), if ctx.phone.send => drain(&mut modem, ctx, stop).await,
+            _ = send_tick.tick(), if ctx.phone.send && ctx.route_down_until.is_none() => drain(&mut modem, ctx, stop).await,
+            _ = tokio::time::sleep_until(ctx.route_down_until.unwrap_or_else(Instant::now)), if ctx.route_down_until.is_some() => {
+                ctx.route_down_until = None;
+                drain(&mut modem, ctx, stop).await
+            }
             _ = tokio::time::sleep_until(ctx.balance_due), if ctx.phone.balance_code.is_some() => check_balance(&mut modem, ctx).await,
             _ = tokio::time::sleep_until(ctx.limited_until.unwrap_or_else(tokio::time::Instant::now)), if ctx.limited_until.is_some() => drain(&mut modem, ctx, stop).await,
             _ = receive_tick.tick(), if ctx.phone.receive => {

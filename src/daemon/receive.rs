@@ -150,6 +150,80 @@ fn on_report(ctx: &PhoneCtx, r: &StatusReport, sent_id: Option<String>) {
     }
 }
 
+/// What a status report (or an SMSC's receipt) says of a sent message, for
+/// [`note_report`].
+pub(super) struct ReportSeen<'a> {
+    /// TP-ST (or the receipt's state as TP-ST).
+    pub status: u8,
+    /// The recipient, when the report names it.
+    pub to: &'a str,
+    /// TP-MR of the sent part (modem).
+    pub mr: Option<u8>,
+    /// The SMSC's message id (SMPP).
+    pub message_id: Option<&'a str>,
+    /// The `sentitems` ID it matched; `None`: it matched nothing (yet).
+    pub sent_id: Option<&'a str>,
+}
+
+/// Makes a status report visible: a log line (Gammu's `DeliveryReport = log`), the
+/// delivered/undelivered counters of `monitor` and the metrics, and `run_on_report`.
+pub(super) fn note_report(ctx: &mut PhoneCtx, r: &ReportSeen<'_>) {
+    let state = pdu::DeliveryStatus::from_status(r.status);
+    let matched = r.sent_id.map_or_else(
+        || "matched no sent message".to_string(),
+        |id| format!("sentitems ID {id}"),
+    );
+    match state {
+        // An SMSC's receipts come by the thousand: the good ones only at debug level.
+        pdu::DeliveryStatus::DeliveryOK if r.message_id.is_some() => {
+            ctx.counters.delivered += 1;
+            tracing::debug!(phone = %ctx.phone.id, message_id = r.message_id, "receipt: delivered");
+        }
+        pdu::DeliveryStatus::DeliveryOK => {
+            ctx.counters.delivered += 1;
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, "status report: delivered ({matched})");
+        }
+        pdu::DeliveryStatus::DeliveryFailed => {
+            ctx.counters.undelivered += 1;
+            tracing::warn!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: delivery failed, TP-ST 0x{:02X} ({matched})", r.status);
+        }
+        pdu::DeliveryStatus::DeliveryPending => {
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: pending, TP-ST 0x{:02X} ({matched})", r.status);
+        }
+        pdu::DeliveryStatus::DeliveryUnknown => {
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: unknown state TP-ST 0x{:02X} ({matched})", r.status);
+        }
+    }
+    let Some(cmd) = &ctx.cfg.hooks.run_on_report else {
+        return;
+    };
+    let env = vec![
+        ("PHONE_ID".to_string(), ctx.phone.id.clone()),
+        ("SMSGW_DELIVERY".to_string(), state.to_string()),
+        ("SMSGW_STATUS".to_string(), r.status.to_string()),
+        (
+            "SMSGW_MESSAGE_ID".to_string(),
+            r.message_id.unwrap_or_default().to_string(),
+        ),
+        ("SMS_1_NUMBER".to_string(), r.to.to_string()),
+        (
+            "SMS_1_REFERENCE".to_string(),
+            r.mr.map_or(-1, i32::from).to_string(),
+        ),
+        (
+            "SMS_1_SENT_ID".to_string(),
+            r.sent_id.unwrap_or_default().to_string(),
+        ),
+    ];
+    hooks::spawn(
+        "run_on_report",
+        cmd.clone(),
+        r.sent_id.map(str::to_string).into_iter().collect(),
+        env,
+        Duration::from_secs(ctx.cfg.hooks.timeout),
+    );
+}
+
 /// With the null storage, a message is committed when `run_on_receive` exits 0.
 async fn receive_null(ctx: &mut PhoneCtx, d: &Deliver) -> bool {
     let whole = d.user_data.text().unwrap_or_default().to_string();
@@ -221,7 +295,7 @@ pub(super) async fn deliver(
                 .save_inbox(&[inbox_part(ctx, d, None)], &[])
                 .await?;
             ctx.counters.received += 1;
-            tracing::info!(phone = %ctx.phone.id, from = %d.originator, stored = ?stored, "received");
+            tracing::info!(phone = %ctx.phone.id, from = %d.originator, stored = %stored.join(" "), "received");
             let whole = d.user_data.text().unwrap_or_default().to_string();
             on_receive(ctx, stored, &[d], &whole);
             Ok(true)
@@ -242,9 +316,17 @@ async fn report(ctx: &mut PhoneCtx, r: &StatusReport) -> Result<bool, StorageErr
         .storage
         .apply_receipt(&key, r.status, &local_time(&r.discharge_time), window)
         .await?;
-    if matched.is_none() {
-        tracing::info!(phone = %ctx.phone.id, mr = r.message_reference, to = %r.recipient, "status report matched no sent message (kept aside)");
-    }
+    let to = r.recipient.to_string();
+    note_report(
+        ctx,
+        &ReportSeen {
+            status: r.status,
+            to: &to,
+            mr: Some(r.message_reference),
+            message_id: None,
+            sent_id: matched.as_deref(),
+        },
+    );
     on_report(ctx, r, matched);
     Ok(true)
 }
@@ -473,7 +555,7 @@ pub async fn complete(ctx: &mut PhoneCtx) {
         match ctx.storage.save_inbox(&rows, &group).await {
             Ok(stored) => {
                 ctx.counters.received += rows.len() as u64;
-                tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), stored = ?stored, "received a concatenated message");
+                tracing::info!(phone = %ctx.phone.id, from = %first.originator, parts = rows.len(), stored = %stored.join(" "), "received a concatenated message");
                 on_receive(ctx, stored, &delivers.iter().collect::<Vec<_>>(), &whole);
             }
             Err(e) => {

@@ -75,10 +75,14 @@ pub async fn run(
             }
         }
         if !receipts.is_empty() {
-            store_receipts(&ctx, receipts).await;
+            store_receipts(&mut ctx, receipts).await;
         }
-        let received = ctx.counters.received;
-        ctx.board.update(&ctx.phone.id, |p| p.received = received);
+        let c = ctx.counters;
+        ctx.board.update(&ctx.phone.id, |p| {
+            p.received = c.received;
+            p.delivered = c.delivered;
+            p.undelivered = c.undelivered;
+        });
     }
 }
 
@@ -94,7 +98,7 @@ async fn store_or_log(ctx: &mut PhoneCtx, d: Deliver) -> bool {
 
 /// Stores receipts in one transaction; each is acknowledged once it is (matched or kept
 /// for a part not recorded yet).
-async fn store_receipts(ctx: &PhoneCtx, receipts: Vec<Received>) {
+async fn store_receipts(ctx: &mut PhoneCtx, receipts: Vec<Received>) {
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
     let keys: Vec<_> = receipts
         .iter()
@@ -112,10 +116,23 @@ async fn store_receipts(ctx: &PhoneCtx, receipts: Vec<Received>) {
         .collect();
     let stored = match ctx.storage.apply_receipts(&keys).await {
         Ok(matched) => {
-            for ((key, ..), m) in keys.iter().zip(&matched) {
+            for ((key, status, _), m) in keys.iter().zip(&matched) {
+                let DeliveryKey::SmscId { id, .. } = key else {
+                    continue;
+                };
                 if !m {
-                    tracing::info!(route = %ctx.phone.id, key = ?key, "receipt for a message id not recorded (yet): kept until a part with that id is");
+                    tracing::info!(route = %ctx.phone.id, message_id = %id, "receipt for a message id not recorded (yet): kept until a part with that id is");
                 }
+                receive::note_report(
+                    ctx,
+                    &receive::ReportSeen {
+                        status: *status,
+                        to: "",
+                        mr: None,
+                        message_id: Some(id),
+                        sent_id: None,
+                    },
+                );
             }
             true
         }

@@ -14,7 +14,6 @@ pub const LEASE_SECS: u32 = 60;
 const RENEW_AFTER: Duration = Duration::from_secs(20);
 /// Longest a message waits after its route was found down (no network, no SIM); shorter
 /// when the retry timeout is.
-const ROUTE_DOWN_WAIT_SECS: u32 = 30;
 
 /// Why sending stopped before the outbox was empty.
 #[derive(Debug)]
@@ -244,7 +243,7 @@ async fn send_one(
             .observe_send(route.id(), started.elapsed().as_secs_f64());
         match sent {
             Ok(receipt) => {
-                tracing::info!(id = %out.name, part = seq, mr = ?receipt.tpmr, message_id = ?receipt.message_id, to = %out.destination, route = route.id(), "sent");
+                tracing::info!(id = %out.name, part = seq, mr = receipt.tpmr, message_id = receipt.message_id.as_deref(), to = %out.destination, route = route.id(), "sent");
                 let result = PartResult::Sent {
                     route: route.id().to_string(),
                     tpmr: receipt.tpmr,
@@ -363,11 +362,15 @@ pub(super) async fn failed(
             .await
         }
         SendErrorKind::RouteDown => {
+            // Free at once for another route; this one waits (see route_down_until).
             finish(
                 ctx,
                 out,
-                Outcome::Release { reason: f.reason },
-                ROUTE_DOWN_WAIT_SECS.min(retry_timeout),
+                Outcome::Release {
+                    status_code: code,
+                    reason: f.reason,
+                },
+                0,
             )
             .await?;
             Err(Stop::RouteDown)
@@ -401,7 +404,7 @@ async fn send_text(
         Ok(r) => r,
         Err(f) => return failed(ctx, out, f, 1, retry_timeout).await,
     };
-    tracing::info!(id = %out.name, to = %out.destination, route = route.id(), message_id = ?receipt.message_id, "sent");
+    tracing::info!(id = %out.name, to = %out.destination, route = route.id(), message_id = receipt.message_id.as_deref(), "sent");
     for part in out.parts.iter().filter(|p| !p.already_sent) {
         let result = PartResult::Sent {
             route: route.id().to_string(),

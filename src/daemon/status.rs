@@ -25,6 +25,11 @@ pub struct PhoneState {
     pub sent: u64,
     pub received: u64,
     pub failed: u64,
+    /// Status reports (and SMSC receipts) that said delivered, and that said it failed.
+    #[serde(default)]
+    pub delivered: u64,
+    #[serde(default)]
+    pub undelivered: u64,
     /// The last problem, if the phone is not connected.
     pub error: Option<String>,
     /// How close the phone is to its send limits (`7/20 per 60s, 120/500 today`).

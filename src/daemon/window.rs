@@ -115,6 +115,7 @@ pub async fn drain(
 /// Gives back messages claimed but not sent (the daemon is stopping).
 async fn release(ctx: &PhoneCtx, claimed: &[Outgoing]) {
     let reason = Outcome::Release {
+        status_code: -1,
         reason: "smsgw is stopping".into(),
     };
     for out in claimed {
@@ -294,7 +295,7 @@ async fn commit(
             Ok(()) => {
                 for (seq, p) in parts {
                     let PartResult::Sent { message_id, .. } = p;
-                    tracing::info!(id = %out.name, part = seq, message_id = ?message_id, to = %out.destination, route = %ctx.phone.id, "sent");
+                    tracing::info!(id = %out.name, part = seq, message_id = message_id.as_deref(), to = %out.destination, route = %ctx.phone.id, "sent");
                 }
                 ctx.counters.sent += parts.len() as u64;
                 send::after(ctx, out, &Outcome::Sent);

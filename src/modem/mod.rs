@@ -16,7 +16,7 @@ use crate::pdu::{self, Encoded, Pdu, PduError};
 
 pub use crate::route::{SendError, SendErrorKind};
 pub use failure::{cme_kind, cms_kind};
-pub use open::{open, wait_for_device, OpenError, Port};
+pub use open::{holders, open, wait_for_device, Holder, OpenError, Port};
 pub use parse::{Battery, PinState, Registration, Signal};
 pub use pin::PinMemory;
 
@@ -335,6 +335,8 @@ impl Modem {
             .await
             .and_then(|r| r.info("+CSCA:").and_then(parse::csca));
         self.try_command("AT+CLIP=1").await;
+        // Registration changes as URCs: a send held for "no network" goes at its return.
+        self.try_command("AT+CREG=1").await;
         tracing::info!(
             phone = %self.cfg.id,
             manufacturer = self.identity.manufacturer.as_deref().unwrap_or("?"),

@@ -16,20 +16,105 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Port for T {}
 pub enum OpenError {
     #[error("{device}: no such device ({reason}): is the modem plugged in? check `ls -l /dev/serial/by-id/`")]
     Missing { device: String, reason: String },
-    #[error("{device}: device busy: another program holds it. ModemManager is the usual one: stop it, or add a udev rule with ENV{{ID_MM_DEVICE_IGNORE}}=\"1\" for this modem (see `smsgw doctor`)")]
-    Busy { device: String },
+    #[error("{device}: device busy: {}", busy_advice(holders))]
+    Busy {
+        device: String,
+        /// Who holds it, as far as this user can see.
+        holders: Vec<Holder>,
+    },
     #[error("{device}: permission denied: the daemon's user must be in the group that owns the device (usually `dialout`)")]
     Permission { device: String },
     #[error("{device}: {source}")]
     Other { device: String, source: io::Error },
 }
 
+/// A process that has a device open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    /// Its program name (`/proc/PID/comm`), with the subcommand for smsgw (`smsgw run`,
+    /// `smsgw sim`).
+    pub program: String,
+}
+
+impl Holder {
+    /// Whether it is smsgw's daemon.
+    pub fn is_smsgw(&self) -> bool {
+        self.program == "smsgw run"
+    }
+}
+
+/// The processes that have `device` open (those this user may look at), its symlinks
+/// resolved.
+pub fn holders(device: &Path) -> Vec<Holder> {
+    let target = std::fs::canonicalize(device).unwrap_or_else(|_| device.to_path_buf());
+    let mut out = Vec::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for p in procs.flatten() {
+        let Some(pid) = p.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == target))
+        {
+            let mut program = std::fs::read_to_string(p.path().join("comm"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            if program == "smsgw" {
+                let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+                let sub = cmdline
+                    .split(|b| *b == 0)
+                    .skip(1)
+                    .map(String::from_utf8_lossy)
+                    .find(|a| !a.starts_with('-'));
+                if let Some(sub) = sub {
+                    program = format!("smsgw {sub}");
+                }
+            }
+            out.push(Holder { pid, program });
+        }
+    }
+    out
+}
+
+/// What to do about a busy device, by who holds it.
+fn busy_advice(holders: &[Holder]) -> String {
+    if holders.is_empty() {
+        return "another program holds it (one this user cannot see: `sudo fuser -v` names it). ModemManager is the usual one: stop it, or add a udev rule with ENV{ID_MM_DEVICE_IGNORE}=\"1\" for this modem (see `smsgw doctor`)".into();
+    }
+    let named: Vec<String> = holders
+        .iter()
+        .map(|h| format!("{} (PID {})", h.program, h.pid))
+        .collect();
+    let named = named.join(", ");
+    if holders.iter().any(Holder::is_smsgw) {
+        format!("held by {named}: that is smsgw itself, a daemon already running on this modem (`smsgw monitor` shows it; stop it first to use the port here)")
+    } else if holders.iter().any(|h| h.program.contains("ModemManager")) {
+        format!("held by {named}: stop it (`systemctl disable --now ModemManager`) or add the udev rule in contrib/99-smsgw-modem.rules (ENV{{ID_MM_DEVICE_IGNORE}}=\"1\") for this modem")
+    } else {
+        format!("held by {named}: close it first")
+    }
+}
+
 fn classify(device: &str, e: io::Error) -> OpenError {
-    let device = device.to_string();
+    let busy = || OpenError::Busy {
+        device: device.to_string(),
+        holders: holders(Path::new(device)),
+    };
     // serialport reports a held flock/TIOCEXCL as "no device" with this text.
     if e.to_string().contains("exclusive") {
-        return OpenError::Busy { device };
+        return busy();
     }
+    let device = device.to_string();
     match e.raw_os_error() {
         Some(nix::libc::ENOENT)
         | Some(nix::libc::ENODEV)
@@ -38,7 +123,7 @@ fn classify(device: &str, e: io::Error) -> OpenError {
             device,
             reason: e.to_string(),
         },
-        Some(nix::libc::EBUSY) => OpenError::Busy { device },
+        Some(nix::libc::EBUSY) => busy(),
         Some(nix::libc::EACCES) | Some(nix::libc::EPERM) => OpenError::Permission { device },
         _ => match e.kind() {
             io::ErrorKind::NotFound => OpenError::Missing {

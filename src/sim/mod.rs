@@ -315,7 +315,16 @@ impl Sim {
 
     /// Takes the network away (sends fail with `+CMS ERROR: 331`) or gives it back.
     pub fn set_network(&self, registered: bool) {
-        lock(&self.inner.state).cfg.no_network = !registered;
+        let urc = {
+            let mut s = lock(&self.inner.state);
+            let changed = s.cfg.no_network == registered;
+            s.cfg.no_network = !registered;
+            changed && s.creg_urc > 0
+        };
+        // As a modem told AT+CREG=1 does: 1 registered (home network), 0 not searching.
+        if urc {
+            self.push(format!("\r\n+CREG: {}\r\n", u8::from(registered)));
+        }
     }
 
     /// Rings with caller id `number`.

@@ -75,6 +75,8 @@ pub(crate) struct State {
     pub attempts: u32,
     /// Bare `AT` lines received (even while hanging): each is a client waking the modem.
     pub wakeups: u32,
+    /// `AT+CREG=n`: 1 or 2 announce registration changes with a `+CREG:` URC.
+    pub creg_urc: u8,
 }
 
 fn hex_tpdu_len(pdu: &str) -> usize {
@@ -117,6 +119,7 @@ impl State {
             responses: 0,
             attempts: 0,
             wakeups: 0,
+            creg_urc: 0,
             cfg,
         };
         let inbox = s.cfg.inbox.clone();
@@ -262,8 +265,12 @@ impl State {
             "" | "Z" | "&F" | "+CMEE=1" | "+CMEE=2" | "+CMEE=0" | "^CURC=0" | "+CLIP=1"
             | "+CLIP=0" | "+CRC=1" | "+CCWA=1" | "+CUSD=1" | "+CUSD=0" | "+CMMS=2" | "+CMMS=1"
             | "+CMMS=0" | "H" | "+CHUP" | "+CSCS=\"GSM\"" | "+CSCS=\"IRA\"" | "+CSCS=\"UCS2\""
-            | "+CREG=0" | "+CREG=1" | "+CREG=2" | "+CGREG=0" | "+CGREG=1" | "+CGREG=2"
-            | "+CMGF=0" | "+CVHU=0" | "+CFUN=1" | "+CSMS=0" | "+CSMS=1" => ok,
+            | "+CGREG=0" | "+CGREG=1" | "+CGREG=2" | "+CMGF=0" | "+CVHU=0" | "+CFUN=1"
+            | "+CSMS=0" | "+CSMS=1" => ok,
+            "+CREG=0" | "+CREG=1" | "+CREG=2" => {
+                self.creg_urc = body.as_bytes()[6] - b'0';
+                ok
+            }
             "E0" => {
                 self.echo = self.cfg.echo_stuck && self.echo;
                 ok

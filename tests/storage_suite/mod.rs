@@ -283,12 +283,18 @@ pub async fn retries_then_sending_error(b: &dyn Backend) {
     s.finish_outbox(
         &out,
         &Outcome::Release {
+            status_code: 331,
             reason: "no network".into(),
         },
         1,
     )
     .await
     .unwrap();
+    // Why it waits shows in the outbox (`outbox list`): +CMS ERROR 331, no network.
+    assert_eq!(
+        raw.count(&format!("SELECT StatusCode FROM outbox WHERE ID = {id}")),
+        331
+    );
     raw.exec(&format!(
         "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {id}",
         raw.now_plus(-1)
