@@ -12,9 +12,6 @@ use super::PhoneCtx;
 /// Lease of a claim (Gammu uses 60 s); renewed while a message's parts go out.
 pub const LEASE_SECS: u32 = 60;
 const RENEW_AFTER: Duration = Duration::from_secs(20);
-/// Longest a message waits after its route was found down (no network, no SIM); shorter
-/// when the retry timeout is.
-
 /// Why sending stopped before the outbox was empty.
 #[derive(Debug)]
 pub enum Stop {
