@@ -1324,8 +1324,8 @@ impl Config {
                 out.push_str(&format!("\n{header}\n"));
             }
             out.push_str(&format!(
-                "  {} = {}  (default {})\n      {}\n",
-                k.name, k.example, k.default, k.doc
+                "  {}  (default: {})\n      {}\n      For example: {} = {}\n",
+                k.name, k.default, k.doc, k.name, k.example
             ));
         }
         out

@@ -38,9 +38,15 @@ fn boolean(v: &str) -> Option<bool> {
     }
 }
 
-/// The TOML for a gammu-smsd config. `source` names the file in the header comment.
-pub fn gammu_to_toml(text: &str, source: &str) -> String {
+/// The TOML for a gammu-smsd config. `source` names the file in the header comment. A file
+/// with neither a `[gammu]` nor an `[smsd]` section is not one: an error says so.
+pub fn gammu_to_toml(text: &str, source: &str) -> Result<String, String> {
     let ini = parse_ini(text);
+    if !ini.contains_key("gammu") && !ini.contains_key("smsd") {
+        return Err(format!(
+            "{source} is not a gammu-smsd config: it has no [gammu] or [smsd] section"
+        ));
+    }
     let empty = Vec::new();
     let gammu = ini.get("gammu").unwrap_or(&empty);
     let smsd = ini.get("smsd").unwrap_or(&empty);
@@ -82,10 +88,28 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
         }
     }
     // [smsd]
-    let service = get(smsd, "service")
+    let mut service = get(smsd, "service")
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let driver = get(smsd, "driver").unwrap_or_default().to_ascii_lowercase();
+    let mut driver = get(smsd, "driver").unwrap_or_default().to_ascii_lowercase();
+    // Gammu before 1.28: `service = pgsql` / `mysql`; and ODBC with `sql` naming the
+    // dialect: both reach the same servers directly.
+    match service.as_str() {
+        "pgsql" | "mysql" => {
+            driver = format!("native_{service}");
+            service = "sql".into();
+        }
+        _ => {}
+    }
+    if service == "sql" && driver == "odbc" {
+        match get(smsd, "sql").map(|d| d.to_ascii_lowercase()).as_deref() {
+            Some(d @ ("pgsql" | "mysql")) => {
+                notes.push(format!("[smsd] driver = odbc, sql = {d}: smsgw connects to the server directly, not through ODBC: check host (an ODBC DSN there is not a host name), user and database"));
+                driver = format!("native_{d}");
+            }
+            _ => {}
+        }
+    }
     match (service.as_str(), driver.as_str()) {
         ("sql", "sqlite3") | ("sql", "sqlite") => {
             let dir = get(smsd, "dbdir").unwrap_or_default();
@@ -188,6 +212,10 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
             {
                 true
             }
+            "sql" if service == "sql" => {
+                notes.push(format!("[smsd] sql = {v}: not needed: smsgw speaks the SQL of the storage kind it connects to"));
+                true
+            }
             "pin" => {
                 phone.push(format!("pin = {}", quoted(v)));
                 true
@@ -288,7 +316,11 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
             }
             "logfile" => {
                 let target = match v.to_ascii_lowercase().as_str() {
-                    "syslog" | "stderr" | "stdout" => "stderr".to_string(),
+                    "syslog" => {
+                        notes.push("[smsd] LogFile = syslog: smsgw logs to standard error, which systemd's journal keeps and passes to syslog (`journalctl -u smsgw`)".into());
+                        "stderr".to_string()
+                    }
+                    "stderr" | "stdout" => "stderr".to_string(),
                     _ => v.clone(),
                 };
                 daemon.push(format!("log = {}", quoted(&target)));
@@ -316,6 +348,7 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
                 "user" | "password" | "host" | "pc" | "sql" => {
                     "belongs to an SQL server, which the configured service does not use"
                 }
+                "logformat" | "debugfile" => "smsgw has one log; its level is daemon.log_level",
                 "inboxpath" | "outboxpath" | "sentsmspath" | "errorsmspath" | "inboxformat"
                 | "outboxformat" | "transmitformat" => {
                     "belongs to the files service, which is not the configured one"
@@ -377,7 +410,7 @@ pub fn gammu_to_toml(text: &str, source: &str) -> String {
             out.push('\n');
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -393,7 +426,7 @@ mod tests {
     #[test]
     fn an_sql_sqlite_config_carries_over() {
         let gammu = "[gammu]\nport = /dev/ttyUSB2\nconnection = at115200\nmodel = \n\n[smsd]\nservice = sql\ndriver = sqlite3\ndbdir = /var/lib/gammu/\ndatabase = smsd.db\nPIN = 1234\nPhoneID = huawei\nRunOnReceive = /usr/local/bin/on-sms\nRunOnFailure = /usr/bin/logger -t sms failure\nReceiveFrequency = 30\nCommTimeout = 5\nMaxRetries = 3\nRetryTimeout = 120\nDeliveryReport = sms\nLogFile = syslog\nDebugLevel = 1\n\n[exclude_numbers]\nnumber1 = +48600100200\n";
-        let toml = gammu_to_toml(gammu, "/etc/gammu-smsdrc");
+        let toml = gammu_to_toml(gammu, "/etc/gammu-smsdrc").unwrap();
         let c = check(&toml);
         let p = &c.phones[0];
         assert_eq!(
@@ -424,12 +457,37 @@ mod tests {
             toml.contains("#   [gammu] model = : no smsgw equivalent"),
             "{toml}"
         );
+        assert!(
+            toml.contains("LogFile = syslog: smsgw logs to standard error"),
+            "{toml}"
+        );
+    }
+
+    #[test]
+    fn sql_dialects_old_services_and_non_gammu_files() {
+        let toml = gammu_to_toml(
+            "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_pgsql\nsql = pgsql\n",
+            "pg.rc",
+        )
+        .unwrap();
+        assert!(!toml.contains("does not use"), "{toml}");
+        assert!(toml.contains("sql = pgsql: not needed"), "{toml}");
+        let old = check(
+            &gammu_to_toml(
+                "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = mysql\nhost = db\n",
+                "old.rc",
+            )
+            .unwrap(),
+        );
+        assert_eq!(old.storage.kind, crate::config::StorageKind::Mysql);
+        let e = gammu_to_toml("[storage]\nkind = \"sqlite\"\n", "smsgw.toml").unwrap_err();
+        assert!(e.contains("not a gammu-smsd config"), "{e}");
     }
 
     #[test]
     fn files_configs_import_with_the_reason_and_sql_servers_carry_over() {
         let files = "[gammu]\ndevice = /dev/ttyACM0\n[smsd]\nservice = files\ninboxpath = /var/spool/sms/inbox/\noutboxpath = /var/spool/sms/outbox/\ninboxformat = standard\n";
-        let toml = gammu_to_toml(files, "files.rc");
+        let toml = gammu_to_toml(files, "files.rc").unwrap();
         let c = check(&toml);
         assert_eq!(c.storage.kind, crate::config::StorageKind::Files);
         assert_eq!(
@@ -442,7 +500,7 @@ mod tests {
         );
         assert_eq!(c.storage.inbox_format, crate::config::InboxFormat::Standard);
         let mysql = "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_mysql\nhost = db.example.org:3307\nuser = smsd\npassword = secret\ndatabase = smsd\nRunOnReceive = /bin/echo $1 >> /tmp/log\n";
-        let toml = gammu_to_toml(mysql, "mysql.rc");
+        let toml = gammu_to_toml(mysql, "mysql.rc").unwrap();
         let c = check(&toml);
         assert_eq!(c.storage.kind, crate::config::StorageKind::Mysql);
         assert_eq!(
@@ -458,7 +516,8 @@ mod tests {
         let pg = gammu_to_toml(
             "[gammu]\ndevice = /dev/ttyUSB0\n[smsd]\nservice = sql\ndriver = native_pgsql\n",
             "pg.rc",
-        );
+        )
+        .unwrap();
         let p = check(&pg);
         assert_eq!(
             (

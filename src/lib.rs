@@ -20,6 +20,7 @@ pub mod sim;
 pub mod smpp;
 pub mod spool;
 pub mod transport;
+pub mod unit;
 
 #[path = "../backends/mod.rs"]
 pub mod backends;

@@ -91,6 +91,9 @@ _smsgw() {
             smsgw__subcmd__db,prune)
                 cmd="smsgw__subcmd__db__subcmd__prune"
                 ;;
+            smsgw__subcmd__db,schema)
+                cmd="smsgw__subcmd__db__subcmd__schema"
+                ;;
             smsgw__subcmd__db__subcmd__help,check)
                 cmd="smsgw__subcmd__db__subcmd__help__subcmd__check"
                 ;;
@@ -102,6 +105,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__db__subcmd__help,prune)
                 cmd="smsgw__subcmd__db__subcmd__help__subcmd__prune"
+                ;;
+            smsgw__subcmd__db__subcmd__help,schema)
+                cmd="smsgw__subcmd__db__subcmd__help__subcmd__schema"
                 ;;
             smsgw__subcmd__doc,completions)
                 cmd="smsgw__subcmd__doc__subcmd__completions"
@@ -177,6 +183,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help__subcmd__db,prune)
                 cmd="smsgw__subcmd__help__subcmd__db__subcmd__prune"
+                ;;
+            smsgw__subcmd__help__subcmd__db,schema)
+                cmd="smsgw__subcmd__help__subcmd__db__subcmd__schema"
                 ;;
             smsgw__subcmd__help__subcmd__doc,completions)
                 cmd="smsgw__subcmd__help__subcmd__doc__subcmd__completions"
@@ -401,7 +410,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__import__subcmd__gammu)
-            opts="-c -h -V --config --help --version"
+            opts="-c -h -V --config --systemd-dropin --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +421,10 @@ _smsgw() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-dropin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -441,7 +454,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__db)
-            opts="-h -V --help --version init check prune help"
+            opts="-h -V --help --version init check prune schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,7 +490,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__db__subcmd__help)
-            opts="init check prune help"
+            opts="init check prune schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,6 +559,20 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__db__subcmd__help__subcmd__schema)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__db__subcmd__init)
             opts="-c -h -V --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -587,6 +614,20 @@ _smsgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__db__subcmd__schema)
+            opts="-h -V --help --version sqlite postgres mysql"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -785,7 +826,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__db)
-            opts="init check prune"
+            opts="init check prune schema"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -827,6 +868,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__db__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__db__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1537,12 +1592,16 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__pdu__subcmd__encode)
-            opts="-h -V --unicode --binary --flash --class --report --validity --smsc --reference --sixteen-bit --at --help --version"
+            opts="-h -V --text --unicode --binary --flash --class --report --validity --smsc --reference --sixteen-bit --at --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --class)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1637,7 +1696,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__run)
-            opts="-c -U -G -h -V --config --user --group --help --version"
+            opts="-c -U -G -p -d -h -V --config --user --group --pid-file --daemon --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1664,6 +1723,14 @@ _smsgw() {
                     return 0
                     ;;
                 -G)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcomm
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -l json -d 'Print the fields as one JSON object (warnings in "warnings")'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from decode" -s V -l version -d 'Print version'
+complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from encode" -l text -d 'The text, as `smsgw inject` takes it (the same as TEXT)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from encode" -l class -d 'Message class 0-3' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from encode" -l validity -d 'Validity: none, max, HOUR, 6HOURS, DAY, 3DAYS, WEEK, or e.g. 30m, 2h, 3d, 1w' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcommand_from encode" -l smsc -d 'SMSC number to put in front; without it the PDU starts with 00 (the modem\'s SMSC)' -r
@@ -76,10 +77,12 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand pdu; and __fish_seen_subcomm
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s c -l config -d 'The config file' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s U -l user -d 'Run as this user (name or number) after start-up; it must be able to open every modem device (checked first). Under systemd use `User=` instead' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s G -l group -d 'Run with this group (default: the user\'s primary group)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s p -l pid-file -d 'Write the PID here instead of `[daemon] pid_file` (gammu-smsd\'s -p)' -r -F
+complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s d -l daemon -d 'gammu-smsd\'s -d: smsgw does not fork into the background (see --help)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand run" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -s c -l config -d 'The config file (for the storage and the daemon\'s control socket)' -r -F
-complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l text -d 'The text (Gammu: -text, -textutf8); read from standard input when left out (one trailing newline dropped)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l text -d 'The text (Gammu: -text, -textutf8); read from standard input when neither this nor TEXT is given (one trailing newline dropped)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l validity -d 'Validity: HOUR, 6HOURS, DAY, 3DAYS, WEEK, MAX, or e.g. 30m, 2h, 3d, 1w' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l len -l autolen -d 'Take at most N characters of the text and split them into as many parts as needed (Gammu\'s -len and -autolen)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inject" -l max-parts -d 'Refuse a text that needs more than N parts (Gammu\'s -maxsms)' -r
@@ -141,18 +144,19 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and not __fish_seen_s
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'Received messages, newest first'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -s c -l config -d 'The config file (names the storage)' -r -F
-complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -l since -d 'Only since this date (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, local time)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -l since -d 'Only since then, local time: `today`, `yesterday`, a time ago (`90m`, `2h`, `3d`, `1w`) or a date (`2026-12-01`, `2026-12-01 08:00`, `2026-12-01T08:00:00`)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -l json -d 'Print JSON for scripts'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "list" -d 'Received messages, newest first'
 complete -c smsgw -n "__fish_smsgw_using_subcommand inbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -s h -l help -d 'Print help'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -s V -l version -d 'Print version'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -f -a "init" -d 'Create Gammu\'s schema (version 17) and smsgw\'s tables in the configured database, or check and complete an existing one'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -f -a "check" -d 'Check the configured database without changing it: schema version, tables, time defaults. Exits 3 when it cannot be used'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -f -a "prune" -d 'Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`)'
-complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -s h -l help -d 'Print help'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -s V -l version -d 'Print version'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -f -a "init" -d 'Create Gammu\'s schema (version 17) and smsgw\'s tables in the configured database, or check and complete an existing one'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -f -a "check" -d 'Check the configured database without changing it: schema version, tables, time defaults. Exits 3 when it cannot be used'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -f -a "prune" -d 'Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -f -a "schema" -d 'Print the SQL of the schema smsgw creates (Gammu\'s tables with local-time defaults, and smsgw\'s own), for a database administrator to run or compare'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and not __fish_seen_subcommand_from init check prune schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from init" -s c -l config -d 'The config file' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
@@ -164,9 +168,12 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcomma
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from prune" -l dry-run -d 'Only count what would be deleted'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from schema" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create Gammu\'s schema (version 17) and smsgw\'s tables in the configured database, or check and complete an existing one'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the configured database without changing it: schema version, tables, time defaults. Exits 3 when it cannot be used'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print the SQL of the schema smsgw creates (Gammu\'s tables with local-time defaults, and smsgw\'s own), for a database administrator to run or compare'
 complete -c smsgw -n "__fish_smsgw_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doc; and not __fish_seen_subcommand_from man completions help" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doc; and not __fish_seen_subcommand_from man completions help" -s V -l version -d 'Print version'
@@ -191,6 +198,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subc
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s c -l config -d 'The gammu-smsd config, as `gammu-smsd -c FILE` names it (the same as FILE)' -r -F
+complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -l systemd-dropin -d 'Also write the systemd drop-in that lets the packaged unit write where the imported config keeps gammu-smsd\'s folders (ReadWritePaths, SupplementaryGroups) [default: /etc/systemd/system/smsgw.service.d/paths.conf]' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-gammu" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand config; and __fish_seen_subcommand_from import-nav" -l db-conf -d 'NAV\'s database config (host, port, database, user; the password is not copied)' -r -F
@@ -248,6 +256,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcom
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "init" -d 'Create Gammu\'s schema (version 17) and smsgw\'s tables in the configured database, or check and complete an existing one'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "check" -d 'Check the configured database without changing it: schema version, tables, time defaults. Exits 3 when it cannot be used'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "prune" -d 'Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from db" -f -a "schema" -d 'Print the SQL of the schema smsgw creates (Gammu\'s tables with local-time defaults, and smsgw\'s own), for a database administrator to run or compare'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from doc" -f -a "man" -d 'Write smsgw(8), one page per subcommand, and smsgw.toml(5) into DIR'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from doc" -f -a "completions" -d 'Write bash, zsh and fish completions into DIR'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Check a config file: every error names the file, line and key. Exits 2 when it is not usable'

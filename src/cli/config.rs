@@ -38,6 +38,11 @@ pub struct ImportArgs {
     /// The gammu-smsd config, as `gammu-smsd -c FILE` names it (the same as FILE).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Also write the systemd drop-in that lets the packaged unit write where the imported
+    /// config keeps gammu-smsd's folders (ReadWritePaths, SupplementaryGroups)
+    /// [default: /etc/systemd/system/smsgw.service.d/paths.conf].
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = smsgw::unit::DROPIN_PATH)]
+    systemd_dropin: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +56,46 @@ pub struct CheckArgs {
     /// List every key with its default and meaning instead.
     #[arg(long)]
     keys: bool,
+}
+
+/// After an import: what the packaged systemd unit needs for the imported config, written
+/// as a drop-in when asked, else said on standard error.
+fn unit_advice(toml: &str, dropin_file: Option<&std::path::Path>) -> ExitCode {
+    let cfg = match Config::parse(toml, std::path::Path::new("imported.toml")) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("smsgw: note: the imported config does not check here yet ({e}): fix it, then `smsgw config check` says more");
+            return ExitCode::SUCCESS;
+        }
+    };
+    let Some(dropin) = smsgw::unit::dropin(&cfg) else {
+        return ExitCode::SUCCESS;
+    };
+    match dropin_file {
+        Some(path) => {
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(path, &dropin));
+            match written {
+                Ok(()) => {
+                    eprintln!(
+                        "smsgw: wrote {}; run `systemctl daemon-reload`",
+                        path.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("smsgw: cannot write {}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => {
+            eprintln!("smsgw: note: this config keeps writing outside /var/lib/smsgw and /run/smsgw, which the packaged systemd unit does not allow (ProtectSystem=strict). Add --systemd-dropin to write {}, or create it with:\n{dropin}", smsgw::unit::DROPIN_PATH);
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// FILE or `-c FILE`, else the default.
@@ -88,11 +133,16 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
             let file = chosen(a.file, a.config, "/etc/gammu-smsdrc");
             match std::fs::read_to_string(&file) {
                 Ok(text) => {
-                    print!(
-                        "{}",
-                        smsgw::import::gammu_to_toml(&text, &file.display().to_string())
-                    );
-                    Ok(ExitCode::SUCCESS)
+                    match smsgw::import::gammu_to_toml(&text, &file.display().to_string()) {
+                        Ok(toml) => {
+                            print!("{toml}");
+                            Ok(unit_advice(&toml, a.systemd_dropin.as_deref()))
+                        }
+                        Err(e) => {
+                            eprintln!("smsgw: {e}");
+                            Ok(ExitCode::from(2))
+                        }
+                    }
                 }
                 Err(e) => {
                     eprintln!("smsgw: cannot read {}: {e}", file.display());

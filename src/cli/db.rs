@@ -1,5 +1,5 @@
-//! `smsgw db init | check | prune`: create or check the storage's schema (SQLite,
-//! PostgreSQL, MySQL), delete old messages.
+//! `smsgw db init | check | prune | schema`: create or check the storage's schema (SQLite,
+//! PostgreSQL, MySQL), delete old messages, print the schema's SQL.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +19,23 @@ pub enum DbCommand {
     Check(DbArgs),
     /// Delete inbox and sent items older than a number of days (e.g. `--older-than 90d`).
     Prune(PruneArgs),
+    /// Print the SQL of the schema smsgw creates (Gammu's tables with local-time defaults,
+    /// and smsgw's own), for a database administrator to run or compare.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which database's SQL.
+    #[arg(value_enum)]
+    database: SchemaKind,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum SchemaKind {
+    Sqlite,
+    Postgres,
+    Mysql,
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +69,16 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::Init(a) => (a, true),
         DbCommand::Check(a) => (a, false),
         DbCommand::Prune(p) => return prune(p),
+        DbCommand::Schema(s) => {
+            use smsgw::backends::sql::{server, sqlite};
+            let (gammu, ours) = match s.database {
+                SchemaKind::Sqlite => (sqlite::GAMMU_SCHEMA, sqlite::SMSGW_SCHEMA),
+                SchemaKind::Postgres => (server::PG_SCHEMA, server::PG_SMSGW_SCHEMA),
+                SchemaKind::Mysql => (server::MYSQL_SCHEMA, server::MYSQL_SMSGW_SCHEMA),
+            };
+            print!("-- Gammu's tables (schema version 17), as smsgw creates them\n{gammu}\n-- smsgw's own tables\n{ours}");
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     let cfg = match Config::load(&args.config) {
         Ok(c) => c,
@@ -97,7 +124,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             );
             if r.utc_defaults {
                 println!(
-                    "warning: the time defaults are UTC (Gammu 1.42's sqlite.sql) but times are compared in local time; rows inserted without a SendingDateTime wait for the UTC offset. Recreate the tables with smsgw's schema (schema/sqlite.sql) to fix it."
+                    "warning: the time defaults are UTC (Gammu 1.42's sqlite.sql) but times are compared in local time; rows other programs insert without a SendingDateTime wait for the UTC offset. Let them set SendingDateTime, or recreate the tables with smsgw's schema (`smsgw db schema sqlite` prints it; `smsgw db init` creates it in a new database)."
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -18,6 +18,7 @@ pub enum DocCommand {
 
 #[derive(Debug, Args)]
 pub struct DirArg {
+    /// The directory to write into (created if missing).
     dir: PathBuf,
 }
 
@@ -54,6 +55,14 @@ fn pages(cmd: &clap::Command, name: &str, dir: &Path) -> anyhow::Result<()> {
     clap_mangen::Man::new(cmd.clone())
         .section("8")
         .render(&mut buf)?;
+    match name {
+        "smsgw" => buf.extend_from_slice(SMSGW_SECTIONS.as_bytes()),
+        "smsgw-run" => {
+            buf.extend_from_slice(SIGNALS.as_bytes());
+            buf.extend_from_slice(RUN_EXIT.as_bytes());
+        }
+        _ => buf.extend_from_slice(b".SH SEE ALSO\nsmsgw(8), smsgw.toml(5)\n"),
+    }
     std::fs::write(dir.join(format!("{name}.8")), buf)?;
     for sub in cmd
         .get_subcommands()
@@ -63,6 +72,97 @@ fn pages(cmd: &clap::Command, name: &str, dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Signals as the daemon takes them (smsgw.8 and smsgw-run.8).
+const SIGNALS: &str = r#".SH SIGNALS
+.TP
+\fBSIGTERM\fR, \fBSIGINT\fR
+Stop: every modem and transport ends its step (an AT command, a send, a commit) and the daemon exits 0 within 2 seconds from any state, removing its PID file and control socket. A part that was being sent when the step had to be dropped may be sent again after the restart.
+.TP
+\fBSIGHUP\fR
+Re\-read the config (phones added, removed or changed are restarted, the others keep running) and reopen the log file (after logrotate). A config with errors is refused and the running one stays.
+.TP
+\fBSIGUSR1\fR
+Suspend: release the modems (the ports are closed) until SIGUSR2.
+.TP
+\fBSIGUSR2\fR
+Resume after SIGUSR1.
+"#;
+
+/// The sections of smsgw(8) beyond what clap describes.
+const SMSGW_SECTIONS: &str = r#".SH SIGNALS
+See smsgw\-run(8): SIGTERM and SIGINT stop the daemon, SIGHUP reloads its config, SIGUSR1 and SIGUSR2 suspend and resume it.
+.SH FILES
+.TP
+\fI/etc/smsgw/smsgw.toml\fR
+The config (smsgw.toml(5)); every command takes another with \fB\-c FILE\fR.
+.TP
+\fI/var/lib/smsgw/\fR
+The state directory (\fBdaemon.state_dir\fR): the rejected\-PIN memory, and the SQLite database in the example config.
+.TP
+\fI/run/smsgw/control.sock\fR
+The running daemon's control socket (\fBdaemon.control_socket\fR, mode 0660): inject wakes it, monitor, ussd, suspend and resume use it.
+.TP
+\fI/run/smsgw/smsgw.pid\fR
+The PID file (\fBdaemon.pid_file\fR); a second daemon with the same one exits 10.
+.TP
+\fI/usr/share/doc/smsgw/examples/\fR
+Example configs and the udev rule.
+.SH EXIT STATUS
+.TP
+0
+Success (the daemon: stopped by a signal).
+.TP
+1
+Failure: the message is not valid (inject), the PDU does not decode (pdu), the daemon could not start (PID file, user).
+.TP
+2
+The config is not usable (file, line and key are named).
+.TP
+3
+The storage failed (inject, db).
+.TP
+10
+Another smsgw runs with the same PID file (as gammu\-smsd).
+.TP
+64
+A wrong command line (an unknown option, a missing argument).
+.SH ENVIRONMENT
+.TP
+\fBRUST_LOG\fR
+Overrides \fBdaemon.log_level\fR, per module: \fIsmsgw=debug\fR, or \fIsmsgw=info,smsgw::at=debug\fR to log the AT dialogue (PINs masked).
+.TP
+\fBNO_COLOR\fR
+Set: no colours in the log even at a terminal (off a terminal there are none anyway).
+.TP
+The variable named by \fBstorage.password_env\fR or a transport's \fBpassword_env\fR
+Holds that password.
+.SH SEE ALSO
+smsgw.toml(5), smsgw\-run(8), smsgw\-inject(8), smsgw\-monitor(8), smsgw\-doctor(8), smsgw\-sim(8), gammu\-smsd(1), systemd.service(5)
+"#;
+
+/// The exit status of smsgw-run(8).
+const RUN_EXIT: &str = r#".SH EXIT STATUS
+.TP
+0
+Stopped by SIGTERM or SIGINT (or \-\-help).
+.TP
+1
+Could not start: the PID file, the log file, \-\-user or \-\-group, the state directory.
+.TP
+2
+The config is not usable (file, line and key are named), or a transport's secret cannot be read.
+.TP
+10
+Another smsgw runs with the same PID file (as gammu\-smsd).
+.TP
+64
+A wrong command line. gammu\-smsd's \-d is one: smsgw does not fork into the background (use the systemd unit, or start it with & and \-\-pid\-file).
+.SH FILES
+\fI/etc/smsgw/smsgw.toml\fR, and the PID file, control socket and state directory it names (smsgw(8)).
+.SH SEE ALSO
+smsgw(8), smsgw.toml(5), systemd.service(5), contrib/smsgw.service
+"#;
 
 fn roff(text: &str) -> String {
     text.replace('\\', "\\e")
@@ -117,14 +217,24 @@ fn config_page() -> Vec<u8> {
             };
             let _ = writeln!(o, ".SH {}", roff(&header));
         }
-        let _ = writeln!(o, ".TP\n\\fB{}\\fR = {}", roff(k.name), roff(k.example));
+        let _ = writeln!(
+            o,
+            ".TP\n\\fB{}\\fR (default: {})",
+            roff(k.name),
+            roff(k.default)
+        );
         let _ = writeln!(o, "{}", roff(k.doc));
-        let _ = writeln!(o, "Default: {}.", roff(k.default));
+        let _ = writeln!(
+            o,
+            ".br\nFor example: {} = {}",
+            roff(k.name),
+            roff(k.example)
+        );
     }
     let _ = writeln!(o, "{}", FORMATS);
     let _ = writeln!(
         o,
-        ".SH EXAMPLE\n.nf\n[storage]\nkind = \"sqlite\"\npath = \"/var/lib/smsgw/smsgw.db\"\n\n[[phone]]\nid = \"modem1\"\ndevice = \"/dev/serial/by\\-id/usb\\-HUAWEI_Mobile\\-if00\\-port0\"\npin = \"1234\"\n.fi\n.SH SEE ALSO\nsmsgw(8)"
+        ".SH EXAMPLE\n.nf\n[storage]\nkind = \"sqlite\"\npath = \"/var/lib/smsgw/smsgw.db\"\n\n[[phone]]\nid = \"modem1\"\ndevice = \"/dev/serial/by\\-id/usb\\-HUAWEI_Mobile\\-if00\\-port0\"\n# pin = \"1234\"   (only if the SIM asks for one)\n.fi\n.SH SEE ALSO\nsmsgw(8)"
     );
     o
 }

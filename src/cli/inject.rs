@@ -37,8 +37,11 @@ pub struct InjectArgs {
     kind: MessageType,
     /// Recipient: +international or national digits.
     number: String,
-    /// The text (Gammu: -text, -textutf8); read from standard input when left out (one
-    /// trailing newline dropped).
+    /// The text, as `smsgw pdu encode NUMBER TEXT` takes it (the same as --text).
+    #[arg(value_name = "TEXT", conflicts_with = "text")]
+    text_arg: Option<String>,
+    /// The text (Gammu: -text, -textutf8); read from standard input when neither this nor
+    /// TEXT is given (one trailing newline dropped).
     #[arg(long, allow_hyphen_values = true)]
     text: Option<String>,
     /// Standard input is UTF-16 (Gammu's -inputunicode; big-endian unless a byte-order mark
@@ -204,7 +207,7 @@ pub fn run(a: InjectArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let text = match a.text {
+    let text = match a.text.or(a.text_arg) {
         Some(t) => t,
         None => match read_stdin(a.input_unicode) {
             Ok(mut s) => {

@@ -60,8 +60,18 @@ pub struct DecodeArgs {
 pub struct EncodeArgs {
     /// Recipient: +international or national digits.
     number: String,
-    /// Message text; read from standard input when left out (one trailing newline dropped).
+    /// Message text; read from standard input when neither this nor --text is given (one
+    /// trailing newline dropped).
+    #[arg(conflicts_with = "text_opt")]
     text: Option<String>,
+    /// The text, as `smsgw inject` takes it (the same as TEXT).
+    #[arg(
+        long = "text",
+        id = "text_opt",
+        value_name = "TEXT",
+        allow_hyphen_values = true
+    )]
+    text_opt: Option<String>,
     /// Use UCS-2 even when the text fits the GSM 7-bit alphabet.
     #[arg(long, conflicts_with = "binary")]
     unicode: bool,
@@ -194,7 +204,7 @@ fn decode(a: DecodeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn encode(a: EncodeArgs) -> anyhow::Result<ExitCode> {
-    let text = text_or_stdin(a.text)?;
+    let text = text_or_stdin(a.text.or(a.text_opt))?;
     let destination = match Address::number(&a.number) {
         Ok(d) => d,
         Err(e) => return fail(e),

@@ -31,18 +31,21 @@ pub enum OutboxCommand {
     Show {
         #[command(flatten)]
         common: Common,
+        /// The outbox ID (as `outbox list` shows it).
         id: i64,
     },
     /// Cancel a message: it moves to the sent items as Error, with who and when.
     Cancel {
         #[command(flatten)]
         common: Common,
+        /// The outbox ID (as `outbox list` shows it).
         id: i64,
     },
     /// Send a message again now, with its retries reset.
     Retry {
         #[command(flatten)]
         common: Common,
+        /// The outbox ID (as `outbox list` shows it).
         id: i64,
     },
 }
@@ -53,10 +56,54 @@ pub enum InboxCommand {
     List {
         #[command(flatten)]
         common: Common,
-        /// Only since this date (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, local time).
-        #[arg(long)]
+        /// Only since then, local time: `today`, `yesterday`, a time ago (`90m`, `2h`,
+        /// `3d`, `1w`) or a date (`2026-12-01`, `2026-12-01 08:00`, `2026-12-01T08:00:00`).
+        #[arg(long, value_parser = parse_since)]
         since: Option<String>,
     },
+}
+
+/// `--since` as people type it, as the local `YYYY-MM-DD HH:MM:SS` the storage compares.
+fn parse_since(text: &str) -> Result<String, String> {
+    use chrono::{Duration, Local, NaiveDate, NaiveDateTime, NaiveTime};
+    let t = text.trim();
+    let fmt = |d: NaiveDateTime| d.format("%Y-%m-%d %H:%M:%S").to_string();
+    let midnight = |d: NaiveDate| fmt(d.and_time(NaiveTime::MIN));
+    let today = Local::now().date_naive();
+    match t.to_ascii_lowercase().as_str() {
+        "today" => return Ok(midnight(today)),
+        "yesterday" => return Ok(midnight(today - Duration::days(1))),
+        _ => {}
+    }
+    if let Some(unit) = t.chars().last().filter(|c| "smhdw".contains(*c)) {
+        if let Ok(n) = t[..t.len() - 1].parse::<i64>() {
+            let secs = n.saturating_mul(match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => 604_800,
+            });
+            let ago = Duration::try_seconds(secs).ok_or("too far back")?;
+            return Ok(fmt(Local::now().naive_local() - ago));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(midnight(d));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
+            return Ok(fmt(d));
+        }
+    }
+    Err(format!(
+        "{t:?} is not a date: use today, yesterday, a time ago (90m, 2h, 3d, 1w) or YYYY-MM-DD[ HH:MM[:SS]]"
+    ))
 }
 
 fn storage(
@@ -214,4 +261,33 @@ pub fn inbox(cmd: InboxCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_takes_what_people_type_and_refuses_the_rest() {
+        let today = chrono::Local::now().date_naive();
+        assert_eq!(
+            parse_since("yesterday").unwrap(),
+            format!("{} 00:00:00", today - chrono::Duration::days(1))
+        );
+        assert_eq!(parse_since("today").unwrap(), format!("{today} 00:00:00"));
+        assert_eq!(parse_since("2026-12-01").unwrap(), "2026-12-01 00:00:00");
+        assert_eq!(
+            parse_since("2026-12-01T08:30").unwrap(),
+            "2026-12-01 08:30:00"
+        );
+        assert_eq!(
+            parse_since("2026-12-01 08:30:05").unwrap(),
+            "2026-12-01 08:30:05"
+        );
+        let two_hours = parse_since("2h").unwrap();
+        assert!(two_hours.len() == 19 && two_hours.as_str() < parse_since("1m").unwrap().as_str());
+        for bad in ["2026-13-45", "last week", "", "h", "12x"] {
+            assert!(parse_since(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -22,6 +22,12 @@ pub struct RunArgs {
     /// Run with this group (default: the user's primary group).
     #[arg(short = 'G', long, requires = "user")]
     group: Option<String>,
+    /// Write the PID here instead of `[daemon] pid_file` (gammu-smsd's -p).
+    #[arg(short = 'p', long, value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+    /// gammu-smsd's -d: smsgw does not fork into the background (see --help).
+    #[arg(short = 'd', long, hide = true)]
+    daemon: bool,
 }
 
 /// A log file that can be reopened (after logrotate moved it away: SIGHUP).
@@ -95,13 +101,20 @@ fn init_logging(cfg: &Config) -> anyhow::Result<Option<std::sync::Arc<LogFile>>>
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let cfg = match Config::load(&a.config) {
+    if a.daemon {
+        eprintln!("smsgw run: -d: smsgw stays in the foreground and does not fork. Under systemd use the unit (contrib/smsgw.service, `systemctl enable --now smsgw`); elsewhere start it in the background (`smsgw run -c FILE &`, nohup, a supervisor) and set [daemon] pid_file or --pid-file.");
+        return Ok(ExitCode::from(64));
+    }
+    let mut cfg = match Config::load(&a.config) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("smsgw: {e}");
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(p) = &a.pid_file {
+        cfg.daemon.pid_file = p.clone();
+    }
     let log = init_logging(&cfg)?;
     let _pid = match smsgw::daemon::pidfile::PidFile::take(&cfg.daemon.pid_file) {
         Ok(p) => p,
