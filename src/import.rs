@@ -102,12 +102,11 @@ pub fn gammu_to_toml(text: &str, source: &str) -> Result<String, String> {
         _ => {}
     }
     if service == "sql" && driver == "odbc" {
-        match get(smsd, "sql").map(|d| d.to_ascii_lowercase()).as_deref() {
-            Some(d @ ("pgsql" | "mysql")) => {
-                notes.push(format!("[smsd] driver = odbc, sql = {d}: smsgw connects to the server directly, not through ODBC: check host (an ODBC DSN there is not a host name), user and database"));
-                driver = format!("native_{d}");
-            }
-            _ => {}
+        if let Some(d @ ("pgsql" | "mysql")) =
+            get(smsd, "sql").map(|d| d.to_ascii_lowercase()).as_deref()
+        {
+            notes.push(format!("[smsd] driver = odbc, sql = {d}: smsgw connects to the server directly, not through ODBC: check host (an ODBC DSN there is not a host name), user and database"));
+            driver = format!("native_{d}");
         }
     }
     match (service.as_str(), driver.as_str()) {
