@@ -242,6 +242,13 @@ impl Daemon {
             "the control socket is left"
         );
         eprintln!("stopped by {signal} in {took:?}");
+        // What a user reads in the journal: no colour codes, no Rust's Some(..)/None.
+        let log = self.log();
+        assert!(!log.contains('\u{1b}'), "ANSI colours in the log");
+        assert!(
+            !log.contains("Some(") && !log.contains("=None"),
+            "Rust values in the log:\n{log}"
+        );
         took
     }
 
