@@ -174,7 +174,7 @@ fn encode_refuses_bad_numbers_and_arguments() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("invalid address"), "{}", stderr(&o));
     let o = smsgw(&["pdu", "encode", "123", "hi", "--validity", "soon"], None);
-    assert_eq!(o.status.code(), Some(2), "clap rejects the value");
+    assert_eq!(o.status.code(), Some(64), "a usage error (EX_USAGE)");
     assert!(stderr(&o).contains("invalid validity"), "{}", stderr(&o));
     let o = smsgw(&["pdu", "encode", "123", "hi", "--reference", "300"], None);
     assert_eq!(o.status.code(), Some(1));

@@ -225,7 +225,9 @@ pub fn run(a: InjectArgs) -> anyhow::Result<ExitCode> {
     if a.smsc.is_some() {
         eprintln!("smsgw inject: note: -smscnumber is not kept (Gammu's outbox has no SMSC): the modem's SMSC sends it");
     }
-    if let Some(id) = &a.phone_id {
+    // A config without phones or transports queues for a daemon elsewhere: any id goes.
+    let routes_known = !cfg.phones.is_empty() || !cfg.transports.is_empty();
+    if let Some(id) = a.phone_id.as_ref().filter(|_| routes_known) {
         if !cfg.phones.iter().any(|p| &p.id == id) && !cfg.transports.iter().any(|t| &t.id == id) {
             let known: Vec<&str> = cfg
                 .phones

@@ -45,9 +45,14 @@ impl Holder {
 }
 
 /// The processes that have `device` open (those this user may look at), its symlinks
-/// resolved.
+/// resolved. For a pseudo-terminal, the program that made it (a simulator, socat, ser2net:
+/// it holds the master side, and often the slave too) is the modem, not a holder.
 pub fn holders(device: &Path) -> Vec<Holder> {
     let target = std::fs::canonicalize(device).unwrap_or_else(|_| device.to_path_buf());
+    let pty_index = target
+        .to_str()
+        .and_then(|t| t.strip_prefix("/dev/pts/"))
+        .map(str::to_string);
     let mut out = Vec::new();
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return out;
@@ -62,9 +67,21 @@ pub fn holders(device: &Path) -> Vec<Holder> {
         let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
             continue;
         };
-        if fds
-            .flatten()
-            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == target))
+        let fds: Vec<_> = fds.flatten().collect();
+        let makes_the_pty = pty_index.as_ref().is_some_and(|index| {
+            fds.iter().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|t| t == Path::new("/dev/ptmx"))
+                    && std::fs::read_to_string(p.path().join("fdinfo").join(fd.file_name()))
+                        .is_ok_and(|info| {
+                            info.lines()
+                                .any(|l| l.strip_prefix("tty-index:").map(str::trim) == Some(index))
+                        })
+            })
+        });
+        if !makes_the_pty
+            && fds
+                .iter()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == target))
         {
             let mut program = std::fs::read_to_string(p.path().join("comm"))
                 .map(|s| s.trim().to_string())
