@@ -204,7 +204,9 @@ async fn schema_created_once_then_kept(kind: Kind) {
         Dialect::Postgres => {
             "ALTER TABLE outbox ADD COLUMN \"id_folder\" integer NOT NULL DEFAULT 1"
         }
-        Dialect::Mysql => "ALTER TABLE outbox ADD COLUMN id_folder integer NOT NULL DEFAULT 1",
+        Dialect::Mysql | Dialect::Sqlite => {
+            "ALTER TABLE outbox ADD COLUMN id_folder integer NOT NULL DEFAULT 1"
+        }
     };
     s.query_text(extra).await.unwrap();
     let msg = smsgw::compose::new_message(

@@ -1,7 +1,11 @@
 //! SQL storages with Gammu's schema.
 
+pub mod dialect;
+pub mod exec;
+pub mod gammu;
 pub mod server;
 pub mod sqlite;
+pub mod storage;
 
 use crate::service::PartResult;
 
