@@ -1,4 +1,6 @@
-//! SQL storages with Gammu's schema.
+//! SQL storages with Gammu's schema: the logic once (`gammu/`, over `exec.rs` and
+//! `dialect.rs`, served by `storage.rs`), and what each database does its own way
+//! (`sqlite.rs`, `server.rs`).
 
 pub mod dialect;
 pub mod exec;
@@ -8,6 +10,19 @@ pub mod sqlite;
 pub mod storage;
 
 use crate::service::PartResult;
+
+/// The only schema version gammu-smsd 1.42 accepts, and the one we speak.
+pub const SCHEMA_VERSION: i64 = 17;
+
+/// Gammu's tables, which smsgw reads and writes but never alters.
+const GAMMU_TABLES: [&str; 6] = [
+    "gammu",
+    "inbox",
+    "outbox",
+    "outbox_multipart",
+    "phones",
+    "sentitems",
+];
 
 /// The `sentitems` columns that describe the attempt rather than the message.
 pub(crate) struct Attempt<'a> {

@@ -37,15 +37,7 @@ pub const MYSQL_SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-mysql.sql"
 const OPTIONAL_MARK: &str = "-- smsgw: optional from here";
 /// The channel the outbox trigger notifies.
 pub const NOTIFY_CHANNEL: &str = "smsgw_outbox";
-const SCHEMA_VERSION: i64 = super::sqlite::SCHEMA_VERSION;
-const GAMMU_TABLES: [&str; 6] = [
-    "gammu",
-    "inbox",
-    "outbox",
-    "outbox_multipart",
-    "phones",
-    "sentitems",
-];
+use super::{GAMMU_TABLES, SCHEMA_VERSION};
 
 enum Pool {
     Pg(PgPool),

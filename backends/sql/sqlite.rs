@@ -22,16 +22,8 @@ use crate::service::{Result, StorageError};
 pub const GAMMU_SCHEMA: &str = include_str!("../../schema/sqlite.sql");
 /// Our own tables, added next to Gammu's.
 pub const SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-sqlite.sql");
-/// The only schema version gammu-smsd 1.42 accepts, and the one we speak.
-pub const SCHEMA_VERSION: i64 = 17;
-const GAMMU_TABLES: [&str; 6] = [
-    "gammu",
-    "inbox",
-    "outbox",
-    "outbox_multipart",
-    "phones",
-    "sentitems",
-];
+use super::GAMMU_TABLES;
+pub use super::SCHEMA_VERSION;
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
