@@ -15,6 +15,7 @@ pub mod import_nav;
 pub mod modem;
 pub mod pdu;
 pub mod route;
+pub mod secret;
 pub mod service;
 pub mod sim;
 pub mod smpp;

@@ -77,20 +77,12 @@ pub struct Server {
 
 /// The password from the config, a file or the environment.
 pub(crate) fn password(cfg: &StorageConfig) -> std::result::Result<Option<String>, String> {
-    if !cfg.password_env.is_empty() {
-        return std::env::var(&cfg.password_env).map(Some).map_err(|_| {
-            format!(
-                "storage.password_env names {:?}, which is not set in the environment",
-                cfg.password_env
-            )
-        });
-    }
-    if !cfg.password_file.as_os_str().is_empty() {
-        let text = std::fs::read_to_string(&cfg.password_file)
-            .map_err(|e| format!("storage.password_file {}: {e}", cfg.password_file.display()))?;
-        return Ok(Some(text.lines().next().unwrap_or_default().to_string()));
-    }
-    Ok((!cfg.password.is_empty()).then(|| cfg.password.clone()))
+    crate::secret::resolve(
+        "storage.",
+        &cfg.password,
+        &cfg.password_file,
+        &cfg.password_env,
+    )
 }
 
 /// The zone the host's local time is in, as a server understands it (`None`: use an

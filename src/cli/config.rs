@@ -195,15 +195,9 @@ pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
                             }
                         }
                     };
-                    for t in &c.transports {
-                        if let Err(e) = smsgw::transport::build(
-                            t,
-                            &c.transports,
-                            smsgw::transport::Secrets::Read,
-                        ) {
-                            eprintln!("smsgw: {}: {e}", file.display());
-                            return Ok(ExitCode::from(2));
-                        }
+                    if let Err(e) = smsgw::transport::check(&c, smsgw::transport::Secrets::Read) {
+                        eprintln!("smsgw: {e}");
+                        return Ok(ExitCode::from(2));
                     }
                     if c.phones.is_empty() && c.transports.is_empty() {
                         eprintln!("smsgw: warning: {}: no [[phone]] or [[transport]]: the daemon would have nothing to send or receive with (inject can still queue messages for a daemon elsewhere)", file.display());

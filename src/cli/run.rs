@@ -166,13 +166,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
         tracing::info!(user = %target.user.name, "running as an unprivileged user");
     }
-    // The transports' passwords, read as the daemon will (after any drop of privileges).
-    for t in &cfg.transports {
-        if let Err(e) = smsgw::transport::build(t, &cfg.transports, smsgw::transport::Secrets::Read)
-        {
-            eprintln!("smsgw: {}: {e}", a.config.display());
-            return Ok(ExitCode::from(2));
-        }
+    // Every transport as the daemon builds it, passwords read as the daemon will (after
+    // any drop of privileges).
+    if let Err(e) = smsgw::transport::check(&cfg, smsgw::transport::Secrets::Read) {
+        eprintln!("smsgw: {e}");
+        return Ok(ExitCode::from(2));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

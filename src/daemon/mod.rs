@@ -540,7 +540,9 @@ pub async fn run_with(
             }
             Command::Reload => {
                 let Some(path) = &config_path else { continue };
-                let new = match Config::load(path) {
+                let new = match Config::load(path).and_then(|c| {
+                    crate::transport::check(&c, crate::transport::Secrets::Read).map(|()| c)
+                }) {
                     Ok(c) => Arc::new(c),
                     Err(e) => {
                         tracing::error!("reload refused, the running config stays: {e}");

@@ -25,31 +25,11 @@ pub(crate) fn pdu_refused(id: &str) -> SendError {
 
 /// The password (or token) from the config, a file or the environment.
 pub fn password(t: &Config) -> Result<String, String> {
-    if !t.password_env.is_empty() {
-        return std::env::var(&t.password_env).map_err(|_| {
-            format!(
-                "password_env: {:?} is not set in the environment",
-                t.password_env
-            )
-        });
-    }
-    if !t.password_file.as_os_str().is_empty() {
-        let text = std::fs::read_to_string(&t.password_file)
-            .map_err(|e| format!("password_file: {}: {e}", t.password_file.display()))?;
-        return Ok(text.lines().next().unwrap_or_default().to_string());
-    }
-    Ok(t.password.clone())
+    crate::secret::resolve("", &t.password, &t.password_file, &t.password_env)
+        .map(Option::unwrap_or_default)
 }
 
-/// Whether [`build`] reads the passwords (from the config, a file or the environment).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Secrets {
-    /// For sending: a password that cannot be read is an error.
-    Read,
-    /// For checking the rest of a config (a placeholder stands in), so that programs that
-    /// only read the config (`inject` run by a web application) need not read the secrets.
-    Skip,
-}
+pub use crate::secret::Secrets;
 
 /// Builds one transport (a failover list with its members).
 pub fn build(t: &Config, all: &[Config], secrets: Secrets) -> Result<Box<dyn Transport>, String> {
@@ -90,6 +70,28 @@ pub fn build(t: &Config, all: &[Config], secrets: Secrets) -> Result<Box<dyn Tra
             ))
         }
     })
+}
+
+/// Builds every transport of `cfg` as the daemon would, so that a config is refused at
+/// check time for what the daemon would refuse at run time; the error names the file, the
+/// line and the key.
+pub fn check(
+    cfg: &crate::config::Config,
+    secrets: Secrets,
+) -> Result<(), crate::config::ConfigError> {
+    for t in &cfg.transports {
+        if let Err(e) = build(t, &cfg.transports, secrets) {
+            // "transport \"id\": key: what is wrong"
+            let key = e
+                .split_once(": ")
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .map(|(k, _)| k.to_string())
+                .filter(|k| !k.contains(' '))
+                .unwrap_or_else(|| "kind".into());
+            return Err(cfg.error_at(&key, &format!("transport.{key}"), e));
+        }
+    }
+    Ok(())
 }
 
 /// The transports that send on their own: all but the members of a failover list (which

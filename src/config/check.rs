@@ -1,0 +1,217 @@
+//! What types alone cannot check: values in range, ids unique, devices that are paths,
+//! numbers files that can be read.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::error::{line_of, ConfigError};
+use super::{Config, StorageKind};
+
+impl Config {
+    /// Checks what types alone cannot.
+    pub(super) fn check(&self, text: &str, file: &Path) -> Result<(), ConfigError> {
+        let err = |needle: &str, key: &str, message: String| {
+            let line = text.find(needle).map_or(0, |off| line_of(text, off));
+            ConfigError {
+                file: file.to_path_buf(),
+                line,
+                key: Some(key.to_string()),
+                message,
+            }
+        };
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(err(
+                "listen",
+                "metrics.listen",
+                format!(
+                    "{:?} is not host:port (e.g. 127.0.0.1:9745)",
+                    self.metrics.listen
+                ),
+            ));
+        }
+        if self.spool.rescan == 0 {
+            return Err(err(
+                "rescan",
+                "spool.rescan",
+                "must be at least 1 (seconds)".into(),
+            ));
+        }
+        if self.storage.pool_size == 0 {
+            return Err(err(
+                "pool_size",
+                "storage.pool_size",
+                "must be at least 1".into(),
+            ));
+        }
+        if self.storage.poll_interval == 0 {
+            return Err(err(
+                "poll_interval",
+                "storage.poll_interval",
+                "must be at least 1 (milliseconds)".into(),
+            ));
+        }
+        let levels = ["error", "warn", "info", "debug", "trace"];
+        if !levels.contains(&self.daemon.log_level.as_str()) {
+            return Err(err(
+                "log_level",
+                "daemon.log_level",
+                format!(
+                    "{:?} is not one of {}",
+                    self.daemon.log_level,
+                    levels.join(", ")
+                ),
+            ));
+        }
+        if let Some(inbox) = &self.inbox_storage {
+            if matches!(inbox.kind, StorageKind::Nav | StorageKind::Null) {
+                return Err(err(
+                    "[inbox_storage]",
+                    "inbox_storage.kind",
+                    "received messages need a storage that keeps them: sqlite, postgres, mysql or files".into(),
+                ));
+            }
+            if self.storage.kind != StorageKind::Nav {
+                return Err(err(
+                    "[inbox_storage]",
+                    "inbox_storage",
+                    "only a nav [storage] needs a second storage for received messages".into(),
+                ));
+            }
+        }
+        // The line where `id = "x"` is written for the second time (a duplicate).
+        let second_id = |id: &str| {
+            let mut seen = 0;
+            text.lines()
+                .position(|l| {
+                    let is = l.split_once('=').is_some_and(|(k, v)| {
+                        k.trim() == "id" && v.trim().trim_matches(['"', '\'']) == id
+                    });
+                    seen += usize::from(is);
+                    seen == 2
+                })
+                .map_or(0, |i| i + 1)
+        };
+        let mut ids = HashSet::new();
+        for p in &self.phones {
+            if p.id.trim().is_empty() {
+                return Err(err("id", "phone.id", "a phone needs a non-empty id".into()));
+            }
+            if !ids.insert(p.id.as_str()) {
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: second_id(&p.id),
+                    key: Some("phone.id".into()),
+                    message: format!("a second phone with the id {:?}: each needs its own", p.id),
+                });
+            }
+            if p.device.trim().is_empty() {
+                return Err(err(
+                    "device",
+                    "phone.device",
+                    format!("phone {:?} needs a device", p.id),
+                ));
+            }
+            if !(p.device == "sim" || p.device.starts_with('/') || p.device.contains("://")) {
+                return Err(err(
+                    &format!("\"{}\"", p.device),
+                    "phone.device",
+                    format!(
+                        "{:?} is not a device path: write the full path, e.g. \"/dev/{}\" (or /dev/serial/by-id/..., tcp://host:port, \"sim\")",
+                        p.device,
+                        p.device.trim_start_matches("dev/")
+                    ),
+                ));
+            }
+            if p.baud == 0 {
+                return Err(err("baud", "phone.baud", "must be above 0".into()));
+            }
+            if p.command_timeout == 0 || p.send_timeout == 0 {
+                return Err(err(
+                    "timeout",
+                    "phone.command_timeout",
+                    "timeouts must be at least 1 second".into(),
+                ));
+            }
+            if let Some(pin) = &p.pin {
+                if pin.is_empty() || pin.len() > 8 || !pin.chars().all(|c| c.is_ascii_digit()) {
+                    return Err(err(
+                        "pin",
+                        "phone.pin",
+                        "a PIN is 4 to 8 digits (write it in quotes)".into(),
+                    ));
+                }
+            }
+            if let Some(smsc) = &p.smsc {
+                if let Err(e) = crate::pdu::Address::number(smsc) {
+                    return Err(err("smsc", "phone.smsc", e.to_string()));
+                }
+            }
+        }
+        for t in &self.transports {
+            if t.id.trim().is_empty() {
+                return Err(err(
+                    "id",
+                    "transport.id",
+                    "a transport needs a non-empty id".into(),
+                ));
+            }
+            if !ids.insert(t.id.as_str()) {
+                return Err(ConfigError {
+                    file: file.to_path_buf(),
+                    line: second_id(&t.id),
+                    key: Some("transport.id".into()),
+                    message: format!(
+                        "the route id {:?} is used a second time (phones and transports share the ids)",
+                        t.id
+                    ),
+                });
+            }
+            if let Some(key) = t.stray_key() {
+                return Err(err(
+                    key,
+                    &format!("transport.{key}"),
+                    format!("transport {:?} is {:?}, which has no {key}", t.id, t.kind),
+                ));
+            }
+        }
+        for (list, key) in [
+            (&self.receiving.include_numbers, "receiving.include_numbers"),
+            (&self.receiving.exclude_numbers, "receiving.exclude_numbers"),
+        ] {
+            for n in list.iter() {
+                if crate::pdu::Address::parse(n).is_err() {
+                    return Err(err(
+                        n,
+                        key,
+                        format!("{n:?} is not a phone number or sender name"),
+                    ));
+                }
+            }
+        }
+        // gammu-smsd refuses to start without them (ERR_CANTOPENFILE): a missing list must
+        // not let every number through, nor shut every number out.
+        for (file_key, path) in [
+            (
+                "receiving.include_numbers_file",
+                &self.receiving.include_numbers_file,
+            ),
+            (
+                "receiving.exclude_numbers_file",
+                &self.receiving.exclude_numbers_file,
+            ),
+        ] {
+            if let Some(path) = path {
+                if let Err(e) = std::fs::read_to_string(path) {
+                    return Err(err(
+                        file_key.rsplit('.').next().unwrap_or(file_key),
+                        file_key,
+                        format!("cannot read {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
