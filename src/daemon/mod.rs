@@ -1,19 +1,23 @@
-//! The daemon: one task per phone sharing one storage, woken by `inject` (the control
-//! socket), by other programs' writes (PostgreSQL's `NOTIFY`, or the storage's change
-//! counter polled every `poll_interval`), and by the modems' unsolicited codes. Idle means
-//! asleep.
+//! The daemon: one task per phone and per transport sharing one storage, woken by `inject`
+//! (the control socket), by other programs' writes (PostgreSQL's `NOTIFY`, or the storage's
+//! change counter polled every `poll_interval`), and by the modems' unsolicited codes. Idle
+//! means asleep. This module wires them (and serves the control socket, and stops them);
+//! `phone` and `phone_inbound` are a modem's side, `transport_task`, `transport_inbound` and
+//! `window` a transport's; `outbound` drains the outbox through any route and `inbound`
+//! stores what any route receives.
 
 pub mod hooks;
+mod inbound;
 mod limit;
 pub mod metrics;
+mod outbound;
 mod phone;
+mod phone_inbound;
 pub mod pidfile;
 pub mod privileges;
-mod receive;
-mod received;
-mod send;
-mod sender;
 pub mod status;
+mod transport_inbound;
+mod transport_task;
 mod window;
 
 use std::collections::HashSet;
@@ -501,7 +505,10 @@ pub async fn run_with(
                 tokio::sync::mpsc::unbounded_channel().1,
             );
             let (stop_tx, stop_rx) = watch::channel(false);
-            senders.push((stop_tx, tokio::spawn(sender::run(ctx, route, stop_rx))));
+            senders.push((
+                stop_tx,
+                tokio::spawn(transport_task::run(ctx, route, stop_rx)),
+            ));
         }
         senders
     };

@@ -11,7 +11,7 @@ use crate::modem::{wait_for_device, Modem, ModemConfig, ModemError, ModemEvent};
 use crate::service::PhoneStatus;
 use crate::sim::{Sim, SimConfig};
 
-use super::{receive, send, PhoneCtx};
+use super::{outbound, phone_inbound, PhoneCtx};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// After an error only a person can fix (PIN rejected, SIM locked), how often to look again.
@@ -139,7 +139,7 @@ async fn after_ussd(
     for e in others {
         match e {
             ModemEvent::Direct { pdu, .. } => {
-                receive::direct(modem, ctx, &pdu).await;
+                phone_inbound::direct(modem, ctx, &pdu).await;
             }
             ModemEvent::NewMessage { .. } | ModemEvent::NewReport { .. } => sweep_after = true,
             _ => {}
@@ -335,7 +335,7 @@ async fn refresh_status(modem: &mut Modem, ctx: &PhoneCtx) {
 async fn sweep(modem: &mut Modem, ctx: &mut PhoneCtx) -> Result<(), String> {
     match modem.list_all().await {
         Ok(listed) => {
-            if receive::process(modem, ctx, listed).await.link_down {
+            if phone_inbound::process(modem, ctx, listed).await.link_down {
                 return Err("the link went down while receiving".into());
             }
             Ok(())
@@ -357,13 +357,13 @@ async fn drain(
         return Ok(());
     }
     let mut route = crate::modem::ModemRoute { modem };
-    match send::drain(&mut route, ctx, stop).await {
-        send::Stop::Empty => {
+    match outbound::drain(&mut route, ctx, stop).await {
+        outbound::Stop::Empty => {
             ctx.route_down_until = None;
             ctx.route_down_backoff = super::ROUTE_DOWN_FIRST_WAIT;
             Ok(())
         }
-        send::Stop::RouteDown => {
+        outbound::Stop::RouteDown => {
             // Try again soon, sooner when the modem says it registered.
             let wait = ctx.route_down_backoff;
             ctx.route_down_until = Some(Instant::now() + wait);
@@ -371,8 +371,8 @@ async fn drain(
             tracing::info!(phone = %ctx.phone.id, "no network to send: trying again in {} s or when the modem registers", wait.as_secs());
             Ok(())
         }
-        send::Stop::LinkDown => Err("the link went down while sending".into()),
-        send::Stop::Storage(e) => {
+        outbound::Stop::LinkDown => Err("the link went down while sending".into()),
+        outbound::Stop::Storage(e) => {
             tracing::warn!(phone = %ctx.phone.id, "storage failed while sending: {e}");
             Ok(())
         }
@@ -426,7 +426,7 @@ async fn serve(
                 Some(ModemEvent::NewMessage { memory, index } | ModemEvent::NewReport { memory, index }) if ctx.phone.receive => {
                     match modem.read(&memory, index).await {
                         Ok(Some(s)) => {
-                            if receive::process(&mut modem, ctx, vec![s]).await.link_down {
+                            if phone_inbound::process(&mut modem, ctx, vec![s]).await.link_down {
                                 Err("the link went down while receiving".to_string())
                             } else {
                                 Ok(())
@@ -441,7 +441,7 @@ async fn serve(
                     }
                 }
                 Some(ModemEvent::Direct { pdu, .. }) => {
-                    if receive::direct(&mut modem, ctx, &pdu).await.link_down {
+                    if phone_inbound::direct(&mut modem, ctx, &pdu).await.link_down {
                         Err("the link went down while receiving".to_string())
                     } else {
                         Ok(())

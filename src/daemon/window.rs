@@ -3,7 +3,7 @@
 //! after another, in order, on one sender), then record the messages that went out in one
 //! commit, which claims the next batch too (the group commit: one commit per batch instead
 //! of three per message). A message with a part that failed is handled alone, as
-//! [`super::send`] does (its parts that went out are recorded).
+//! [`super::outbound`] does (its parts that went out are recorded).
 //!
 //! A crash between the sends and the commit leaves at most a window of messages claimed:
 //! their lease runs out and they are sent again (DESIGN.md: a crash may repeat the parts in
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
-use super::send::{self, Stop, LEASE_SECS};
+use super::outbound::{self, Stop, LEASE_SECS};
 use super::PhoneCtx;
 use crate::compose::{self, OneSend, SendDefaults};
 use crate::route::{PartReceipt, SendError, Transport};
@@ -78,7 +78,7 @@ pub async fn drain(
                     reason,
                     unusable: false,
                 };
-                if let Err(s) = send::finish(ctx, &out, failed, retry_timeout).await {
+                if let Err(s) = outbound::finish(ctx, &out, failed, retry_timeout).await {
                     return s;
                 }
                 continue;
@@ -98,7 +98,7 @@ pub async fn drain(
                     batch.push(out);
                 }
                 Err(reason) => {
-                    if let Err(s) = send::unusable(ctx, &out, reason, retry_timeout).await {
+                    if let Err(s) = outbound::unusable(ctx, &out, reason, retry_timeout).await {
                         return s;
                     }
                 }
@@ -226,12 +226,12 @@ async fn settle(
                 // The parts that went out are recorded; the message is retried, released
                 // or failed as one sent part by part would be.
                 for (s, part) in &ok {
-                    match send::record(ctx.storage.as_ref(), &out, *s, part).await {
+                    match outbound::record(ctx.storage.as_ref(), &out, *s, part).await {
                         Ok(()) | Err(StorageError::LostClaim(_)) => {}
                         Err(e) => return Err(Stop::Storage(e)),
                     }
                 }
-                if let Err(s) = send::failed(ctx, &out, e, seq, retry_timeout).await {
+                if let Err(s) = outbound::failed(ctx, &out, e, seq, retry_timeout).await {
                     stop.get_or_insert(s);
                 }
             }
@@ -298,7 +298,7 @@ async fn commit(
                     tracing::info!(id = %out.name, part = seq, message_id = message_id.as_deref(), to = %out.destination, route = %ctx.phone.id, "sent");
                 }
                 ctx.counters.sent += parts.len() as u64;
-                send::after(ctx, out, &Outcome::Sent);
+                outbound::after(ctx, out, &Outcome::Sent);
             }
             Err(StorageError::LostClaim(id)) => {
                 tracing::warn!(

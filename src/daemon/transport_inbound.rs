@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::{receive, PhoneCtx};
+use super::{inbound, PhoneCtx};
 use crate::pdu::Deliver;
 use crate::route::Received;
 use crate::service::{DeliveryKey, StorageError};
@@ -15,7 +15,7 @@ use crate::smpp::deliver::Incoming;
 
 /// Stores one received message; `Ok(false)`: not stored on purpose (ask for it again).
 async fn store(ctx: &mut PhoneCtx, mut d: Deliver) -> Result<bool, StorageError> {
-    if !receive::accepted(ctx, &d.originator.to_string()) {
+    if !inbound::accepted(ctx, &d.originator.to_string()) {
         // Acknowledged: an SMSC would otherwise deliver it again and again.
         tracing::info!(route = %ctx.phone.id, from = %d.originator, "message ignored by the include/exclude lists: acknowledged, not stored");
         return Ok(true);
@@ -31,8 +31,8 @@ async fn store(ctx: &mut PhoneCtx, mut d: Deliver) -> Result<bool, StorageError>
             String::new()
         }
     };
-    let stored = receive::deliver(ctx, &d, &pdu).await?;
-    receive::complete(ctx).await;
+    let stored = inbound::deliver(ctx, &d, &pdu).await?;
+    inbound::complete(ctx).await;
     Ok(stored)
 }
 
@@ -51,7 +51,7 @@ pub async fn run(
         let first = tokio::select! {
             _ = stop.changed() => return,
             _ = sweep.tick() => {
-                receive::complete(&mut ctx).await;
+                inbound::complete(&mut ctx).await;
                 continue;
             }
             r = inbound.recv() => match r {
@@ -123,9 +123,9 @@ async fn store_receipts(ctx: &mut PhoneCtx, receipts: Vec<Received>) {
                 if !m {
                     tracing::info!(route = %ctx.phone.id, message_id = %id, "receipt for a message id not recorded (yet): kept until a part with that id is");
                 }
-                receive::note_report(
+                inbound::note_report(
                     ctx,
-                    &receive::ReportSeen {
+                    &inbound::ReportSeen {
                         status: *status,
                         to: "",
                         mr: None,

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use super::{received, send, window, Counters, PhoneCtx};
+use super::{outbound, transport_inbound, window, Counters, PhoneCtx};
 use crate::route::Transport;
 
 /// Loops draining one window at once (see [`run`]): two did best in `cargo bench --bench
@@ -23,7 +23,7 @@ pub async fn run(ctx: PhoneCtx, mut route: Box<dyn Transport>, stop: watch::Rece
     ctx.board.update(&id, |p| p.state = "ready".into());
     let mut others = JoinSet::new();
     if let Some(inbound) = route.take_inbound() {
-        others.spawn(received::run(ctx.lane(), inbound, stop.clone()));
+        others.spawn(transport_inbound::run(ctx.lane(), inbound, stop.clone()));
     }
     let lanes: Vec<Box<dyn Transport>> = (1..route.max_in_flight())
         .filter_map(|_| route.lane())
@@ -61,23 +61,23 @@ async fn drain_loop(
     loop {
         if due {
             let stopped = match senders.as_mut_slice() {
-                [one] => send::drain(one.as_mut(), &mut ctx, &stop).await,
+                [one] => outbound::drain(one.as_mut(), &mut ctx, &stop).await,
                 _ => window::drain(&mut senders, &mut ctx, &stop).await,
             };
             match stopped {
-                send::Stop::Empty | send::Stop::LinkDown => {
+                outbound::Stop::Empty | outbound::Stop::LinkDown => {
                     ctx.board.update(&id, |p| {
                         p.state = "ready".into();
                         p.error = None;
                     });
                 }
-                send::Stop::RouteDown => {
+                outbound::Stop::RouteDown => {
                     ctx.board.update(&id, |p| {
                         p.state = "down".into();
                         p.error = Some("every way out failed; the messages wait".into());
                     });
                 }
-                send::Stop::Storage(e) => {
+                outbound::Stop::Storage(e) => {
                     tracing::warn!(transport = %id, "storage failed while sending: {e}");
                 }
             }
