@@ -118,6 +118,34 @@ fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
 
+/// The connect options the config sets beside (or over) a URL: host, port, user,
+/// database, password. One macro for both servers' option types (they share the method
+/// names, not a trait).
+macro_rules! with_config_fn {
+    ($name:ident, $t:ty) => {
+        fn $name(mut o: $t, cfg: &StorageConfig, password: &Option<String>) -> $t {
+            if !cfg.host.is_empty() {
+                o = o.host(&cfg.host);
+            }
+            if cfg.port != 0 {
+                o = o.port(cfg.port);
+            }
+            if !cfg.user.is_empty() {
+                o = o.username(&cfg.user);
+            }
+            if !cfg.database.is_empty() {
+                o = o.database(&cfg.database);
+            }
+            if let Some(p) = password {
+                o = o.password(p);
+            }
+            o
+        }
+    };
+}
+with_config_fn!(pg_with_config, PgConnectOptions);
+with_config_fn!(my_with_config, MySqlConnectOptions);
+
 /// A lazily connecting PostgreSQL pool with the config's settings (`user` and `database`
 /// when the config names none), every session in the stored times' zone; with the
 /// options (for `LISTEN` connections), a label for messages and the zone's name.
@@ -137,7 +165,7 @@ pub(crate) fn pg_pool(
     };
     let pool_size = cfg.pool_size.max(1);
     let acquire = Duration::from_secs(5);
-    let mut o = if cfg.url.is_empty() {
+    let o = if cfg.url.is_empty() {
         PgConnectOptions::new_without_pgpass()
             .host(&or(&cfg.host, "localhost"))
             .username(&or(&cfg.user, user))
@@ -147,21 +175,7 @@ pub(crate) fn pg_pool(
         PgConnectOptions::from_str(&cfg.url)
             .map_err(|e| bad(format!("storage.url is not a PostgreSQL URL: {e}")))?
     };
-    if !cfg.host.is_empty() {
-        o = o.host(&cfg.host);
-    }
-    if cfg.port != 0 {
-        o = o.port(cfg.port);
-    }
-    if !cfg.user.is_empty() {
-        o = o.username(&cfg.user);
-    }
-    if !cfg.database.is_empty() {
-        o = o.database(&cfg.database);
-    }
-    if let Some(p) = &password {
-        o = o.password(p);
-    }
+    let mut o = pg_with_config(o, cfg, &password);
     o = o
         .ssl_mode(match cfg.tls {
             DbTls::Prefer => PgSslMode::Prefer,
@@ -240,7 +254,7 @@ impl Server {
                 })
             }
             _ => {
-                let mut o = if cfg.url.is_empty() {
+                let o = if cfg.url.is_empty() {
                     MySqlConnectOptions::new()
                         .host(&or(&cfg.host, "localhost"))
                         .username(&or(&cfg.user, "smsd"))
@@ -250,21 +264,7 @@ impl Server {
                     MySqlConnectOptions::from_str(&cfg.url)
                         .map_err(|e| bad(format!("storage.url is not a MySQL URL: {e}")))?
                 };
-                if !cfg.host.is_empty() {
-                    o = o.host(&cfg.host);
-                }
-                if cfg.port != 0 {
-                    o = o.port(cfg.port);
-                }
-                if !cfg.user.is_empty() {
-                    o = o.username(&cfg.user);
-                }
-                if !cfg.database.is_empty() {
-                    o = o.database(&cfg.database);
-                }
-                if let Some(p) = &password {
-                    o = o.password(p);
-                }
+                let mut o = my_with_config(o, cfg, &password);
                 // Named zones need the server's time zone tables; an offset always works
                 // (taken again on every new connection, so a DST change is followed
                 // within the connections' 30-minute lifetime).
