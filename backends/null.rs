@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 
 use crate::service::{
-    DeliveryKey, InboxPart, NewMessage, Outcome, Outgoing, PartResult, PendingPart, PhoneStatus,
-    Result, Service, StorageError,
+    InboxPart, NewMessage, Outcome, Outgoing, PartResult, PendingPart, Result, Service,
+    StorageError,
 };
 
 /// The storage that stores nothing.
@@ -65,24 +65,5 @@ impl Service for Null {
         Err(StorageError::Data(
             "the null storage cannot keep parts of concatenated messages".into(),
         ))
-    }
-    async fn complete_parts(
-        &self,
-        _phone_id: &str,
-        _timeout_secs: u64,
-    ) -> Result<Vec<Vec<PendingPart>>> {
-        Ok(Vec::new())
-    }
-    async fn apply_receipt(
-        &self,
-        _key: &DeliveryKey,
-        _status: u8,
-        _done: &str,
-        _window_secs: u64,
-    ) -> Result<Option<String>> {
-        Ok(None)
-    }
-    async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {
-        Ok(())
     }
 }

@@ -493,22 +493,28 @@ pub trait Service: Send + Sync {
     /// `timeout_secs` (then stored as they are).
     async fn complete_parts(
         &self,
-        phone_id: &str,
-        timeout_secs: u64,
-    ) -> Result<Vec<Vec<PendingPart>>>;
+        _phone_id: &str,
+        _timeout_secs: u64,
+    ) -> Result<Vec<Vec<PendingPart>>> {
+        Ok(Vec::new())
+    }
     /// Applies a status report: `status` is TP-ST; `done` the discharge time (local).
     /// Returns the sent part it matched, as `SMS_n_SENT_ID` shows it (the `sentitems` ID
     /// for SQL, empty for storages without one), or `None` (unmatched reports are kept in
     /// our table).
     async fn apply_receipt(
         &self,
-        key: &DeliveryKey,
-        status: u8,
-        done: &str,
-        window_secs: u64,
-    ) -> Result<Option<String>>;
-    /// Writes the modem's status (`phones`).
-    async fn refresh_status(&self, status: &PhoneStatus) -> Result<()>;
+        _key: &DeliveryKey,
+        _status: u8,
+        _done: &str,
+        _window_secs: u64,
+    ) -> Result<Option<String>> {
+        Ok(None)
+    }
+    /// Writes the modem's status (`phones`); a storage without a place for it keeps none.
+    async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {
+        Ok(())
+    }
     /// Whether another program may have written to the outbox since the last call (cheap:
     /// polled every second to pick up rows inserted by Kalkun or scripts). `false` when
     /// the storage cannot tell.

@@ -519,28 +519,6 @@ impl Service for Nav {
         ))
     }
 
-    async fn complete_parts(
-        &self,
-        _phone_id: &str,
-        _timeout_secs: u64,
-    ) -> Result<Vec<Vec<PendingPart>>> {
-        Ok(Vec::new())
-    }
-
-    async fn apply_receipt(
-        &self,
-        _key: &DeliveryKey,
-        _status: u8,
-        _done: &str,
-        _window_secs: u64,
-    ) -> Result<Option<String>> {
-        Ok(None)
-    }
-
-    async fn refresh_status(&self, _status: &PhoneStatus) -> Result<()> {
-        Ok(())
-    }
-
     async fn outbox_changed(&self) -> Result<bool> {
         let row = sqlx::query("SELECT count(*)::bigint, coalesce(max(id), 0)::bigint FROM profiles.smsq WHERE sent = 'N'")
             .fetch_one(&self.pool)
