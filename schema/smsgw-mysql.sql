@@ -57,6 +57,15 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   FailedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- Why a message waits: the last failed attempt's code and reason (outbox.StatusCode has
+-- only the number); gone with the message.
+CREATE TABLE IF NOT EXISTS smsgw_last_errors (
+  ID integer unsigned NOT NULL PRIMARY KEY,
+  Code integer NOT NULL,
+  Reason text NOT NULL,
+  At timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS smsgw_spool (
   SpoolKey varchar(255) NOT NULL PRIMARY KEY,
   ID integer unsigned NOT NULL,

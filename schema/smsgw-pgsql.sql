@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   "FailedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- Why a message waits: the last failed attempt's code and reason (outbox.StatusCode has
+-- only the number); gone with the message.
+CREATE TABLE IF NOT EXISTS smsgw_last_errors (
+  "ID" integer PRIMARY KEY,
+  "Code" integer NOT NULL,
+  "Reason" text NOT NULL,
+  "At" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
 -- Spool files queued (smsgw's spool directory): a file taken twice after a crash is queued
 -- once.
 CREATE TABLE IF NOT EXISTS smsgw_spool (

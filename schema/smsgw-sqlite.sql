@@ -62,6 +62,15 @@ CREATE TABLE IF NOT EXISTS smsgw_failures (
   FailedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
 );
 
+-- Why a message waits: the last failed attempt's code and reason (outbox.StatusCode has
+-- only the number); gone with the message.
+CREATE TABLE IF NOT EXISTS smsgw_last_errors (
+  ID INTEGER PRIMARY KEY,
+  Code INTEGER NOT NULL,
+  Reason TEXT NOT NULL,
+  At NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+
 -- Spool files queued (smsgw's spool directory): a file taken twice after a crash is queued
 -- once.
 CREATE TABLE IF NOT EXISTS smsgw_spool (

@@ -316,6 +316,9 @@ pub struct OutboxEntry {
     pub lease_until: String,
     /// Last error code (`StatusCode`, -1 none).
     pub status_code: i32,
+    /// Why the last attempt failed, when smsgw made it (a modem's `+CMS ERROR` with its
+    /// meaning, a gateway's answer).
+    pub last_error: Option<String>,
     /// Who holds it now, if anyone (smsgw claims only).
     pub claimed_by: Option<String>,
     pub text: String,

@@ -706,6 +706,16 @@ fn a_message_held_for_want_of_network_goes_when_the_network_returns() {
         .unwrap();
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(text.contains("331"), "{text}");
+    let show = Command::new(release_bin())
+        .args(["outbox", "show", "1", "-c"])
+        .arg(&daemon.config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains("Last error: +CMS ERROR: 331 (no network service)"),
+        "{text}"
+    );
     assert!(sim.sent().is_empty());
     // The modem registers (+CREG: 1): sent on that, not on the next status poll or retry.
     assert_eq!(sim.tell("network on").trim(), "network on");

@@ -457,6 +457,7 @@ impl Server {
             "smsgw_pending_parts",
             "smsgw_unmatched_reports",
             "smsgw_failures",
+            "smsgw_last_errors",
         ];
         let mut complete = true;
         for t in ours {

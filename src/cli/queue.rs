@@ -170,8 +170,13 @@ pub fn outbox(cmd: OutboxCommand) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&chosen)?);
             } else if matches!(cmd, OutboxCommand::Show { .. }) {
                 let e = &chosen[0];
-                println!("ID: {}\nTo: {}\nRoute: {}\nParts: {}\nRetries: {}\nPriority: {}\nQueued: {}\nNot before: {}\nLeased until: {}\nLast error code: {}\nHeld by: {}\nText: {}",
-                    e.id, e.destination, if e.route.is_empty() { "any" } else { &e.route }, e.parts, e.retries, e.priority, e.inserted, e.send_after, e.lease_until, e.status_code, e.claimed_by.as_deref().unwrap_or("nobody"), e.text);
+                let last_error = match (&e.last_error, e.status_code) {
+                    (Some(why), _) => why.clone(),
+                    (None, -1) => "none".to_string(),
+                    (None, code) => format!("code {code}"),
+                };
+                println!("ID: {}\nTo: {}\nRoute: {}\nParts: {}\nRetries: {}\nPriority: {}\nQueued: {}\nNot before: {}\nLeased until: {}\nLast error: {}\nHeld by: {}\nText: {}",
+                    e.id, e.destination, if e.route.is_empty() { "any" } else { &e.route }, e.parts, e.retries, e.priority, e.inserted, e.send_after, e.lease_until, last_error, e.claimed_by.as_deref().unwrap_or("nobody"), e.text);
             } else {
                 println!(
                     "{:>6}  {:<16} {:<10} {:>5} {:>7}  {:<19}  {:>5}  TEXT",

@@ -295,6 +295,10 @@ pub async fn retries_then_sending_error(b: &dyn Backend) {
         raw.count(&format!("SELECT StatusCode FROM outbox WHERE ID = {id}")),
         331
     );
+    let listed = s.list_outbox(false).await.unwrap();
+    let waiting = listed.iter().find(|e| e.id == id).unwrap();
+    assert_eq!(waiting.status_code, 331);
+    assert_eq!(waiting.last_error.as_deref(), Some("no network"));
     raw.exec(&format!(
         "UPDATE outbox SET SendingTimeOut = {} WHERE ID = {id}",
         raw.now_plus(-1)

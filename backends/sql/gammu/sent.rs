@@ -142,7 +142,12 @@ pub(super) async fn delete_messages(tx: &mut Tx<'_>, ids: &[i64]) -> Result<()> 
         return Ok(());
     }
     let (in_ids, a) = tx.dialect().in_ids("\"ID\"", ids);
-    for table in ["outbox", "outbox_multipart", "smsgw_claims"] {
+    for table in [
+        "outbox",
+        "outbox_multipart",
+        "smsgw_claims",
+        "smsgw_last_errors",
+    ] {
         tx.exec(&format!("DELETE FROM {table} WHERE {in_ids}"), &a)
             .await?;
     }
@@ -173,6 +178,7 @@ pub async fn finish_outbox(
                 .await?;
             tx.exec("DELETE FROM smsgw_claims WHERE \"ID\" = ?", args![out.id])
                 .await?;
+            note_error(tx, out.id, *status_code, reason).await?;
             tracing::info!(id = out.id, "message will be retried: {reason}");
         }
         Outcome::Release {
@@ -188,6 +194,9 @@ pub async fn finish_outbox(
                 .await?;
             tx.exec("DELETE FROM smsgw_claims WHERE \"ID\" = ?", args![out.id])
                 .await?;
+            if *status_code >= 0 {
+                note_error(tx, out.id, *status_code, reason).await?;
+            }
             tracing::info!(id = out.id, "message released: {reason}");
         }
         Outcome::Failed {
@@ -271,4 +280,16 @@ pub async fn cancel_outbox(tx: &mut Tx<'_>, id: i64, reason: &str) -> Result<boo
     .await?;
     delete_messages(tx, &[id]).await?;
     Ok(true)
+}
+
+/// Keeps why a message waits (its last failed attempt), for `outbox list` and `show`.
+async fn note_error(tx: &mut Tx<'_>, id: i64, code: i32, reason: &str) -> Result<()> {
+    tx.exec("DELETE FROM smsgw_last_errors WHERE \"ID\" = ?", args![id])
+        .await?;
+    tx.exec(
+        "INSERT INTO smsgw_last_errors (\"ID\", \"Code\", \"Reason\") VALUES (?, ?, ?)",
+        args![id, code, reason],
+    )
+    .await?;
+    Ok(())
 }

@@ -11,7 +11,8 @@ pub async fn list_outbox(tx: &mut Tx<'_>, stuck: bool) -> Result<Vec<OutboxEntry
                 (SELECT count(*) FROM outbox_multipart m WHERE m.\"ID\" = o.\"ID\"),
                 o.\"Retries\", o.\"Priority\", {ins}, {due}, {lease}, o.\"StatusCode\",
                 (SELECT c.\"Owner\" FROM smsgw_claims c WHERE c.\"ID\" = o.\"ID\" AND c.\"Lease\" = {lease}),
-                o.\"TextDecoded\"
+                o.\"TextDecoded\",
+                (SELECT e.\"Reason\" FROM smsgw_last_errors e WHERE e.\"ID\" = o.\"ID\")
            FROM outbox o {filter}
           ORDER BY o.\"Priority\" DESC, o.\"InsertIntoDB\", o.\"ID\"",
         ins = d.ts("o.\"InsertIntoDB\""),
@@ -54,6 +55,7 @@ pub async fn list_outbox(tx: &mut Tx<'_>, stuck: bool) -> Result<Vec<OutboxEntry
                 status_code: int(r, 9, -1) as i32,
                 claimed_by: opt(r, 10),
                 text: text(r, 11) + rest.get(&id).map_or("", String::as_str),
+                last_error: opt(r, 12),
             }
         })
         .collect())
