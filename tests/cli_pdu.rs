@@ -250,3 +250,11 @@ fn a_pdu_cut_short_is_refused_with_a_hint_and_read_with_lenient() {
     let w = v["warnings"][0].as_str().unwrap();
     assert!(w.contains("TP-UDL says 93 septets"), "{w}");
 }
+
+#[test]
+fn encode_takes_the_text_as_argument_or_with_text_as_inject_does() {
+    let a = smsgw(&["pdu", "encode", "+48123456789", "Hello"], None);
+    let b = smsgw(&["pdu", "encode", "+48123456789", "--text", "Hello"], None);
+    assert!(a.status.success() && b.status.success(), "{}", stderr(&b));
+    assert_eq!(stdout(&a), stdout(&b));
+}
