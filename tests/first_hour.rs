@@ -399,40 +399,12 @@ fn listings_end_quietly_when_the_reader_goes_and_since_is_checked() {
     assert!(o.status.success(), "{}", err(&o));
 }
 
-#[test]
-fn a_log_file_is_announced_and_no_colours_go_off_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("smsgw.log");
-    let cfg = config(dir.path(), "");
-    // Move the log to a file: the foreground daemon says where it goes.
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        "[storage]",
-        &format!("log = \"{}\"\n[storage]", log.display()),
-    );
-    std::fs::write(&cfg, text).unwrap();
+/// The first line `smsgw run -c CONFIG` writes on its standard error (a pipe), then the
+/// daemon is killed.
+fn first_stderr_line(config: &Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_smsgw"))
-        .args(["run", "-c", cfg.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stderr.take().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(
-        first.contains(&format!("logging to {}", log.display())),
-        "{first}"
-    );
-    // Logging to a pipe: no ANSI escapes.
-    let cfg = config(dir.path(), "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smsgw"))
-        .args(["run", "-c", cfg.to_str().unwrap()])
+        .args(["run", "-c"])
+        .arg(config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -446,6 +418,27 @@ fn a_log_file_is_announced_and_no_colours_go_off_a_terminal() {
     .unwrap();
     let _ = child.kill();
     let _ = child.wait();
+    line
+}
+
+#[test]
+fn a_log_file_is_announced_and_no_colours_go_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("smsgw.log");
+    let cfg = config(dir.path(), "");
+    // Move the log to a file: the foreground daemon says where it goes.
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[storage]",
+        &format!("log = \"{}\"\n[storage]", log.display()),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let first = first_stderr_line(&cfg);
+    assert!(
+        first.contains(&format!("logging to {}", log.display())),
+        "{first}"
+    );
+    // Logging to a pipe: no ANSI escapes.
+    let line = first_stderr_line(&config(dir.path(), ""));
     assert!(!line.is_empty());
     assert!(!line.contains('\u{1b}'), "colours off a terminal: {line:?}");
 }

@@ -601,16 +601,12 @@ fn postgres_receives_every_kind_of_message_and_runs_the_hook_once_each() {
 #[test]
 fn a_failed_delivery_is_logged_counted_in_monitor_and_runs_run_on_report() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &["--report-delay", "3600000"]);
     let hook = hook_script(dir.path());
-    let mut daemon = Daemon::start(
+    let (sim, mut daemon) = modem_and_daemon(
         dir.path(),
-        &format!(
-            "{}{}[hooks]\nrun_on_report = \"{} report\"\n",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, ""),
-            hook.display()
-        ),
+        &["--report-delay", "3600000"],
+        "",
+        &format!("[hooks]\nrun_on_report = \"{} report\"\n", hook.display()),
     );
     daemon.wait_log("connected");
     daemon.inject(&["TEXT", "+48123456789", "-text", "Are you there?", "-report"]);
@@ -661,11 +657,7 @@ fn a_failed_delivery_is_logged_counted_in_monitor_and_runs_run_on_report() {
 #[test]
 fn doctor_names_the_running_daemon_as_the_holder_of_the_port() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &[]);
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
-    );
+    let (_sim, mut daemon) = modem_and_daemon(dir.path(), &[], "", "");
     daemon.wait_log("connected");
     let out = Command::new(release_bin())
         .args(["doctor", "-c"])
@@ -686,14 +678,11 @@ fn doctor_names_the_running_daemon_as_the_holder_of_the_port() {
 #[test]
 fn a_message_held_for_want_of_network_goes_when_the_network_returns() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &["--no-network"]);
-    let mut daemon = Daemon::start(
+    let (sim, mut daemon) = modem_and_daemon(
         dir.path(),
-        &format!(
-            "{}{}[sending]\nretry_timeout = 600\n",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, "status_frequency = 600")
-        ),
+        &["--no-network"],
+        "status_frequency = 600",
+        &format!("[sending]\nretry_timeout = 600\n"),
     );
     daemon.wait_log("connected");
     daemon.inject(&["TEXT", "+48123456789", "-text", "Waiting for a network"]);
@@ -725,6 +714,17 @@ fn a_message_held_for_want_of_network_goes_when_the_network_returns() {
 }
 
 // ---- Stopping from every state: SIGTERM (or SIGINT), exit 0 within 2 s, files removed.
+
+/// A backgrounded simulator started with `sim_args`, and a daemon on it with SQLite: its
+/// `[[phone]]` gets `phone`, the config ends with `rest`.
+fn modem_and_daemon(dir: &Path, sim_args: &[&str], phone: &str, rest: &str) -> (Sim, Daemon) {
+    let sim = Sim::start(dir, sim_args);
+    let daemon = Daemon::start(
+        dir,
+        &format!("{}{}{rest}", sqlite_toml(dir), phone_toml(&sim, phone)),
+    );
+    (sim, daemon)
+}
 
 fn sqlite_toml(dir: &Path) -> String {
     format!(
@@ -758,16 +758,12 @@ fn stops_while_starting_with_the_storage_unreachable() {
 #[test]
 fn stops_while_waiting_for_the_pin_after_run_on_failure_init() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &["--pin", "1234"]);
     let hook = hook_script(dir.path());
-    let mut daemon = Daemon::start(
+    let (_sim, mut daemon) = modem_and_daemon(
         dir.path(),
-        &format!(
-            "{}{}[hooks]\nrun_on_failure = \"{} failure\"\n",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, ""),
-            hook.display()
-        ),
+        &["--pin", "1234"],
+        "",
+        &format!("[hooks]\nrun_on_failure = \"{} failure\"\n", hook.display()),
     );
     daemon.wait_log("PIN");
     // Gammu's RunOnFailure with INIT: the modem could not be set up.
@@ -780,17 +776,9 @@ fn stops_while_waiting_for_the_pin_after_run_on_failure_init() {
 #[test]
 fn run_on_failure_for_each_failed_attempt_then_run_on_sent_and_run_on_incoming_call() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &["--fail-sends", "1", "--fail-code", "38"]);
     let hook = hook_script(dir.path());
     let h = hook.display();
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &format!(
-            "{}{}[sending]\nmax_retries = 2\nretry_timeout = 1\n\n[hooks]\nrun_on_sent = \"{h} sent\"\nrun_on_failure = \"{h} failure\"\nrun_on_incoming_call = \"{h} call\"\n",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, ""),
-        ),
-    );
+    let (sim, mut daemon) = modem_and_daemon(dir.path(), &["--fail-sends", "1", "--fail-code", "38"], "", &format!("[sending]\nmax_retries = 2\nretry_timeout = 1\n\n[hooks]\nrun_on_sent = \"{h} sent\"\nrun_on_failure = \"{h} failure\"\nrun_on_incoming_call = \"{h} call\"\n"));
     daemon.wait_log("connected");
     let out = daemon.inject(&["TEXT", "+48123456789", "--text", "Second time lucky"]);
     let id = out
@@ -818,11 +806,7 @@ fn run_on_failure_for_each_failed_attempt_then_run_on_sent_and_run_on_incoming_c
 #[test]
 fn stops_in_the_reconnect_back_off_with_the_modem_unplugged() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &[]);
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
-    );
+    let (sim, mut daemon) = modem_and_daemon(dir.path(), &[], "", "");
     daemon.wait_log("connected");
     // Unplugged for good: the device does not come back (smsgw 0.1 waited 30 s for it).
     drop(sim);
@@ -833,15 +817,7 @@ fn stops_in_the_reconnect_back_off_with_the_modem_unplugged() {
 #[test]
 fn stops_inside_an_at_command_the_modem_does_not_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &[]);
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &format!(
-            "{}{}",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, "status_frequency = 1")
-        ),
-    );
+    let (sim, mut daemon) = modem_and_daemon(dir.path(), &[], "status_frequency = 1", "");
     daemon.wait_log("connected");
     assert_eq!(sim.tell("hang").trim(), "hanging");
     // The next status poll waits for an answer that does not come.
@@ -855,11 +831,7 @@ fn stops_inside_an_at_command_the_modem_does_not_answer() {
 #[test]
 fn stops_mid_send_and_keeps_the_message() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &["--send-delay", "20000"]);
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
-    );
+    let (_sim, mut daemon) = modem_and_daemon(dir.path(), &["--send-delay", "20000"], "", "");
     daemon.wait_log("connected");
     daemon.inject(&["TEXT", "+48123456789", "--text", "Slow network"]);
     daemon.wait_log("AT+CMGS=");
@@ -927,14 +899,13 @@ fn stops_in_the_back_off_of_an_http_gateway_that_is_down() {
 #[test]
 fn stops_while_a_hook_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = Sim::start(dir.path(), &[]);
     let started = dir.path().join("hook-started");
-    let mut daemon = Daemon::start(
+    let (sim, mut daemon) = modem_and_daemon(
         dir.path(),
+        &[],
+        "",
         &format!(
-            "{}{}[hooks]\nrun_on_receive = \"/bin/sh -c 'touch {}; exec sleep 30'\"\n",
-            sqlite_toml(dir.path()),
-            phone_toml(&sim, ""),
+            "[hooks]\nrun_on_receive = \"/bin/sh -c 'touch {}; exec sleep 30'\"\n",
             started.display()
         ),
     );
