@@ -682,7 +682,7 @@ fn a_message_held_for_want_of_network_goes_when_the_network_returns() {
         dir.path(),
         &["--no-network"],
         "status_frequency = 600",
-        &format!("[sending]\nretry_timeout = 600\n"),
+        "[sending]\nretry_timeout = 600\n",
     );
     daemon.wait_log("connected");
     daemon.inject(&["TEXT", "+48123456789", "-text", "Waiting for a network"]);
