@@ -87,12 +87,22 @@ impl Dialect {
         }
     }
 
-    /// How many candidates a claim of `limit` reads (spares where other claimers may win
-    /// some of them).
+    /// How many candidates a claim of `limit` reads: spares on MySQL, where other claimers
+    /// may win some of them (PostgreSQL's SKIP LOCKED hands each claimer its own; SQLite's
+    /// write lock lets one claimer at a time pick).
     pub fn candidates(self, limit: usize) -> usize {
         match self {
-            Dialect::Postgres => limit,
-            Dialect::Sqlite | Dialect::Mysql => limit.saturating_mul(2).saturating_add(8),
+            Dialect::Sqlite | Dialect::Postgres => limit,
+            Dialect::Mysql => limit.saturating_mul(2).saturating_add(8),
+        }
+    }
+
+    /// Whether `UPDATE ... RETURNING` says which rows an update changed (MySQL and MariaDB
+    /// have no `UPDATE ... RETURNING`).
+    pub fn update_returning(self) -> bool {
+        match self {
+            Dialect::Sqlite | Dialect::Postgres => true,
+            Dialect::Mysql => false,
         }
     }
 

@@ -52,19 +52,43 @@ pub async fn claim(
     }
     // One lease for the whole claim, read back as the text it is compared by.
     let lease = now_plus(tx, lease_secs.into()).await?;
-    let guard = format!(
-        "UPDATE outbox SET \"SendingTimeOut\" = {} WHERE \"ID\" = ? AND (\"SendingTimeOut\" IS NULL OR \"SendingTimeOut\" <= {})",
-        d.ts_param(),
+    // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away. Where an
+    // UPDATE can say which rows it changed, one statement takes the whole batch; else one
+    // each, counting the rows changed.
+    let guarded = format!(
+        "(\"SendingTimeOut\" IS NULL OR \"SendingTimeOut\" <= {})",
         d.now()
     );
     let mut won = Vec::new();
-    for id in candidates {
-        if won.len() >= limit {
-            break;
-        }
-        // The guarded lease: what keeps a real gammu-smsd (and other smsgw) away.
-        if tx.exec(&guard, args![&lease, id]).await? == 1 {
-            won.push(id);
+    if d.update_returning() {
+        let take: Vec<i64> = candidates.iter().copied().take(limit).collect();
+        let (in_take, take_args) = d.in_ids("\"ID\"", &take);
+        let mut a = vec![Arg::from(&lease)];
+        a.extend(take_args);
+        let sql = format!(
+            "UPDATE outbox SET \"SendingTimeOut\" = {} WHERE {in_take} AND {guarded} RETURNING \"ID\"",
+            d.ts_param()
+        );
+        let changed: std::collections::HashSet<i64> = tx
+            .rows(&sql, &a)
+            .await?
+            .iter()
+            .map(|r| int(r, 0, 0))
+            .collect();
+        // In the order of the pick (best first).
+        won.extend(take.into_iter().filter(|id| changed.contains(id)));
+    } else {
+        let guard = format!(
+            "UPDATE outbox SET \"SendingTimeOut\" = {} WHERE \"ID\" = ? AND {guarded}",
+            d.ts_param()
+        );
+        for id in candidates {
+            if won.len() >= limit {
+                break;
+            }
+            if tx.exec(&guard, args![&lease, id]).await? == 1 {
+                won.push(id);
+            }
         }
     }
     if won.is_empty() {
