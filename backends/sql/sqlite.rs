@@ -201,14 +201,16 @@ fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
     })
 }
 
-/// Runs `f` in a transaction on `c` (on the database's thread): committed when it returns
-/// `Ok`, rolled back otherwise. Every write takes the lock at once (`IMMEDIATE`), so two
-/// writers never deadlock upgrading a read lock.
+/// Runs `f` in a transaction on `c` (on the database's thread), begun with `begin`:
+/// committed when it returns `Ok`, rolled back otherwise. Every write takes the lock at once
+/// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock; a read takes
+/// none (`BEGIN`).
 fn transaction<R>(
     c: &mut Connection,
+    begin: &str,
     f: impl for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>>,
 ) -> Result<R> {
-    c.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+    c.execute_batch(begin).map_err(db)?;
     let result = {
         let mut tx = Tx::Lite(c);
         ready(f(&mut tx))
@@ -232,7 +234,16 @@ impl Conn for Sqlite {
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
     {
-        self.call(move |c| transaction(c, f)).await
+        self.call(move |c| transaction(c, "BEGIN IMMEDIATE", f))
+            .await
+    }
+
+    async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        self.call(move |c| transaction(c, "BEGIN", f)).await
     }
 
     async fn init(&self) -> Result<()> {

@@ -25,6 +25,15 @@ pub trait Conn: Send + Sync + 'static {
     where
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static;
+    /// [`Conn::transaction`] for `f` that only reads (SQLite then leaves other writers
+    /// alone).
+    async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        self.transaction(f).await
+    }
     /// Connects and creates or checks the schema (logging what it found).
     async fn init(&self) -> Result<()>;
     /// Whether another program may have written to the outbox since the last call.
@@ -44,6 +53,13 @@ macro_rules! in_tx {
     };
 }
 
+/// `self.read`: the same for an expression that only reads.
+macro_rules! reading {
+    ($conn:expr, |$tx:ident| $body:expr) => {
+        $conn.read(move |$tx| Box::pin(async move { $body })).await
+    };
+}
+
 #[async_trait]
 impl<C: Conn> Service for C {
     async fn init(&self) -> Result<()> {
@@ -51,7 +67,7 @@ impl<C: Conn> Service for C {
     }
 
     async fn health(&self) -> Result<()> {
-        in_tx!(self, |tx| tx.row("SELECT 1", &[]).await.map(|_| ()))
+        reading!(self, |tx| tx.row("SELECT 1", &[]).await.map(|_| ()))
     }
 
     fn changes(&self) -> Option<watch::Receiver<u64>> {
@@ -88,7 +104,7 @@ impl<C: Conn> Service for C {
     }
 
     async fn list_outbox(&self, stuck: bool) -> Result<Vec<OutboxEntry>> {
-        in_tx!(self, |tx| gammu::list_outbox(tx, stuck).await)
+        reading!(self, |tx| gammu::list_outbox(tx, stuck).await)
     }
 
     async fn cancel_outbox(&self, id: i64, reason: &str) -> Result<bool> {
@@ -102,7 +118,7 @@ impl<C: Conn> Service for C {
 
     async fn list_inbox(&self, since: Option<&str>) -> Result<Vec<InboxEntry>> {
         let since = since.map(str::to_string);
-        in_tx!(self, |tx| gammu::list_inbox(tx, since.as_deref()).await)
+        reading!(self, |tx| gammu::list_inbox(tx, since.as_deref()).await)
     }
 
     async fn prune(&self, days: u32, dry_run: bool) -> Result<(u64, u64)> {
@@ -111,15 +127,15 @@ impl<C: Conn> Service for C {
 
     async fn send_times(&self, route: &str, since: &str) -> Result<Vec<String>> {
         let (route, since) = (route.to_string(), since.to_string());
-        in_tx!(self, |tx| gammu::send_times(tx, &route, &since).await)
+        reading!(self, |tx| gammu::send_times(tx, &route, &since).await)
     }
 
     async fn outbox_depth(&self) -> Result<Option<u64>> {
-        in_tx!(self, |tx| gammu::outbox_depth(tx).await.map(Some))
+        reading!(self, |tx| gammu::outbox_depth(tx).await.map(Some))
     }
 
     async fn claim_owners(&self) -> Result<Vec<String>> {
-        in_tx!(self, |tx| gammu::claim_owners(tx).await)
+        reading!(self, |tx| gammu::claim_owners(tx).await)
     }
 
     async fn release_claims(&self, owners: &[String]) -> Result<usize> {
@@ -216,7 +232,7 @@ impl<C: Conn> Service for C {
         timeout_secs: u64,
     ) -> Result<Vec<Vec<PendingPart>>> {
         let phone = phone_id.to_string();
-        in_tx!(self, |tx| gammu::complete_parts(tx, &phone, timeout_secs)
+        reading!(self, |tx| gammu::complete_parts(tx, &phone, timeout_secs)
             .await)
     }
 
