@@ -1,31 +1,8 @@
 //! `smsgw pdu decode | encode | count` as a user runs them.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod run;
 
-fn smsgw(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_smsgw"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run smsgw");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("write stdin");
-    }
-    drop(input);
-    child.wait_with_output().expect("wait")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use run::{smsgw, stderr, stdout};
 
 #[test]
 fn decode_prints_every_field() {
@@ -164,7 +141,7 @@ fn encode_flags_reach_the_pdu() {
         stdout(&o),
         "AT+CMGS=16\n0031000B918421436587F900F0A702E834<Ctrl-Z>\n"
     );
-    let o = smsgw(&["pdu", "encode", "123", "--unicode"], Some("é\n"));
+    let o = smsgw(&["pdu", "encode", "123", "--unicode"], Some("é\n".as_bytes()));
     assert_eq!(stdout(&o), "000100038121F300080200E9\n", "{}", stderr(&o));
 }
 
@@ -188,7 +165,7 @@ fn count_says_parts_and_room_left() {
         stdout(&o),
         "2 parts, GSM 7-bit, 161 characters, 161 septets (153 per part, 145 left in the last)\n"
     );
-    let o = smsgw(&["pdu", "count"], Some("😀\n"));
+    let o = smsgw(&["pdu", "count"], Some("😀\n".as_bytes()));
     assert!(
         stdout(&o).starts_with("1 part, UCS-2, 1 characters, 2 UTF-16 units"),
         "{}",
@@ -214,7 +191,7 @@ fn decode_escapes_the_backslash_so_a_newline_is_unambiguous() {
 fn decode_json_reads_standard_input_and_gives_every_field() {
     let o = smsgw(
         &["pdu", "decode", "--json"],
-        Some(&format!("{BACKSLASH}\n")),
+        Some(format!("{BACKSLASH}\n").as_bytes()),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");

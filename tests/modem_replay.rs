@@ -26,9 +26,9 @@ fn recorded() -> HashMap<&'static str, &'static str> {
     ])
 }
 
-/// Answers each command line with its recorded reply.
-async fn replay(mut io: tokio::io::DuplexStream) {
-    let replies = recorded();
+/// Plays a modem on `io`: each command line gets `reply(command)` (echo included); what it
+/// does not know gets the echo and `OK`.
+async fn replay(mut io: tokio::io::DuplexStream, reply: impl Fn(&str) -> Option<String>) {
     let mut line = Vec::new();
     let mut buf = [0u8; 256];
     loop {
@@ -46,11 +46,8 @@ async fn replay(mut io: tokio::io::DuplexStream) {
             if cmd.is_empty() || cmd.starts_with('\x1b') {
                 continue;
             }
-            let reply = match replies.get(cmd.as_str()) {
-                Some(r) => r.replace(' ', ""),
-                None => format!("{cmd}\r\r\nOK\r\n"),
-            };
-            if io.write_all(reply.as_bytes()).await.is_err() {
+            let answer = reply(&cmd).unwrap_or_else(|| format!("{cmd}\r\r\nOK\r\n"));
+            if io.write_all(answer.as_bytes()).await.is_err() {
                 return;
             }
         }
@@ -60,7 +57,10 @@ async fn replay(mut io: tokio::io::DuplexStream) {
 #[tokio::test]
 async fn huawei_e1752_recorded_listing() {
     let (ours, theirs) = tokio::io::duplex(4096);
-    tokio::spawn(replay(theirs));
+    let replies = recorded();
+    tokio::spawn(replay(theirs, move |cmd| {
+        replies.get(cmd).map(|r| r.replace(' ', ""))
+    }));
     let mut cfg = ModemConfig::new("e1752", "recorded");
     cfg.command_timeout = Duration::from_secs(2);
     let mut m = Modem::on_port(cfg, ours);
@@ -94,37 +94,10 @@ async fn read_captured(dump: &str) -> Result<Option<smsgw::modem::StoredSms>, St
         .and_then(|i| i.parse().ok())
         .ok_or_else(|| format!("not an AT+CMGR capture: {command:?}"))?;
     let answer: String = lines.map(|l| format!("{l}\r\n")).collect();
-    let (ours, mut theirs) = tokio::io::duplex(8192);
-    let cmd = command.clone();
-    tokio::spawn(async move {
-        let mut line = Vec::new();
-        let mut buf = [0u8; 256];
-        loop {
-            let n = match theirs.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            for &b in &buf[..n] {
-                if b != b'\r' {
-                    line.push(b);
-                    continue;
-                }
-                let got = String::from_utf8_lossy(&line).trim().to_string();
-                line.clear();
-                if got.is_empty() || got.starts_with('\x1b') {
-                    continue;
-                }
-                let reply = if got == cmd {
-                    format!("{cmd}\r\r\n{answer}")
-                } else {
-                    format!("{got}\r\r\nOK\r\n")
-                };
-                if theirs.write_all(reply.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    let (ours, theirs) = tokio::io::duplex(8192);
+    tokio::spawn(replay(theirs, move |cmd| {
+        (cmd == command).then(|| format!("{cmd}\r\r\n{answer}"))
+    }));
     let mut cfg = ModemConfig::new("captured", "recorded");
     cfg.command_timeout = Duration::from_secs(2);
     let mut m = Modem::on_port(cfg, ours);
