@@ -141,7 +141,10 @@ fn encode_flags_reach_the_pdu() {
         stdout(&o),
         "AT+CMGS=16\n0031000B918421436587F900F0A702E834<Ctrl-Z>\n"
     );
-    let o = smsgw(&["pdu", "encode", "123", "--unicode"], Some("é\n".as_bytes()));
+    let o = smsgw(
+        &["pdu", "encode", "123", "--unicode"],
+        Some("é\n".as_bytes()),
+    );
     assert_eq!(stdout(&o), "000100038121F300080200E9\n", "{}", stderr(&o));
 }
 

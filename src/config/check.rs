@@ -2,23 +2,15 @@
 //! numbers files that can be read.
 
 use std::collections::HashSet;
-use std::path::Path;
 
-use super::error::{line_of, ConfigError};
+use super::error::ConfigError;
 use super::{Config, StorageKind};
 
 impl Config {
     /// Checks what types alone cannot.
-    pub(super) fn check(&self, text: &str, file: &Path) -> Result<(), ConfigError> {
-        let err = |needle: &str, key: &str, message: String| {
-            let line = text.find(needle).map_or(0, |off| line_of(text, off));
-            ConfigError {
-                file: file.to_path_buf(),
-                line,
-                key: Some(key.to_string()),
-                message,
-            }
-        };
+    pub(super) fn check(&self) -> Result<(), ConfigError> {
+        let (text, file) = (&self.source.text, &self.source.file);
+        let err = |needle: &str, key: &str, message: String| self.error_at(needle, key, message);
         if !self.metrics.listen.is_empty()
             && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
         {

@@ -117,14 +117,15 @@ impl Config {
                 message,
             }
         })?;
-        cfg.check(text, file)?;
-        Ok(Config {
+        let cfg = Config {
             source: Source {
                 file: file.to_path_buf(),
                 text: text.to_string(),
             },
             ..cfg
-        })
+        };
+        cfg.check()?;
+        Ok(cfg)
     }
 
     /// An error about `key`, on the line where `needle` is first written.
