@@ -155,7 +155,8 @@ pub(super) struct ReportSeen<'a> {
     pub mr: Option<u8>,
     /// The SMSC's message id (SMPP).
     pub message_id: Option<&'a str>,
-    /// The `sentitems` ID it matched; `None`: it matched nothing (yet).
+    /// The `sentitems` ID it matched (empty for an SMSC's receipt, which matches by
+    /// message id); `None`: it matched nothing (yet).
     pub sent_id: Option<&'a str>,
 }
 
@@ -163,10 +164,9 @@ pub(super) struct ReportSeen<'a> {
 /// delivered/undelivered counters of `monitor` and the metrics, and `run_on_report`.
 pub(super) fn note_report(ctx: &mut PhoneCtx, r: &ReportSeen<'_>) {
     let state = pdu::DeliveryStatus::from_status(r.status);
-    let matched = r.sent_id.map_or_else(
-        || "matched no sent message".to_string(),
-        |id| format!("sentitems ID {id}"),
-    );
+    // `matched`: whether a sent part was found; `sent_id`: the sentitems row (modems).
+    let matched = r.sent_id.is_some();
+    let sent_id = r.sent_id.filter(|id| !id.is_empty());
     match state {
         // An SMSC's receipts come by the thousand: the good ones only at debug level.
         pdu::DeliveryStatus::DeliveryOK if r.message_id.is_some() => {
@@ -175,17 +175,17 @@ pub(super) fn note_report(ctx: &mut PhoneCtx, r: &ReportSeen<'_>) {
         }
         pdu::DeliveryStatus::DeliveryOK => {
             ctx.counters.delivered += 1;
-            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, "status report: delivered ({matched})");
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, matched, sent_id, "status report: delivered");
         }
         pdu::DeliveryStatus::DeliveryFailed => {
             ctx.counters.undelivered += 1;
-            tracing::warn!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: delivery failed, TP-ST 0x{:02X} ({matched})", r.status);
+            tracing::warn!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, matched, sent_id, "status report: delivery failed, TP-ST 0x{:02X}", r.status);
         }
         pdu::DeliveryStatus::DeliveryPending => {
-            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: pending, TP-ST 0x{:02X} ({matched})", r.status);
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, matched, sent_id, "status report: pending, TP-ST 0x{:02X}", r.status);
         }
         pdu::DeliveryStatus::DeliveryUnknown => {
-            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, "status report: unknown state TP-ST 0x{:02X} ({matched})", r.status);
+            tracing::info!(phone = %ctx.phone.id, to = r.to, mr = r.mr, message_id = r.message_id, matched, sent_id, "status report: unknown state TP-ST 0x{:02X}", r.status);
         }
     }
     let Some(cmd) = &ctx.cfg.hooks.run_on_report else {
@@ -206,13 +206,13 @@ pub(super) fn note_report(ctx: &mut PhoneCtx, r: &ReportSeen<'_>) {
         ),
         (
             "SMS_1_SENT_ID".to_string(),
-            r.sent_id.unwrap_or_default().to_string(),
+            sent_id.unwrap_or_default().to_string(),
         ),
     ];
     hooks::spawn(
         "run_on_report",
         cmd.clone(),
-        r.sent_id.map(str::to_string).into_iter().collect(),
+        sent_id.map(str::to_string).into_iter().collect(),
         env,
         Duration::from_secs(ctx.cfg.hooks.timeout),
     );

@@ -130,7 +130,7 @@ async fn store_receipts(ctx: &mut PhoneCtx, receipts: Vec<Received>) {
                         to: "",
                         mr: None,
                         message_id: Some(id),
-                        sent_id: None,
+                        sent_id: m.then_some(""),
                     },
                 );
             }
