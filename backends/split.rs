@@ -28,6 +28,42 @@ impl Service for Split {
     async fn create_outbox_once(&self, msg: &NewMessage, key: &str) -> Result<Option<i64>> {
         self.outbox.create_outbox_once(msg, key).await
     }
+    async fn submit(&self, msgs: &[NewMessage], how: &Submission) -> Result<Submitted> {
+        self.outbox.submit(msgs, how).await
+    }
+    async fn message_view(&self, id: i64) -> Result<Option<MessageView>> {
+        self.outbox.message_view(id).await
+    }
+    async fn submissions(&self, owner: &str, after: i64, limit: usize) -> Result<Vec<i64>> {
+        self.outbox.submissions(owner, after, limit).await
+    }
+    // The event log is the inbox storage's: NAV's queue keeps none.
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<Event>> {
+        self.inbox.events_after(after, limit).await
+    }
+    async fn event_cursor(&self, consumer: &str) -> Result<i64> {
+        self.inbox.event_cursor(consumer).await
+    }
+    async fn event_progress(
+        &self,
+        consumer: &str,
+        cursor: i64,
+        parked: &[Parked],
+        retried: &[i64],
+    ) -> Result<()> {
+        self.inbox
+            .event_progress(consumer, cursor, parked, retried)
+            .await
+    }
+    async fn due_retries(&self, consumer: &str, limit: usize) -> Result<Vec<(Event, u32)>> {
+        self.inbox.due_retries(consumer, limit).await
+    }
+    async fn prune_events(&self, consumers: &[String], min_age_secs: u32) -> Result<u64> {
+        self.inbox.prune_events(consumers, min_age_secs).await
+    }
+    async fn inbox_after(&self, after: i64, limit: usize) -> Result<Vec<InboxEntry>> {
+        self.inbox.inbox_after(after, limit).await
+    }
     fn describe_id(&self, id: i64) -> String {
         self.outbox.describe_id(id)
     }

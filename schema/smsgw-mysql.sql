@@ -71,3 +71,47 @@ CREATE TABLE IF NOT EXISTS smsgw_spool (
   ID integer unsigned NOT NULL,
   QueuedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The event log (DESIGN.md, "Faces"): every change a face may report (queued, sent, failed,
+-- status report, received), written in the same commit as the change. Consumers (webhooks,
+-- dlr-url) keep a cursor each; events are pruned once every consumer passed them.
+CREATE TABLE IF NOT EXISTS smsgw_events (
+  ID bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  Kind varchar(16) NOT NULL,
+  MessageID integer unsigned NOT NULL,
+  Body mediumtext NOT NULL,
+  CreatedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Each consumer's cursor: every event up to LastID is delivered (or parked for a retry).
+CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
+  Consumer varchar(255) NOT NULL PRIMARY KEY,
+  LastID bigint unsigned NOT NULL,
+  UpdatedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Events a consumer could not deliver yet, and when it tries again.
+CREATE TABLE IF NOT EXISTS smsgw_event_retries (
+  Consumer varchar(255) NOT NULL,
+  EventID bigint unsigned NOT NULL,
+  Attempts integer NOT NULL,
+  NextAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  LastError text NOT NULL,
+  PRIMARY KEY (Consumer, EventID)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- How a face queued a message (outbox ID): who, with which idempotency key, and where its
+-- delivery reports go (Kannel's dlr-url and dlr-mask).
+CREATE TABLE IF NOT EXISTS smsgw_submissions (
+  ID integer unsigned NOT NULL PRIMARY KEY,
+  Face varchar(16) NOT NULL,
+  Owner varchar(255) NOT NULL,
+  IdemKey varchar(255),
+  Destination varchar(255) NOT NULL,
+  Sender varchar(255) NOT NULL,
+  DlrUrl text,
+  DlrMask integer NOT NULL,
+  CreatedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  KEY smsgw_submissions_owner (Owner, ID),
+  KEY smsgw_submissions_key (Owner, IdemKey)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

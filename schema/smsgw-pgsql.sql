@@ -78,6 +78,50 @@ CREATE TABLE IF NOT EXISTS smsgw_spool (
   "QueuedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- The event log (DESIGN.md, "Faces"): every change a face may report (queued, sent, failed,
+-- status report, received), written in the same commit as the change. Consumers (webhooks,
+-- dlr-url) keep a cursor each; events are pruned once every consumer passed them.
+CREATE TABLE IF NOT EXISTS smsgw_events (
+  "ID" bigserial PRIMARY KEY,
+  "Kind" text NOT NULL,
+  "MessageID" integer NOT NULL,
+  "Body" text NOT NULL,
+  "CreatedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
+-- Each consumer's cursor: every event up to LastID is delivered (or parked for a retry).
+CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
+  "Consumer" text PRIMARY KEY,
+  "LastID" bigint NOT NULL,
+  "UpdatedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+
+-- Events a consumer could not deliver yet, and when it tries again.
+CREATE TABLE IF NOT EXISTS smsgw_event_retries (
+  "Consumer" text NOT NULL,
+  "EventID" bigint NOT NULL,
+  "Attempts" integer NOT NULL,
+  "NextAt" timestamp(0) WITHOUT time zone NOT NULL,
+  "LastError" text NOT NULL,
+  PRIMARY KEY ("Consumer", "EventID")
+);
+
+-- How a face queued a message (outbox ID): who, with which idempotency key, and where its
+-- delivery reports go (Kannel's dlr-url and dlr-mask).
+CREATE TABLE IF NOT EXISTS smsgw_submissions (
+  "ID" integer PRIMARY KEY,
+  "Face" text NOT NULL,
+  "Owner" text NOT NULL,
+  "IdemKey" text,
+  "Destination" text NOT NULL,
+  "Sender" text NOT NULL,
+  "DlrUrl" text,
+  "DlrMask" integer NOT NULL,
+  "CreatedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
+);
+CREATE INDEX IF NOT EXISTS smsgw_submissions_owner ON smsgw_submissions("Owner", "ID");
+CREATE INDEX IF NOT EXISTS smsgw_submissions_key ON smsgw_submissions("Owner", "IdemKey");
+
 -- smsgw: optional from here (needs the right to add a trigger to outbox; without it rows
 -- inserted by other programs are found by polling).
 

@@ -82,3 +82,47 @@ CREATE TABLE IF NOT EXISTS smsgw_spool (
 -- The claim's order (Priority DESC, InsertIntoDB, ID): without it every claim sorts the whole
 -- outbox (15 messages/s with 100,000 queued instead of hundreds).
 CREATE INDEX IF NOT EXISTS smsgw_outbox_order ON outbox(Priority DESC, InsertIntoDB, ID);
+
+-- The event log (DESIGN.md, "Faces"): every change a face may report (queued, sent, failed,
+-- status report, received), written in the same commit as the change. Consumers (webhooks,
+-- dlr-url) keep a cursor each; events are pruned once every consumer passed them.
+CREATE TABLE IF NOT EXISTS smsgw_events (
+  ID INTEGER PRIMARY KEY AUTOINCREMENT,
+  Kind TEXT NOT NULL,
+  MessageID INTEGER NOT NULL,
+  Body TEXT NOT NULL,
+  CreatedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+
+-- Each consumer's cursor: every event up to LastID is delivered (or parked for a retry).
+CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
+  Consumer TEXT PRIMARY KEY,
+  LastID INTEGER NOT NULL,
+  UpdatedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+
+-- Events a consumer could not deliver yet, and when it tries again.
+CREATE TABLE IF NOT EXISTS smsgw_event_retries (
+  Consumer TEXT NOT NULL,
+  EventID INTEGER NOT NULL,
+  Attempts INTEGER NOT NULL,
+  NextAt NUMERIC NOT NULL,
+  LastError TEXT NOT NULL,
+  PRIMARY KEY (Consumer, EventID)
+);
+
+-- How a face queued a message (outbox ID): who, with which idempotency key, and where its
+-- delivery reports go (Kannel's dlr-url and dlr-mask).
+CREATE TABLE IF NOT EXISTS smsgw_submissions (
+  ID INTEGER PRIMARY KEY,
+  Face TEXT NOT NULL,
+  Owner TEXT NOT NULL,
+  IdemKey TEXT,
+  Destination TEXT NOT NULL,
+  Sender TEXT NOT NULL,
+  DlrUrl TEXT,
+  DlrMask INTEGER NOT NULL,
+  CreatedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
+);
+CREATE INDEX IF NOT EXISTS smsgw_submissions_owner ON smsgw_submissions(Owner, ID);
+CREATE INDEX IF NOT EXISTS smsgw_submissions_key ON smsgw_submissions(Owner, IdemKey);

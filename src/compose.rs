@@ -134,6 +134,7 @@ pub fn new_message(
             _ => -1,
         },
         priority: 0,
+        delay_secs: 0,
     })
 }
 

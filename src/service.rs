@@ -155,6 +155,8 @@ pub struct NewMessage {
     /// TP-VP relative code, -1 for the modem's default.
     pub relative_validity: i32,
     pub priority: i32,
+    /// Not before this many seconds from now (`SendingDateTime`; Kannel's `deferred`).
+    pub delay_secs: u32,
 }
 
 /// A part of a claimed message.
@@ -300,6 +302,118 @@ pub enum DeliveryKey {
     SmscId { route: String, id: String },
 }
 
+/// What an entry of the event log says happened (DESIGN.md, "Faces").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A face queued the message.
+    Queued,
+    /// Every part went out (the modem or SMSC took it).
+    Sent,
+    /// Given up, or cancelled.
+    Failed,
+    /// A status report or SMSC receipt for a part.
+    Report,
+    /// A message came in (its parts joined).
+    Received,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Queued => "queued",
+            EventKind::Sent => "sent",
+            EventKind::Failed => "failed",
+            EventKind::Report => "report",
+            EventKind::Received => "received",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        Some(match s {
+            "queued" => EventKind::Queued,
+            "sent" => EventKind::Sent,
+            "failed" => EventKind::Failed,
+            "report" => EventKind::Report,
+            "received" => EventKind::Received,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of the event log: written in the same commit as the change it reports, read by
+/// the consumers (webhooks, dlr-url) after their cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Stable and increasing: what a consumer's peer deduplicates by.
+    pub id: i64,
+    pub kind: EventKind,
+    /// The outbox (later sentitems) ID, or the inbox ID of a received message's first part.
+    pub message_id: i64,
+    /// What the change says (numbers, parts, status, text), as JSON.
+    pub body: serde_json::Value,
+    /// When it was written (storage clock, local time).
+    pub at: String,
+    /// How the message was submitted, for events about a message a face queued.
+    pub submission: Option<Submission>,
+}
+
+/// How a face queued a message (`smsgw_submissions`): who, with which idempotency key,
+/// and where its delivery reports go.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Submission {
+    /// `http`, `smpp`, `amqp`.
+    pub face: String,
+    /// The face's user or account.
+    pub owner: String,
+    /// The client's key: the same key queues once and answers with the same ids.
+    pub idempotency_key: Option<String>,
+    /// The sender the client gave (Kannel's `from`), for its delivery reports.
+    pub from: String,
+    /// Kannel's `dlr-url`, and `dlr-mask` (1 delivered, 2 failed, 4 buffered, 8 accepted by
+    /// the SMSC or modem, 16 rejected by it).
+    pub dlr_url: Option<String>,
+    pub dlr_mask: u8,
+}
+
+/// What [`Service::submit`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The outbox IDs, one per recipient, in order.
+    pub ids: Vec<i64>,
+    /// The idempotency key was seen before: nothing new was queued and `ids` are the first
+    /// request's.
+    pub repeated: bool,
+}
+
+/// An event a consumer could not deliver: tried again after `delay_secs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parked {
+    pub event_id: i64,
+    pub attempts: u32,
+    pub delay_secs: u32,
+    pub error: String,
+}
+
+/// Where a message a face queued stands (`GET /api/v1/messages/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MessageView {
+    pub id: i64,
+    /// `queued`, `sending`, `sent`, `delivered`, `failed`, `cancelled`.
+    pub status: String,
+    pub to: String,
+    pub route: String,
+    pub parts: u32,
+    pub retries: u32,
+    /// When it was queued, when its last part went out, when the last report came (local).
+    pub queued_at: String,
+    pub sent_at: Option<String>,
+    pub delivered_at: Option<String>,
+    /// Why it failed or waits.
+    pub error: Option<String>,
+    pub text: String,
+}
+
 /// A message waiting in the outbox, for `smsgw outbox list/show`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxEntry {
@@ -356,6 +470,58 @@ pub trait Service: Send + Sync {
     /// the file written, as gammu-smsd-inject prints it.
     fn describe_id(&self, id: i64) -> String {
         id.to_string()
+    }
+    /// Queues one message per recipient in one commit, with how the face queued them and a
+    /// `queued` event each (DESIGN.md, "Faces": the `submit` path). With an idempotency
+    /// key seen before, queues nothing and returns the first request's ids.
+    async fn submit(&self, _msgs: &[NewMessage], _how: &Submission) -> Result<Submitted> {
+        Err(StorageError::Data(
+            "this storage has no outbox a face can queue into (use sqlite, postgres or mysql)"
+                .into(),
+        ))
+    }
+    /// Events after `after`, oldest first, at most `limit`.
+    async fn events_after(&self, _after: i64, _limit: usize) -> Result<Vec<Event>> {
+        Ok(Vec::new())
+    }
+    /// A consumer's cursor (0 before its first event); a new consumer starts at the end
+    /// of the log, so that turning a webhook on does not replay the past.
+    async fn event_cursor(&self, _consumer: &str) -> Result<i64> {
+        Ok(0)
+    }
+    /// Moves a consumer's cursor to `cursor`, parks the events it could not deliver and
+    /// drops the retries in `retried` (delivered now, or given up), in one commit.
+    async fn event_progress(
+        &self,
+        _consumer: &str,
+        _cursor: i64,
+        _parked: &[Parked],
+        _retried: &[i64],
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// Parked events of a consumer that are due, with the attempts made so far.
+    async fn due_retries(&self, _consumer: &str, _limit: usize) -> Result<Vec<(Event, u32)>> {
+        Ok(Vec::new())
+    }
+    /// Deletes events every one of `consumers` passed (and no retry waits for) that are
+    /// older than `min_age_secs`; all such events when there are no consumers.
+    async fn prune_events(&self, _consumers: &[String], _min_age_secs: u32) -> Result<u64> {
+        Ok(0)
+    }
+    /// Where a message stands, `None` when no such message is known.
+    async fn message_view(&self, _id: i64) -> Result<Option<MessageView>> {
+        Ok(None)
+    }
+    /// Messages `owner` submitted after outbox ID `after`, oldest first.
+    async fn submissions(&self, _owner: &str, _after: i64, _limit: usize) -> Result<Vec<i64>> {
+        Ok(Vec::new())
+    }
+    /// Received parts with an inbox ID above `after`, oldest first.
+    async fn inbox_after(&self, _after: i64, _limit: usize) -> Result<Vec<InboxEntry>> {
+        Err(StorageError::Data(
+            "this storage has no inbox to list".into(),
+        ))
     }
     /// Claims up to `limit` messages for `routes` (rows with an empty `SenderID` or one of
     /// these), best first, each under a lease of `lease_secs`.

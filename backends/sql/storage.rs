@@ -13,8 +13,9 @@ use tokio::sync::watch;
 use super::exec::Tx;
 use super::gammu;
 use crate::service::{
-    DeliveryKey, InboxEntry, InboxPart, NewMessage, NewPart, OutboxEntry, Outcome, Outgoing,
-    PartResult, PendingPart, PhoneStatus, Result, Service,
+    DeliveryKey, Event, InboxEntry, InboxPart, MessageView, NewMessage, NewPart, OutboxEntry,
+    Outcome, Outgoing, Parked, PartResult, PendingPart, PhoneStatus, Result, Service, Submission,
+    Submitted,
 };
 
 /// A database the logic runs on: one transaction at a time per call.
@@ -77,6 +78,59 @@ impl<C: Conn> Service for C {
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {
         let msg = msg.clone();
         in_tx!(self, |tx| gammu::insert_message(tx, &msg).await)
+    }
+
+    async fn submit(&self, msgs: &[NewMessage], how: &Submission) -> Result<Submitted> {
+        let (msgs, how) = (msgs.to_vec(), how.clone());
+        in_tx!(self, |tx| gammu::submit(tx, &msgs, &how).await)
+    }
+
+    async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<Event>> {
+        reading!(self, |tx| gammu::events_after(tx, after, limit).await)
+    }
+
+    async fn event_cursor(&self, consumer: &str) -> Result<i64> {
+        let consumer = consumer.to_string();
+        in_tx!(self, |tx| gammu::event_cursor(tx, &consumer).await)
+    }
+
+    async fn event_progress(
+        &self,
+        consumer: &str,
+        cursor: i64,
+        parked: &[Parked],
+        retried: &[i64],
+    ) -> Result<()> {
+        let (consumer, parked, retried) = (consumer.to_string(), parked.to_vec(), retried.to_vec());
+        in_tx!(self, |tx| gammu::event_progress(
+            tx, &consumer, cursor, &parked, &retried
+        )
+        .await)
+    }
+
+    async fn due_retries(&self, consumer: &str, limit: usize) -> Result<Vec<(Event, u32)>> {
+        let consumer = consumer.to_string();
+        reading!(self, |tx| gammu::due_retries(tx, &consumer, limit).await)
+    }
+
+    async fn prune_events(&self, consumers: &[String], min_age_secs: u32) -> Result<u64> {
+        let consumers = consumers.to_vec();
+        in_tx!(self, |tx| gammu::prune_events(tx, &consumers, min_age_secs)
+            .await)
+    }
+
+    async fn message_view(&self, id: i64) -> Result<Option<MessageView>> {
+        reading!(self, |tx| gammu::message_view(tx, id).await)
+    }
+
+    async fn submissions(&self, owner: &str, after: i64, limit: usize) -> Result<Vec<i64>> {
+        let owner = owner.to_string();
+        reading!(self, |tx| gammu::submissions(tx, &owner, after, limit)
+            .await)
+    }
+
+    async fn inbox_after(&self, after: i64, limit: usize) -> Result<Vec<InboxEntry>> {
+        reading!(self, |tx| gammu::inbox_after(tx, after, limit).await)
     }
 
     async fn create_outbox_once(&self, msg: &NewMessage, key: &str) -> Result<Option<i64>> {

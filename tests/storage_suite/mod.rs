@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use smsgw::compose::{self, InjectOptions};
 use smsgw::service::{
-    Coding, DeliveryKey, InboxPart, NewMessage, Outcome, Outgoing, PartResult, PendingPart,
-    PhoneStatus, Service, StorageError,
+    Coding, DeliveryKey, EventKind, InboxPart, NewMessage, Outcome, Outgoing, Parked, PartResult,
+    PendingPart, PhoneStatus, Service, StorageError, Submission,
 };
 
 /// Direct SQL on the test's database, in the backend's dialect.
@@ -869,6 +869,221 @@ pub async fn a_keyed_message_is_queued_once(b: &dyn Backend) {
     assert_eq!(b.raw().count("SELECT count(*) FROM outbox"), 2);
 }
 
+fn submission(key: Option<&str>) -> Submission {
+    Submission {
+        face: "http".into(),
+        owner: "alice".into(),
+        idempotency_key: key.map(str::to_string),
+        from: "Shop".into(),
+        dlr_url: Some("http://127.0.0.1:9/dlr?type=%d".into()),
+        dlr_mask: 31,
+    }
+}
+
+pub async fn a_submission_is_queued_once_and_logged(b: &dyn Backend) {
+    let (one, two, raw) = (b.service(), b.second(), b.raw());
+    let msgs = [message("to two", None), message("to two", Some("m1"))];
+    let first = one.submit(&msgs, &submission(Some("k1"))).await.unwrap();
+    assert_eq!(first.ids.len(), 2);
+    assert!(!first.repeated);
+    // The same key again, from another daemon: nothing new, the same ids.
+    let again = two.submit(&msgs, &submission(Some("k1"))).await.unwrap();
+    assert!(again.repeated);
+    assert_eq!(again.ids, first.ids);
+    assert_eq!(raw.count("SELECT count(*) FROM outbox"), 2);
+    // Another user's key of the same name is another request.
+    let mut bob = submission(Some("k1"));
+    bob.owner = "bob".into();
+    assert!(!one.submit(&msgs[..1], &bob).await.unwrap().repeated);
+    assert_eq!(one.submissions("alice", 0, 10).await.unwrap(), first.ids);
+    assert_eq!(
+        one.submissions("alice", first.ids[0], 10).await.unwrap(),
+        [first.ids[1]]
+    );
+
+    let events = one.events_after(0, 100).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.kind == EventKind::Queued));
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    let e = &events[0];
+    assert_eq!(e.message_id, first.ids[0]);
+    assert_eq!(e.body["to"], "+48600100200");
+    let how = e
+        .submission
+        .as_ref()
+        .expect("the submission with the event");
+    assert_eq!(how.owner, "alice");
+    assert_eq!(how.from, "Shop");
+    assert_eq!(how.dlr_mask, 31);
+    assert_eq!(
+        how.dlr_url.as_deref(),
+        Some("http://127.0.0.1:9/dlr?type=%d")
+    );
+
+    let id = first.ids[0];
+    let view = one.message_view(id).await.unwrap().unwrap();
+    assert_eq!((view.status.as_str(), view.parts), ("queued", 1));
+    assert_eq!(view.text, "to two");
+    // Claimed: sending; sent; then a status report: delivered, each with its event.
+    let out = one
+        .claim_outbox("a", &routes(&["m2"]), 1, 60)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(out.id, id);
+    assert_eq!(
+        one.message_view(id).await.unwrap().unwrap().status,
+        "sending"
+    );
+    one.record_sent(
+        &out,
+        1,
+        &PartResult::Sent {
+            route: "m2".into(),
+            tpmr: Some(42),
+            report: true,
+            smsc: String::new(),
+            message_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    one.finish_outbox(&out, &Outcome::Sent, 600).await.unwrap();
+    let view = one.message_view(id).await.unwrap().unwrap();
+    assert_eq!((view.status.as_str(), view.route.as_str()), ("sent", "m2"));
+    assert!(view.sent_at.is_some());
+    let sent_at = raw
+        .text(&format!(
+            "SELECT SendingDateTime FROM sentitems WHERE ID = {id}"
+        ))
+        .unwrap();
+    let key = DeliveryKey::Tpmr {
+        phone: "m2".into(),
+        mr: 42,
+        number: "+48600100200".into(),
+        sent_at,
+    };
+    one.apply_receipt(&key, 0, "2026-11-23 10:00:09", 3600)
+        .await
+        .unwrap()
+        .expect("matched");
+    let view = one.message_view(id).await.unwrap().unwrap();
+    assert_eq!(view.status, "delivered");
+    assert_eq!(view.delivered_at.as_deref(), Some("2026-11-23 10:00:09"));
+    let later = one.events_after(events[2].id, 100).await.unwrap();
+    let kinds: Vec<EventKind> = later.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::Sent, EventKind::Report]);
+    assert_eq!(later[0].body["route"], "m2");
+    assert_eq!(later[0].body["parts"][0]["tpmr"], 42);
+    assert_eq!(later[1].body["status"], "delivered");
+    assert_eq!(later[1].submission.as_ref().unwrap().owner, "alice");
+
+    // Cancelled before it went: the view and the event say so.
+    let other = first.ids[1];
+    assert!(one
+        .cancel_outbox(other, "cancelled by alice")
+        .await
+        .unwrap());
+    let view = one.message_view(other).await.unwrap().unwrap();
+    assert_eq!(view.status, "cancelled");
+    let last = one.events_after(later[1].id, 100).await.unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].kind, EventKind::Failed);
+    assert_eq!(last[0].body["cancelled"], true);
+    assert!(one.message_view(999_999).await.unwrap().is_none());
+}
+
+pub async fn event_cursors_retries_and_pruning(b: &dyn Backend) {
+    let (s, raw) = (b.service(), b.raw());
+    s.submit(&[message("before", None)], &submission(None))
+        .await
+        .unwrap();
+    // A new consumer starts at the end: turning a webhook on does not replay the past.
+    let start = s.event_cursor("webhook:sent").await.unwrap();
+    assert_eq!(start, raw.count("SELECT max(ID) FROM smsgw_events"));
+    assert!(s.events_after(start, 10).await.unwrap().is_empty());
+    // A received message (three parts joined) is one event with the whole text.
+    let rows: Vec<InboxPart> = (1..=3)
+        .map(|i| InboxPart {
+            phone_id: "m1".into(),
+            sender: "+48111".into(),
+            smsc: "+48602000000".into(),
+            received: "2026-11-23 10:00:00".into(),
+            coding: Coding::Default,
+            udh_hex: format!("05000309030{i}"),
+            text_hex: compose::ucs2_hex(&format!("part {i}")),
+            text_decoded: if i == 1 {
+                "part 1part 2part 3".into()
+            } else {
+                String::new()
+            },
+            class: -1,
+        })
+        .collect();
+    let ids = s.save_inbox(&rows, &[]).await.unwrap();
+    // Stored again (the daemon stopped before deleting it from the SIM): no second event.
+    s.save_inbox(&rows, &[]).await.unwrap();
+    let events = s.events_after(start, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e.kind, EventKind::Received);
+    assert_eq!(e.message_id.to_string(), ids[0]);
+    assert_eq!(e.body["text"], "part 1part 2part 3");
+    assert_eq!(e.body["from"], "+48111");
+    assert_eq!(e.body["parts"], 3);
+    assert!(e.submission.is_none(), "an inbox ID is no outbox ID");
+    let inbox = s.inbox_after(0, 2).await.unwrap();
+    assert_eq!(inbox.len(), 2);
+    assert_eq!(inbox[0].id.to_string(), ids[0]);
+    assert_eq!(s.inbox_after(inbox[1].id, 10).await.unwrap().len(), 1);
+
+    // Delivery failed: parked; moving the cursor past it; due at once (delay 0).
+    s.event_progress(
+        "webhook:sent",
+        e.id,
+        &[Parked {
+            event_id: e.id,
+            attempts: 1,
+            delay_secs: 0,
+            error: "HTTP 500".into(),
+        }],
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.event_cursor("webhook:sent").await.unwrap(), e.id);
+    let due = s.due_retries("webhook:sent", 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].0.id, due[0].1), (e.id, 1));
+    assert_eq!(due[0].0.body["text"], "part 1part 2part 3");
+    // A cursor never goes back.
+    s.event_progress("webhook:sent", start, &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(s.event_cursor("webhook:sent").await.unwrap(), e.id);
+    // Pruning keeps what a retry waits for, and what is younger than the age asked.
+    let consumers = vec!["webhook:sent".to_string()];
+    assert_eq!(s.prune_events(&consumers, 3600).await.unwrap(), 0);
+    raw.exec(&format!(
+        "UPDATE smsgw_events SET CreatedAt = {}",
+        raw.now_plus(-7200)
+    ));
+    assert_eq!(s.prune_events(&consumers, 3600).await.unwrap(), 1);
+    assert_eq!(raw.count("SELECT count(*) FROM smsgw_events"), 1);
+    s.event_progress("webhook:sent", e.id, &[], &[e.id])
+        .await
+        .unwrap();
+    assert!(s.due_retries("webhook:sent", 10).await.unwrap().is_empty());
+    assert_eq!(s.prune_events(&consumers, 3600).await.unwrap(), 1);
+    // A consumer no longer configured keeps nothing alive.
+    s.event_cursor("gone").await.unwrap();
+    s.prune_events(&consumers, 0).await.unwrap();
+    assert_eq!(
+        raw.count("SELECT count(*) FROM smsgw_event_cursors WHERE Consumer = 'gone'"),
+        0
+    );
+}
+
 /// What a backend constructor returns: the backend, or `None` when its server is
 /// unreachable (allowed outside CI only).
 pub trait Made<B> {
@@ -907,7 +1122,9 @@ macro_rules! storage_suite_tests {
             phones_row_is_kept_up_to_date,
             a_long_row_is_written_back_in_parts,
             times_are_the_databases_local_time,
-            a_keyed_message_is_queued_once
+            a_keyed_message_is_queued_once,
+            a_submission_is_queued_once_and_logged,
+            event_cursors_retries_and_pruning
         );
     };
     (@cases $make:path; $($case:ident),*) => {

@@ -23,6 +23,7 @@ use crate::service::{
 use crate::smpp::receipt::id_forms;
 
 mod claim;
+mod events;
 mod queue;
 mod receipts;
 mod received;
@@ -35,6 +36,10 @@ use queue::*;
 use receipts::*;
 
 pub use claim::{claim, claim_owners, release_claims, renew_claim};
+pub use events::{
+    due_retries, event_cursor, event_progress, events_after, inbox_after, message_view,
+    prune_events, submissions, submit,
+};
 pub use queue::{create_outbox_once, insert_message, split_outbox};
 pub use receipts::{apply_receipt, receipts_by_id};
 pub use received::{complete_parts, save_inbox, stash_part};

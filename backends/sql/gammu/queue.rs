@@ -16,8 +16,13 @@ pub async fn insert_message(tx: &mut Tx<'_>, msg: &NewMessage) -> Result<i64> {
     let sql = format!(
         "INSERT INTO outbox (\"DestinationNumber\", \"Text\", \"TextDecoded\", \"Coding\", \"UDH\", \"Class\", \"MultiPart\", \"RelativeValidity\", \"SenderID\", \"DeliveryReport\", \"CreatorID\", \"Priority\",
                              \"InsertIntoDB\", \"SendingDateTime\", \"SendingTimeOut\")
-         VALUES (?, ?, ?, ?, ?, ?, '{multipart}', ?, ?, ?, ?, ?, {now}, {now}, {now})",
-        now = d.now()
+         VALUES (?, ?, ?, ?, ?, ?, '{multipart}', ?, ?, ?, ?, ?, {now}, {due}, {now})",
+        now = d.now(),
+        due = if msg.delay_secs > 0 {
+            d.now_plus(msg.delay_secs.into())
+        } else {
+            d.now().to_string()
+        }
     );
     let id = tx
         .insert(

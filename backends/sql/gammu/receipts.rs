@@ -38,7 +38,7 @@ pub(super) async fn set_delivery(
         )
         .await?;
     }
-    Ok(())
+    events::report(tx, id, seq, status, done).await
 }
 
 /// `"MessageID" IN (?, ...)` over every form of an SMSC id (hex and decimal), with the

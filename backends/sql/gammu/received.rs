@@ -11,6 +11,7 @@ pub async fn save_inbox(
 ) -> Result<Vec<String>> {
     let d = tx.dialect();
     let mut ids = Vec::with_capacity(parts.len());
+    let mut new = false;
     let same = format!(
         "SELECT \"ID\" FROM inbox WHERE \"RecipientID\" = ? AND \"SenderNumber\" = ? AND \"ReceivingDateTime\" = {} AND \"UDH\" = ? AND \"Text\" = ?",
         d.ts_param()
@@ -50,6 +51,10 @@ pub async fn save_inbox(
             )
             .await?;
         ids.push(id);
+        new = true;
+    }
+    if new {
+        events::received(tx, parts, &ids).await?;
     }
     for q in consumed {
         tx.exec(

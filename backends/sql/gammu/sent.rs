@@ -19,10 +19,21 @@ pub async fn finish_sent(tx: &mut Tx<'_>, done: &Sent) -> Result<Vec<Result<()>>
             results.push(Err(StorageError::LostClaim(out.id)));
             continue;
         }
+        let mut route = "";
+        let mut ev_parts = Vec::with_capacity(parts.len());
         for (seq, part) in parts {
             // Anything but a lost claim fails the whole batch: nothing is committed.
             record_part(tx, out, *seq, part, false, parked).await?;
+            let PartResult::Sent {
+                route: r,
+                tpmr,
+                message_id,
+                ..
+            } = part;
+            route = r;
+            ev_parts.push(serde_json::json!({"seq": seq, "tpmr": tpmr, "smsc_id": message_id}));
         }
+        events::sent(tx, out, route, serde_json::Value::Array(ev_parts)).await?;
         gone.push(out.id);
         results.push(Ok(()));
     }
@@ -164,7 +175,10 @@ pub async fn finish_outbox(
     let d = tx.dialect();
     check_lease(tx, out).await?;
     match outcome {
-        Outcome::Sent => delete_messages(tx, &[out.id]).await?,
+        Outcome::Sent => {
+            events::sent_from_sentitems(tx, out).await?;
+            delete_messages(tx, &[out.id]).await?
+        }
         Outcome::Retry {
             status_code,
             reason,
@@ -231,13 +245,16 @@ pub async fn finish_outbox(
                 args![out.id, reason.as_str()],
             )
             .await?;
+            events::failed(tx, out.id, &out.destination, *status_code, reason, false).await?;
             delete_messages(tx, &[out.id]).await?;
         }
     }
     Ok(())
 }
 
-/// Moves a message to the sent items as `Error`, with why (`smsgw outbox cancel`).
+/// Moves a message to the sent items as `Error`, with why (`smsgw outbox cancel`, the
+/// API's `DELETE`); `reason` begins with "cancelled" (how the message's view tells a
+/// cancel from a failure).
 pub async fn cancel_outbox(tx: &mut Tx<'_>, id: i64, reason: &str) -> Result<bool> {
     let d = tx.dialect();
     let sql = format!(
@@ -278,6 +295,7 @@ pub async fn cancel_outbox(tx: &mut Tx<'_>, id: i64, reason: &str) -> Result<boo
         args![id, reason],
     )
     .await?;
+    events::failed(tx, id, &out.destination, -1, reason, true).await?;
     delete_messages(tx, &[id]).await?;
     Ok(true)
 }
