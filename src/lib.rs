@@ -10,6 +10,7 @@ pub mod at;
 pub mod compose;
 pub mod config;
 pub mod daemon;
+pub mod face;
 pub mod import;
 pub mod import_nav;
 pub mod modem;

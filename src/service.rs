@@ -412,6 +412,9 @@ pub struct MessageView {
     /// Why it failed or waits.
     pub error: Option<String>,
     pub text: String,
+    /// The face user that submitted it, if a face did.
+    #[serde(skip)]
+    pub owner: Option<String>,
 }
 
 /// A message waiting in the outbox, for `smsgw outbox list/show`.

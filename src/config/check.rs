@@ -23,6 +23,7 @@ impl Config {
                 ),
             ));
         }
+        self.check_http()?;
         if self.spool.rescan == 0 {
             return Err(err(
                 "rescan",
@@ -203,6 +204,136 @@ impl Config {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// `[http]`, `[[http.user]]` and `[webhooks]`.
+    fn check_http(&self) -> Result<(), ConfigError> {
+        let err = |needle: &str, key: &str, message: String| self.error_at(needle, key, message);
+        let h = &self.http;
+        if h.listen.is_empty() {
+            if !h.users.is_empty() {
+                return Err(err(
+                    "[[http.user]]",
+                    "http.user",
+                    "users are set but [http] listen is empty: set listen (e.g. \"127.0.0.1:13013\") to serve the HTTP API".into(),
+                ));
+            }
+        } else {
+            if h.listen.parse::<std::net::SocketAddr>().is_err() {
+                return Err(err(
+                    "listen",
+                    "http.listen",
+                    format!("{:?} is not host:port (e.g. 127.0.0.1:13013)", h.listen),
+                ));
+            }
+            if matches!(
+                self.storage.kind,
+                StorageKind::Files | StorageKind::Null | StorageKind::Nav
+            ) {
+                return Err(err(
+                    "listen",
+                    "http.listen",
+                    format!(
+                        "the HTTP API queues into the storage and keeps its events there: it needs [storage] kind sqlite, postgres or mysql (not {})",
+                        format!("{:?}", self.storage.kind).to_lowercase()
+                    ),
+                ));
+            }
+        }
+        for (key, min, max, v) in [
+            ("max_body", 1024, 64 << 20, h.max_body),
+            ("timeout", 1, 3600, h.timeout as usize),
+            ("max_connections", 1, 1 << 20, h.max_connections),
+            ("max_parts", 1, 255, h.max_parts),
+        ] {
+            if !(min..=max).contains(&v) {
+                return Err(err(
+                    key,
+                    &format!("http.{key}"),
+                    format!("{v} is not between {min} and {max}"),
+                ));
+            }
+        }
+        let routes: HashSet<&str> = self
+            .phones
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(self.transports.iter().map(|t| t.id.as_str()))
+            .collect();
+        let mut names = HashSet::new();
+        for u in &h.users {
+            let at = format!("name = {:?}", u.name);
+            if u.name.is_empty() {
+                return Err(err(
+                    "[[http.user]]",
+                    "http.user.name",
+                    "every [[http.user]] needs a name".into(),
+                ));
+            }
+            if !names.insert(u.name.as_str()) {
+                return Err(err(
+                    &at,
+                    "http.user.name",
+                    format!("user {:?} is listed twice", u.name),
+                ));
+            }
+            if u.password.is_empty() && u.token.is_empty() {
+                return Err(err(
+                    &at,
+                    "http.user.password",
+                    format!(
+                        "user {:?} has neither a password nor a token: it could never log in",
+                        u.name
+                    ),
+                ));
+            }
+            if let Some(r) = u
+                .routes
+                .iter()
+                .find(|r| !routes.is_empty() && !routes.contains(r.as_str()))
+            {
+                return Err(err(
+                    "routes",
+                    "http.user.routes",
+                    format!("user {:?}: {r:?} is no phone or transport id", u.name),
+                ));
+            }
+            if !(u.rate >= 0.0 && u.rate.is_finite()) {
+                return Err(err(
+                    "rate",
+                    "http.user.rate",
+                    format!(
+                        "{} is not a rate (messages per second, 0 for no limit)",
+                        u.rate
+                    ),
+                ));
+            }
+        }
+        let w = &self.webhooks;
+        for (key, url) in [
+            ("received", &w.received),
+            ("report", &w.report),
+            ("sent", &w.sent),
+            ("failed", &w.failed),
+        ] {
+            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(err(
+                    key,
+                    &format!("webhooks.{key}"),
+                    format!("{url:?} is not an http:// or https:// URL"),
+                ));
+            }
+        }
+        if w.timeout == 0 {
+            return Err(err(
+                "timeout",
+                "webhooks.timeout",
+                "must be at least 1 (seconds)".into(),
+            ));
         }
         Ok(())
     }

@@ -135,11 +135,29 @@ pub const KEYS: &[Key] = &[
     Key { section: "spool", name: "queues", default: "{}", doc: "smstools3 Queue: names mapped to PhoneIDs (a name not listed is taken as the PhoneID).", example: "{ alerts = \"modem1\" }", bad: "[1]" },
     Key { section: "retention", name: "days", default: "0", doc: "Once a day, delete inbox and sent items older than this many days (as `smsgw db prune`); 0 keeps everything.", example: "90", bad: "\"90d\"" },
     Key { section: "metrics", name: "listen", default: "\"\"", doc: "host:port of a Prometheus endpoint (/metrics); empty serves nothing. Keep it on 127.0.0.1 unless a firewall protects it.", example: "\"127.0.0.1:9745\"", bad: "9745" },
+    Key { section: "http", name: "listen", default: "\"\"", doc: "host:port of the HTTP face: Kannel's /cgi-bin/sendsms, the REST API under /api/v1, /status and /health (and /metrics); empty serves nothing. Needs sqlite, postgres or mysql storage.", example: "\"127.0.0.1:13013\"", bad: "13013" },
+    Key { section: "http", name: "max_body", default: "65536", doc: "Largest request body in bytes; a larger one is answered 413.", example: "16384", bad: "\"64k\"" },
+    Key { section: "http", name: "timeout", default: "10", doc: "Seconds a request may take, headers and body: a slow client is cut off (408).", example: "30", bad: "\"10s\"" },
+    Key { section: "http", name: "max_connections", default: "1024", doc: "Connections served at once; more wait in the listen backlog.", example: "256", bad: "-1" },
+    Key { section: "http", name: "max_parts", default: "10", doc: "Most parts (SMS) one message may need; a longer text is refused with how many it needs.", example: "5", bad: "\"many\"" },
+    Key { section: "http", name: "public_status", default: "false", doc: "Serve /status and /status.json without credentials (else any [[http.user]] may see them).", example: "true", bad: "\"yes\"" },
+    Key { section: "http.user", name: "name", default: REQUIRED, doc: "The user name: Kannel's username, HTTP basic's user, the owner of the messages it queues.", example: "\"shop\"", bad: "1" },
+    Key { section: "http.user", name: "password", default: "\"\"", doc: "Kannel's password and HTTP basic's password (compared in constant time, never logged).", example: "\"secret\"", bad: "1" },
+    Key { section: "http.user", name: "token", default: "\"\"", doc: "A token for `Authorization: Bearer`; empty allows none.", example: "\"5f0c6d0e9b1a\"", bad: "1" },
+    Key { section: "http.user", name: "routes", default: "[]", doc: "Phone or transport ids the user may send through (Kannel's smsc); empty allows all. Naming another is answered 403.", example: "[\"modem1\"]", bad: "\"modem1\"" },
+    Key { section: "http.user", name: "rate", default: "0.0", doc: "Messages per second the user may queue (a burst of one second's worth); more are answered 429. 0 for no limit.", example: "5.0", bad: "\"fast\"" },
+    Key { section: "webhooks", name: "received", default: "\"\"", doc: "URL POSTed a JSON event for every received message (its parts joined).", example: "\"https://app.example.org/sms/in\"", bad: "1" },
+    Key { section: "webhooks", name: "report", default: "\"\"", doc: "URL POSTed a JSON event for every status report (delivered, failed, pending).", example: "\"https://app.example.org/sms/report\"", bad: "1" },
+    Key { section: "webhooks", name: "sent", default: "\"\"", doc: "URL POSTed a JSON event when a message went out (the modem or SMSC took every part).", example: "\"https://app.example.org/sms/sent\"", bad: "1" },
+    Key { section: "webhooks", name: "failed", default: "\"\"", doc: "URL POSTed a JSON event when a message failed for good or was cancelled.", example: "\"https://app.example.org/sms/failed\"", bad: "1" },
+    Key { section: "webhooks", name: "secret", default: "\"\"", doc: "Key of the X-Smsgw-Signature header: sha256= and the hex HMAC-SHA256 of the body. Empty signs nothing.", example: "\"a-long-random-string\"", bad: "1" },
+    Key { section: "webhooks", name: "timeout", default: "10", doc: "Seconds to wait for a webhook's (or dlr-url's) answer; no answer is a failure, retried.", example: "5", bad: "0" },
+    Key { section: "webhooks", name: "retry_hours", default: "48", doc: "Hours an event that cannot be delivered is retried, with back-off from 1 s to 10 min, before it is dropped (logged). Applies to dlr-url too.", example: "24", bad: "\"1d\"" },
     Key { section: "inbox_storage", name: "kind", default: NONE, doc: "With a nav [storage] (NAV's queue keeps no received messages): a second storage for received messages, with the same keys as [storage] (sqlite, postgres, mysql or files). Without it, phones do not receive.", example: "\"sqlite\"", bad: "\"pigeon\"" },
 ];
 
 /// Sections that are arrays of tables (`[[phone]]`).
-pub const ARRAY_SECTIONS: &[&str] = &["phone", "transport"];
+pub const ARRAY_SECTIONS: &[&str] = &["phone", "transport", "http.user"];
 
 impl Config {
     /// The key table as text, for `smsgw config check --keys` and the man page.

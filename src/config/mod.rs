@@ -24,7 +24,9 @@ pub use error::ConfigError;
 use error::{friendly, line_of, locate, looks_like_gammu, START_HINT};
 pub use keys::{Key, ARRAY_SECTIONS, KEYS};
 pub use phone::{Phone, Rate};
-pub use sections::{Daemon, Hooks, Metrics, Receiving, Retention, Sending, Spool};
+pub use sections::{
+    Daemon, Hooks, Http, HttpUser, Metrics, Receiving, Retention, Sending, Spool, Webhooks,
+};
 pub use storage::{DbTls, InboxFormat, Storage, StorageKind};
 pub use transport::{Transport, TransportKind};
 
@@ -45,6 +47,8 @@ pub struct Config {
     pub receiving: Receiving,
     pub hooks: Hooks,
     pub metrics: Metrics,
+    pub http: Http,
+    pub webhooks: Webhooks,
     pub retention: Retention,
     pub spool: Spool,
     /// `[inbox_storage]`: where received messages go when `[storage]` keeps none (nav).

@@ -1,5 +1,5 @@
 //! The small sections: `[daemon]`, `[sending]`, `[receiving]`, `[hooks]`, `[spool]`,
-//! `[metrics]`, `[retention]`.
+//! `[metrics]`, `[retention]`, `[http]`, `[webhooks]`.
 
 use std::path::PathBuf;
 
@@ -176,6 +176,87 @@ impl Default for Hooks {
             run_on_incoming_call: None,
             run_on_report: None,
             timeout: 60,
+        }
+    }
+}
+
+/// `[http]`: the HTTP face (Kannel's sendsms, the REST API, the status page); off while
+/// `listen` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    /// `host:port`; empty (the default) serves nothing.
+    pub listen: String,
+    /// Largest request body in bytes (larger: 413).
+    pub max_body: usize,
+    /// Seconds a request may take, headers and body (a slow client is cut off).
+    pub timeout: u64,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Most parts one message may need (Kannel's `max-messages`).
+    pub max_parts: usize,
+    /// `/status` and `/status.json` without credentials.
+    pub public_status: bool,
+    #[serde(rename = "user", skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<HttpUser>,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: String::new(),
+            max_body: 65536,
+            timeout: 10,
+            max_connections: 1024,
+            max_parts: 10,
+            public_status: false,
+            users: Vec::new(),
+        }
+    }
+}
+
+/// `[[http.user]]`: who may send through the HTTP face.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpUser {
+    /// Kannel's `username`, HTTP basic's user.
+    pub name: String,
+    /// Kannel's `password`, HTTP basic's password.
+    pub password: String,
+    /// A token for `Authorization: Bearer`; empty allows none.
+    pub token: String,
+    /// Routes (phone or transport ids) the user may name; empty allows all.
+    pub routes: Vec<String>,
+    /// Messages per second the user may queue (more: 429); 0 for no limit.
+    pub rate: f64,
+}
+
+/// `[webhooks]`: URLs told of events (JSON, signed with `secret`), delivered at least once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webhooks {
+    pub received: String,
+    pub report: String,
+    pub sent: String,
+    pub failed: String,
+    /// Key of the `X-Smsgw-Signature` HMAC-SHA256; empty signs nothing.
+    pub secret: String,
+    /// Seconds to wait for an answer.
+    pub timeout: u64,
+    /// Hours an undeliverable event is retried (with back-off) before it is dropped.
+    pub retry_hours: u64,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        Webhooks {
+            received: String::new(),
+            report: String::new(),
+            sent: String::new(),
+            failed: String::new(),
+            secret: String::new(),
+            timeout: 10,
+            retry_hours: 48,
         }
     }
 }

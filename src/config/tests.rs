@@ -20,6 +20,12 @@ fn full_defaults() -> toml::Table {
     let transport: Transport = toml::from_str("id = \"t\"\nkind = \"debug\"").unwrap();
     let transport = toml::Value::try_from(transport).unwrap();
     v.insert("transport".into(), toml::Value::Array(vec![transport]));
+    // Nested arrays of tables are listed as sections of their own (`http.user`).
+    let user: HttpUser = toml::from_str("name = \"u\"").unwrap();
+    v.insert(
+        "http.user".into(),
+        toml::Value::Array(vec![toml::Value::try_from(user).unwrap()]),
+    );
     v
 }
 
@@ -152,6 +158,16 @@ fn config_with(k: &Key, value: &str) -> String {
             "[storage]\nkind = \"nav\"\n\n[inbox_storage]\n{} = {value}\n",
             k.name
         ),
+        "http.user" => {
+            let mut s = String::from("[http]\nlisten = \"127.0.0.1:13013\"\n\n[[http.user]]\n");
+            for (n, v) in [("name", "\"u\""), ("password", "\"p\"")] {
+                if n != k.name {
+                    s.push_str(&format!("{n} = {v}\n"));
+                }
+            }
+            s.push_str(&format!("{} = {value}\n", k.name));
+            s
+        }
         section => format!("# a comment\n\n[{section}]\n{} = {value}\n", k.name),
     }
 }

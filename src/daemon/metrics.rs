@@ -1,11 +1,9 @@
 //! The optional Prometheus endpoint (`[metrics] listen`): per-phone signal, battery,
 //! registration and counters, outbox depth, send latency and storage health, rendered from
-//! the same board the control socket serves to `monitor --json`.
+//! the same board the control socket serves to `monitor --json`. Served by the HTTP
+//! face's router (`face::http`), on `[metrics] listen` or the API's listener.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::status::{Board, PhoneState, SEND_BUCKETS};
 use crate::service::Service;
@@ -156,50 +154,4 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
         let _ = writeln!(o, "smsgw_outbox_depth {d}");
     }
     o
-}
-
-/// Serves `/metrics` on `listen` until the task is aborted.
-pub async fn serve(listen: String, board: Board, storage: Arc<dyn Service>) {
-    let listener = match tokio::net::TcpListener::bind(&listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!("metrics: cannot listen on {listen}: {e}");
-            return;
-        }
-    };
-    tracing::info!("metrics on http://{listen}/metrics");
-    loop {
-        let Ok((mut sock, _)) = listener.accept().await else {
-            continue;
-        };
-        let (board, storage) = (board.clone(), storage.clone());
-        tokio::spawn(async move {
-            let mut buf = [0u8; 2048];
-            let n =
-                match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
-                    .await
-                {
-                    Ok(Ok(n)) => n,
-                    _ => return,
-                };
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("");
-            let (status, body, kind) = if path == "/metrics" || path.starts_with("/metrics?") {
-                (
-                    "200 OK",
-                    render(&board, storage.as_ref()).await,
-                    "text/plain; version=0.0.4",
-                )
-            } else {
-                (
-                    "404 Not Found",
-                    "smsgw serves /metrics\n".to_string(),
-                    "text/plain",
-                )
-            };
-            let head = format!("HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            let _ = sock.write_all(head.as_bytes()).await;
-            let _ = sock.write_all(body.as_bytes()).await;
-        });
-    }
 }

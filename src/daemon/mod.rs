@@ -297,6 +297,11 @@ pub enum Command {
     Reload,
 }
 
+/// How often the storage is polled for what other programs wrote.
+fn poll_every_ms(cfg: &Config) -> Duration {
+    Duration::from_millis(cfg.storage.poll_interval.max(1))
+}
+
 /// Runs the daemon until `stop` turns true.
 pub async fn run(
     cfg: Config,
@@ -375,17 +380,70 @@ pub async fn run_with(
             }
         })
     });
-    let metrics = (!cfg.metrics.listen.is_empty()).then(|| {
-        tokio::spawn(metrics::serve(
-            cfg.metrics.listen.clone(),
-            board.clone(),
+    // The faces: the HTTP API (and `/metrics` on a listener of its own), and the event
+    // log's consumers (webhooks, dlr-url).
+    let face =
+        crate::face::http::Face::new(cfg.clone(), storage.clone(), board.clone(), wake_tx.clone());
+    let mut face_tasks = Vec::new();
+    if !cfg.http.listen.is_empty() {
+        let listener = crate::face::http::bind(&cfg.http.listen, "[http] listen").await?;
+        tracing::info!(
+            "HTTP API on http://{}/ (sendsms, /api/v1, /status)",
+            cfg.http.listen
+        );
+        face_tasks.push(tokio::spawn(crate::face::http::serve(
+            listener,
+            crate::face::http::router(face.clone()),
+            cfg.http.max_connections,
+            Duration::from_secs(cfg.http.timeout),
+            stop.clone(),
+        )));
+    }
+    if !cfg.metrics.listen.is_empty() {
+        let listener = crate::face::http::bind(&cfg.metrics.listen, "[metrics] listen").await?;
+        tracing::info!("metrics on http://{}/metrics", cfg.metrics.listen);
+        face_tasks.push(tokio::spawn(crate::face::http::serve(
+            listener,
+            crate::face::http::metrics_router(face.clone()),
+            64,
+            Duration::from_secs(10),
+            stop.clone(),
+        )));
+    }
+    let consumers = crate::face::deliver::consumers(&cfg);
+    let consumer_names: Vec<String> = consumers.iter().map(|(n, _)| n.clone()).collect();
+    for (name, target) in consumers {
+        face_tasks.push(tokio::spawn(crate::face::deliver::run(
+            name,
+            target,
             storage.clone(),
-        ))
+            cfg.webhooks.clone(),
+            poll_every_ms(&cfg),
+            stop.clone(),
+        )));
+    }
+    // Events every consumer passed, an hour on (a day when none is configured).
+    let prune_storage = storage.clone();
+    let event_pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        let age = if consumer_names.is_empty() {
+            24 * 3600
+        } else {
+            3600
+        };
+        loop {
+            tick.tick().await;
+            match prune_storage.prune_events(&consumer_names, age).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(events = n, "event log pruned"),
+                Err(e) => tracing::debug!("event log prune: {e}"),
+            }
+        }
     });
     // Rows written by other programs (Kalkun, scripts, gammu-smsd-inject).
     let poll_storage = storage.clone();
     let poll_wake = wake_tx.clone();
-    let poll_every = Duration::from_millis(cfg.storage.poll_interval.max(1));
+    let poll_every = poll_every_ms(&cfg);
     let poller = tokio::spawn(async move {
         let mut tick = tokio::time::interval(poll_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -618,8 +676,11 @@ pub async fn run_with(
         s.abort();
     }
     control_task.abort();
-    if let Some(m) = metrics {
-        m.abort();
+    event_pruner.abort();
+    for mut t in face_tasks {
+        if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+            t.abort();
+        }
     }
     if let Some(r) = retention {
         r.abort();

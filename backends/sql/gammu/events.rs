@@ -328,6 +328,20 @@ pub async fn prune_events(tx: &mut Tx<'_>, consumers: &[String], min_age_secs: u
 
 /// Where message `id` stands: in the outbox (queued or being sent), or in the sent items.
 pub async fn message_view(tx: &mut Tx<'_>, id: i64) -> Result<Option<MessageView>> {
+    let mut view = message_state(tx, id).await?;
+    if let Some(v) = &mut view {
+        v.owner = tx
+            .row(
+                "SELECT \"Owner\" FROM smsgw_submissions WHERE \"ID\" = ?",
+                args![id],
+            )
+            .await?
+            .map(|r| text(&r, 0));
+    }
+    Ok(view)
+}
+
+async fn message_state(tx: &mut Tx<'_>, id: i64) -> Result<Option<MessageView>> {
     let d = tx.dialect();
     let sql = format!(
         "SELECT \"DestinationNumber\", \"SenderID\", \"Retries\", {}, \"TextDecoded\", \"MultiPart\" FROM outbox WHERE \"ID\" = ?",
@@ -368,6 +382,7 @@ pub async fn message_view(tx: &mut Tx<'_>, id: i64) -> Result<Option<MessageView
             delivered_at: None,
             error,
             text: text_all,
+            owner: None,
         }));
     }
     let sql = format!(
@@ -420,6 +435,7 @@ pub async fn message_view(tx: &mut Tx<'_>, id: i64) -> Result<Option<MessageView
         delivered_at: latest(2).filter(|_| status == "delivered"),
         error: reason.filter(|_| status == "failed" || status == "cancelled"),
         text: rows.iter().map(|r| text(r, 5)).collect(),
+        owner: None,
     }))
 }
 

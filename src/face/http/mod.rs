@@ -1,0 +1,210 @@
+//! The HTTP face (`[http]`): Kannel's `/cgi-bin/sendsms` ([`kannel`]), the JSON API under
+//! `/api/v1` ([`rest`]), the status page, `/health` and `/metrics` ([`status`]), on one
+//! axum router served by [`serve`] (connection cap, header and request timeouts, body
+//! limit, a stop that ends within the daemon's grace).
+
+pub mod auth;
+pub mod kannel;
+pub mod rest;
+pub mod status;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::daemon::status::Board;
+use crate::service::Service;
+
+/// What every handler sees.
+pub struct Face {
+    pub cfg: Arc<Config>,
+    pub storage: Arc<dyn Service>,
+    pub board: Board,
+    /// Wakes the senders: a message queued here goes out at once.
+    pub wake: watch::Sender<u64>,
+    pub limits: auth::Limits,
+    pub started: Instant,
+}
+
+impl Face {
+    pub fn new(
+        cfg: Arc<Config>,
+        storage: Arc<dyn Service>,
+        board: Board,
+        wake: watch::Sender<u64>,
+    ) -> Arc<Face> {
+        Arc::new(Face {
+            cfg,
+            storage,
+            board,
+            wake,
+            limits: auth::Limits::default(),
+            started: Instant::now(),
+        })
+    }
+
+    pub(crate) fn poke(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+/// Every route of the face.
+pub fn router(face: Arc<Face>) -> Router {
+    let h = &face.cfg.http;
+    Router::new()
+        .route(
+            "/cgi-bin/sendsms",
+            get(kannel::sendsms_get).post(kannel::sendsms_post),
+        )
+        .merge(rest::routes())
+        .route("/health", get(status::health))
+        .route("/status", get(status::page))
+        .route("/status.json", get(status::json))
+        .route("/metrics", get(status::metrics))
+        .fallback(status::not_found)
+        .layer(axum::middleware::from_fn(access_log))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(h.max_body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(h.timeout),
+        ))
+        .with_state(face)
+}
+
+/// Only `/metrics` (`[metrics] listen` of its own).
+pub fn metrics_router(face: Arc<Face>) -> Router {
+    Router::new()
+        .route("/metrics", get(status::metrics_open))
+        .fallback(status::not_found)
+        .with_state(face)
+}
+
+/// The request line as logged: passwords replaced (Kannel writes them to its access log;
+/// we do not).
+pub fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(q) = uri.query() else {
+        return uri.path().to_string();
+    };
+    let q: Vec<String> = q
+        .split('&')
+        .map(|pair| {
+            let key = pair.split('=').next().unwrap_or("");
+            let k = key.to_ascii_lowercase();
+            if k == "password" || k == "pass" || k == "token" {
+                format!("{key}=***")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), q.join("&"))
+}
+
+async fn access_log(req: Request, next: Next) -> Response {
+    let (method, uri) = (req.method().clone(), redacted(req.uri()));
+    let t = Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        target: "smsgw::http",
+        status = resp.status().as_u16(),
+        ms = t.elapsed().as_millis() as u64,
+        "{method} {uri}"
+    );
+    resp
+}
+
+/// Serves `app` on `listener` until `stop` turns true: at most `max_connections` at once,
+/// request headers within `timeout` (an idle or slow client is cut off), then a graceful
+/// end of the connections within a second.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    max_connections: usize,
+    timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .keep_alive(true);
+    loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let (stream, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: pass, and try again.
+                    tracing::warn!("http: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, "http connection: {e}");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(1), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("http: connections still open at the stop: dropped");
+    }
+}
+
+/// Returns when `stop` turns true (or its sender is gone).
+pub async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Binds `listen` (the error names the key and what to do).
+pub async fn bind(listen: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "{key} = {listen:?}: cannot listen: {e} (another program on that port? `ss -ltnp` shows it)"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        let uri: axum::http::Uri = "/cgi-bin/sendsms?username=u&password=s3cret&to=1&PASS=x"
+            .parse()
+            .unwrap();
+        let line = redacted(&uri);
+        assert_eq!(
+            line,
+            "/cgi-bin/sendsms?username=u&password=***&to=1&PASS=***"
+        );
+    }
+}

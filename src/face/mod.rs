@@ -1,0 +1,7 @@
+//! Faces: how applications reach the core (DESIGN.md, "Faces"). Each knows the storage
+//! service and nothing of modems, and they share two paths: [`submit`] in, and the event
+//! log out ([`deliver`] takes it to webhooks and Kannel's dlr-url).
+
+pub mod deliver;
+pub mod http;
+pub mod submit;
