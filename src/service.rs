@@ -374,6 +374,9 @@ pub struct Submission {
     /// the SMSC or modem, 16 rejected by it).
     pub dlr_url: Option<String>,
     pub dlr_mask: u8,
+    /// The recipient, as stored (read back with an event; each message of a submission
+    /// has its own, so [`Service::submit`] ignores it).
+    pub to: String,
 }
 
 /// What [`Service::submit`] did.

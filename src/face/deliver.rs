@@ -110,7 +110,10 @@ pub fn dlr_type(e: &Event, mask: u8) -> Option<u8> {
 /// SMSC's id of the part, `%k` first word and `%b` text of the message, `%%` a percent.
 pub fn dlr_url(template: &str, e: &Event, kind: u8, text: &str) -> String {
     let s = e.submission.clone().unwrap_or_default();
-    let to = e.body["to"].as_str().unwrap_or_default().to_string();
+    let to = match e.body["to"].as_str() {
+        Some(t) => t.to_string(),
+        None => s.to.clone(),
+    };
     let plus = |n: &str| match n.strip_prefix("00") {
         Some(rest) => format!("+{rest}"),
         None => n.to_string(),
@@ -465,6 +468,7 @@ mod tests {
                 from: "0047123".into(),
                 dlr_url: Some("x".into()),
                 dlr_mask: 31,
+                to: "+47900".into(),
             }),
         }
     }

@@ -877,6 +877,7 @@ fn submission(key: Option<&str>) -> Submission {
         from: "Shop".into(),
         dlr_url: Some("http://127.0.0.1:9/dlr?type=%d".into()),
         dlr_mask: 31,
+        to: String::new(),
     }
 }
 
@@ -977,6 +978,8 @@ pub async fn a_submission_is_queued_once_and_logged(b: &dyn Backend) {
     assert_eq!(later[0].body["parts"][0]["tpmr"], 42);
     assert_eq!(later[1].body["status"], "delivered");
     assert_eq!(later[1].submission.as_ref().unwrap().owner, "alice");
+    assert_eq!(later[1].submission.as_ref().unwrap().to, "+48600100200");
+    assert_eq!(later[1].body["route"], "m2");
 
     // Cancelled before it went: the view and the event say so.
     let other = first.ids[1];

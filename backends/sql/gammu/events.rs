@@ -73,6 +73,7 @@ pub(super) async fn failed(
 /// The `report` event of a part's status report or receipt (`tp_st`: TP-ST).
 pub(super) async fn report(
     tx: &mut Tx<'_>,
+    route: &str,
     id: i64,
     seq: i64,
     tp_st: u8,
@@ -87,6 +88,7 @@ pub(super) async fn report(
     };
     let body = json!({
         "id": id,
+        "route": route,
         "part": seq,
         "status": status,
         "tp_st": tp_st,
@@ -166,7 +168,7 @@ pub async fn submit(tx: &mut Tx<'_>, msgs: &[NewMessage], how: &Submission) -> R
 /// The columns [`event_at`] reads, of `e` (`smsgw_events`) and `s` (its submission).
 fn event_columns(d: crate::backends::sql::dialect::Dialect) -> String {
     format!(
-        "e.\"ID\", e.\"Kind\", e.\"MessageID\", e.\"Body\", {}, s.\"Face\", s.\"Owner\", s.\"IdemKey\", s.\"Sender\", s.\"DlrUrl\", s.\"DlrMask\"",
+        "e.\"ID\", e.\"Kind\", e.\"MessageID\", e.\"Body\", {}, s.\"Face\", s.\"Owner\", s.\"IdemKey\", s.\"Sender\", s.\"DlrUrl\", s.\"DlrMask\", s.\"Destination\"",
         d.ts("e.\"CreatedAt\"")
     )
 }
@@ -191,6 +193,7 @@ fn event_at(r: &Row) -> Event {
             from: text(r, 8),
             dlr_url: opt(r, 9).filter(|u| !u.is_empty()),
             dlr_mask: int(r, 10, 0).clamp(0, 255) as u8,
+            to: text(r, 11),
         }),
     }
 }
@@ -282,7 +285,7 @@ pub async fn due_retries(
     let rows = tx.rows(&sql, args![consumer]).await?;
     Ok(rows
         .iter()
-        .map(|r| (event_at(r), int(r, 11, 0).clamp(0, u32::MAX.into()) as u32))
+        .map(|r| (event_at(r), int(r, 12, 0).clamp(0, u32::MAX.into()) as u32))
         .collect())
 }
 

@@ -15,9 +15,11 @@ pub(super) async fn receipts_parked(tx: &mut Tx<'_>) -> Result<bool> {
         .is_some_and(|r| int(&r, 0, 0) > 0))
 }
 
-/// Sets a sent part's delivery state from a status report or receipt (`status`: TP-ST).
+/// Sets a sent part's delivery state from a status report or receipt (`status`: TP-ST)
+/// that came through `route`.
 pub(super) async fn set_delivery(
     tx: &mut Tx<'_>,
+    route: &str,
     id: i64,
     seq: i64,
     status: u8,
@@ -38,7 +40,7 @@ pub(super) async fn set_delivery(
         )
         .await?;
     }
-    events::report(tx, id, seq, status, done).await
+    events::report(tx, route, id, seq, status, done).await
 }
 
 /// `"MessageID" IN (?, ...)` over every form of an SMSC id (hex and decimal), with the
@@ -105,7 +107,7 @@ pub(super) async fn apply_parked(
     let mut ended = false;
     for r in parked.iter().filter(|r| text(r, 0) == *form) {
         let status = u8::try_from(int(r, 1, 0xFF)).unwrap_or(0xFF);
-        set_delivery(tx, id, i64::from(seq), status, &text(r, 2)).await?;
+        set_delivery(tx, route, id, i64::from(seq), status, &text(r, 2)).await?;
         ended |= DeliveryStatus::from_status(status).is_final();
     }
     tx.exec(
@@ -154,7 +156,7 @@ pub(super) async fn receipt_by_id(
         .await?;
         return Ok(false);
     };
-    set_delivery(tx, int(hit, 1, 0), int(hit, 2, 0), status, done).await?;
+    set_delivery(tx, route, int(hit, 1, 0), int(hit, 2, 0), status, done).await?;
     if DeliveryStatus::from_status(status).is_final() {
         tx.exec(
             "DELETE FROM smsgw_smsc_ids WHERE \"Route\" = ? AND \"MessageID\" = ?",
@@ -237,6 +239,6 @@ pub(super) async fn report_by_tpmr(
         .await?;
         return Ok(None);
     };
-    set_delivery(tx, int(hit, 0, 0), int(hit, 1, 0), status, done).await?;
+    set_delivery(tx, phone, int(hit, 0, 0), int(hit, 1, 0), status, done).await?;
     Ok(Some(int(hit, 0, 0).to_string()))
 }

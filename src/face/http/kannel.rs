@@ -154,6 +154,7 @@ async fn sendsms(face: &Face, p: Params, text_body: Option<Vec<u8>>) -> Response
     };
     let how = Submission {
         face: "http".into(),
+        to: String::new(),
         owner: user.name.clone(),
         idempotency_key: None,
         from: p.text(&["from"]).unwrap_or_default(),
@@ -229,8 +230,9 @@ fn decode_text(raw: &[u8], charset: Option<&str>, coding: i64) -> Result<String,
     let label = charset.unwrap_or(if coding == 2 { "UTF-16BE" } else { "UTF-8" });
     let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())
         .ok_or_else(|| format!("Unknown charset {label:?}, rejected"))?;
-    let (text, _, bad) = enc.decode(raw);
-    // encoding_rs sniffs a BOM; a text that is not what it says is refused, not mangled.
+    // A BOM of this charset is dropped; a text that is not what it says is refused, not
+    // mangled.
+    let (text, bad) = enc.decode_with_bom_removal(raw);
     if bad {
         return Err(format!("Text is not valid {}, rejected", enc.name()));
     }
@@ -331,6 +333,12 @@ mod tests {
             decode_text(&[0xe6, 0xf8], None, 0).unwrap_err(),
             "Text is not valid UTF-8, rejected"
         );
+        assert_eq!(
+            decode_text(&[0xff, 0xfe], None, 0).unwrap_err(),
+            "Text is not valid UTF-8, rejected",
+            "another charset's BOM is no switch"
+        );
+        assert_eq!(decode_text(&[0xfe, 0xff, 0, 0x41], None, 2).unwrap(), "A");
         assert_eq!(
             decode_text(b"x", Some("klingon"), 0).unwrap_err(),
             "Unknown charset \"klingon\", rejected"

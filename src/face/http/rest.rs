@@ -142,6 +142,7 @@ async fn create(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) 
     }
     let how = Submission {
         face: "http".into(),
+        to: String::new(),
         owner: user.name.clone(),
         idempotency_key: key,
         from: String::new(),

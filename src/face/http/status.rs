@@ -132,14 +132,18 @@ sent {} &middot; received {} &middot; failed {} &middot; delivered {} &middot; {
         o.delivered,
         o.sent_per_minute
     );
-    h.push_str("<table><tr><th>Phone</th><th>State</th><th>Signal</th><th>Network</th><th>Battery</th><th>Sent</th><th>Received</th><th>Failed</th><th>Delivered</th><th>Limits</th><th>Last error</th></tr>");
+    h.push_str("<table><tr><th>Route</th><th>State</th><th>Signal</th><th>Network</th><th>Battery</th><th>Sent</th><th>Received</th><th>Failed</th><th>Delivered</th><th>Limits</th><th>Last error</th></tr>");
     for p in &o.phones {
         let _ = write!(
             h,
             "<tr><td>{}</td><td class=\"{}\">{}</td><td class=\"n\">{}</td><td>{} {}</td><td class=\"n\">{}</td>\
 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&p.id),
-            if p.state == "connected" { "ok" } else { "bad" },
+            if matches!(p.state.as_str(), "connected" | "ready") {
+                "ok"
+            } else {
+                "bad"
+            },
             esc(&p.state),
             percent(p.signal),
             esc(&p.network_name),
