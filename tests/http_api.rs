@@ -489,3 +489,69 @@ fn the_status_page_shows_the_phones_in_a_browser() {
     eprintln!("screenshot: {}", shot.display());
     daemon.stop();
 }
+
+#[test]
+fn idle_connections_and_floods_do_not_stop_the_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let port = free_port();
+    let users = format!(
+        "{}\n[[http.user]]\nname = \"slow\"\npassword = \"slow-pw\"\nrate = 2.0\n",
+        http_toml(port, "max_connections = 50\ntimeout = 1")
+    );
+    let (sim, mut daemon) = start(dir, "", &users);
+    // More idle connections than the server serves at once: none of them sends a byte.
+    let idle: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    // The modem keeps sending meanwhile.
+    daemon.inject(&[
+        "TEXT",
+        "+48123456789",
+        "-text",
+        "while flooded",
+        "--phone-id",
+        "gsm1",
+    ]);
+    wait_for_or(
+        "the modem to send",
+        || !sim.sent().is_empty(),
+        || daemon.log(),
+    );
+    // Idle clients are cut off after `timeout`: the API answers again.
+    let t = Instant::now();
+    let r = curl(&[], &format!("http://127.0.0.1:{port}/health"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    eprintln!(
+        "/health answered {:?} after 200 idle connections",
+        t.elapsed()
+    );
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let mut first = &idle[0];
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        first.read(&mut buf).unwrap_or(0),
+        0,
+        "an idle connection is closed by the server"
+    );
+    // A user over its rate is told to wait.
+    let send = || {
+        curl(
+            &[],
+            &format!("http://127.0.0.1:{port}/cgi-bin/sendsms?username=slow&password=slow-pw&to=%2B48123456789&text=x&smsc=dbg"),
+        )
+    };
+    assert_eq!(send().status, 202);
+    assert_eq!(send().status, 202);
+    let r = send();
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (429, "Too many requests, rejected")
+    );
+    assert!(r.headers.contains("retry-after: 1"), "{}", r.headers);
+    drop(idle);
+    daemon.stop();
+}
