@@ -8,6 +8,8 @@
 #   python3-aiosmtpd an SMTP server nobody here wrote, for the mail transport's tests
 #   openssl        makes the CA and certificate of the SMPP TLS test
 #   python3-venv   for target/test-venv below
+#   curl           a client nobody here wrote, for the HTTP API's tests (Kannel's sendsms)
+#   chromium       a real browser for the status page's test (headless, a screenshot)
 # and, from PyPI into target/test-venv, smpp34 (an SMPP 3.4 codec, client and server nobody
 # here wrote) for the SMPP tests, and aiosmpplib 0.7.4 (a Python ESME) for the SMPP bench.
 # Only missing packages are installed; needs root (or sudo) for apt-get.
@@ -20,6 +22,8 @@ ls /usr/lib/*/dbd/libdbdsqlite3.so >/dev/null 2>&1 || missing+=(libdbd-sqlite3)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 venv() {
     local dir
     dir="$(dirname "$0")/../target/test-venv"
