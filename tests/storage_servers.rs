@@ -53,6 +53,8 @@ impl Raw for ServerRaw {
 }
 
 struct ServerBackend {
+    /// Gammu's tables roll back (InnoDB, PostgreSQL): not so for Gammu's own mysql.sql.
+    transactional: bool,
     one: Arc<Server>,
     two: Arc<Server>,
     raw: ServerRaw,
@@ -69,6 +71,9 @@ impl Backend for ServerBackend {
     fn raw(&self) -> &dyn Raw {
         &self.raw
     }
+    fn transactional(&self) -> bool {
+        self.transactional
+    }
 }
 
 async fn backend(kind: Kind) -> Option<ServerBackend> {
@@ -78,6 +83,7 @@ async fn backend(kind: Kind) -> Option<ServerBackend> {
     let two = Arc::new(Server::connect(&db.storage()).expect("connect"));
     two.init().await.expect("init a second time");
     Some(ServerBackend {
+        transactional: true,
         raw: ServerRaw(one.clone()),
         one,
         two,
@@ -142,6 +148,7 @@ async fn gammu_made(kind: Kind) -> Option<ServerBackend> {
     let two = Arc::new(Server::connect(&db.storage()).expect("connect"));
     two.init().await.expect("init a second time");
     Some(ServerBackend {
+        transactional: report.not_innodb.is_empty(),
         raw: ServerRaw(one.clone()),
         one,
         two,

@@ -25,7 +25,26 @@ pub const SMSGW_SCHEMA: &str = include_str!("../../schema/smsgw-sqlite.sql");
 use super::GAMMU_TABLES;
 pub use super::SCHEMA_VERSION;
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// Work for the database's thread.
+enum Job {
+    /// Runs alone: reads, the schema, pragmas.
+    Plain(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// A write transaction: run with the writes already waiting in one transaction (a
+    /// group commit, each in a savepoint of its own); its answer waits for the commit.
+    Write(WriteFn),
+}
+
+/// A write: given the open transaction (or why none could be begun), it runs and says
+/// whether it succeeded, and how to answer once the transaction ended.
+type WriteFn = Box<
+    dyn for<'t, 'c> FnOnce(std::result::Result<&'t mut Tx<'c>, String>) -> (bool, Answer) + Send,
+>;
+
+/// Sends a write's answer once the transaction it ran in ended (the commit's outcome).
+type Answer = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+/// Most writes one commit carries.
+const GROUP: usize = 128;
 
 /// What `db check` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +89,30 @@ impl Sqlite {
                         return;
                     }
                 };
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                let mut next = rx.recv().ok();
+                while let Some(job) = next.take() {
+                    match job {
+                        Job::Plain(f) => f(&mut conn),
+                        Job::Write(first) => {
+                            // The writes already waiting join this one; anything else waits
+                            // for the commit.
+                            let mut group = vec![first];
+                            while group.len() < GROUP {
+                                match rx.try_recv() {
+                                    Ok(Job::Write(w)) => group.push(w),
+                                    Ok(other) => {
+                                        next = Some(other);
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            write_group(&mut conn, group);
+                        }
+                    }
+                    if next.is_none() {
+                        next = rx.recv().ok();
+                    }
                 }
             })
             .map_err(|e| {
@@ -106,9 +147,9 @@ impl Sqlite {
     {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |c| {
+            .send(Job::Plain(Box::new(move |c| {
                 let _ = tx.send(f(c));
-            }))
+            })))
             .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
         rx.await
             .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
@@ -202,9 +243,9 @@ fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
 }
 
 /// Runs `f` in a transaction on `c` (on the database's thread), begun with `begin`:
-/// committed when it returns `Ok`, rolled back otherwise. Every write takes the lock at once
-/// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock; a read takes
-/// none (`BEGIN`).
+/// committed when it returns `Ok`, rolled back otherwise. Reads use it (`BEGIN`: no lock
+/// taken); writes go through [`write_group`], which takes the lock at once (`BEGIN
+/// IMMEDIATE`), so two writers never deadlock upgrading a read lock.
 fn transaction<R>(
     c: &mut Connection,
     begin: &str,
@@ -227,6 +268,72 @@ fn transaction<R>(
     result
 }
 
+/// Runs a group of write transactions in one `BEGIN IMMEDIATE ... COMMIT`: each in a
+/// savepoint, rolled back alone when it fails; their answers go out after the commit (one
+/// fsync for the group instead of one each: what lets a face answer many clients at once).
+/// A group of one runs as a plain transaction.
+fn write_group(c: &mut Connection, group: Vec<WriteFn>) {
+    if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
+        let e = db(e).to_string();
+        for job in group {
+            let (_, answer) = job(Err(e.clone()));
+            answer(Ok(()));
+        }
+        return;
+    }
+    let alone = group.len() == 1;
+    let mut answers = Vec::with_capacity(group.len());
+    let mut all_failed = true;
+    let mut broken: Option<String> = None;
+    for job in group {
+        if let Some(e) = &broken {
+            let (_, answer) = job(Err(e.clone()));
+            answers.push(answer);
+            continue;
+        }
+        if !alone {
+            if let Err(e) = c.execute_batch("SAVEPOINT smsgw_job") {
+                broken = Some(db(e).to_string());
+                let (_, answer) = job(Err(broken.clone().unwrap_or_default()));
+                answers.push(answer);
+                continue;
+            }
+        }
+        let (ok, answer) = {
+            let mut tx = Tx::Lite(c);
+            job(Ok(&mut tx))
+        };
+        all_failed &= !ok;
+        if !alone {
+            let end = if ok {
+                "RELEASE smsgw_job"
+            } else {
+                "ROLLBACK TO smsgw_job; RELEASE smsgw_job"
+            };
+            if let Err(e) = c.execute_batch(end) {
+                broken = Some(db(e).to_string());
+            }
+        }
+        answers.push(answer);
+    }
+    let ended = match &broken {
+        Some(e) => {
+            let _ = c.execute_batch("ROLLBACK");
+            Err(e.clone())
+        }
+        // Nothing to keep: a failed transaction of its own is rolled back.
+        None if all_failed => c.execute_batch("ROLLBACK").map_err(|e| db(e).to_string()),
+        None => c.execute_batch("COMMIT").map_err(|e| {
+            // A COMMIT that failed (busy) leaves the transaction open: end it.
+            let _ = c.execute_batch("ROLLBACK");
+            db(e).to_string()
+        }),
+    };
+    for answer in answers {
+        answer(ended.clone());
+    }
+}
+
 #[async_trait]
 impl Conn for Sqlite {
     async fn transaction<R, F>(&self, f: F) -> Result<R>
@@ -234,8 +341,28 @@ impl Conn for Sqlite {
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
     {
-        self.call(move |c| transaction(c, "BEGIN IMMEDIATE", f))
-            .await
+        let (tx, rx) = oneshot::channel();
+        let job = move |t: std::result::Result<&mut Tx<'_>, String>| -> (bool, Answer) {
+            let result = match t {
+                Ok(t) => ready(f(t)),
+                Err(e) => Err(StorageError::Unavailable(e)),
+            };
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |committed: std::result::Result<(), String>| {
+                let _ = tx.send(match (result, committed) {
+                    (Ok(r), Ok(())) => Ok(r),
+                    (Ok(_), Err(e)) => Err(StorageError::Unavailable(e)),
+                    // Its own error: its savepoint was rolled back, whatever the commit did.
+                    (Err(e), _) => Err(e),
+                });
+            });
+            (ok, answer)
+        };
+        self.jobs
+            .send(Job::Write(Box::new(job)))
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
+        rx.await
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
     }
 
     async fn read<R, F>(&self, f: F) -> Result<R>
