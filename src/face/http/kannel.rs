@@ -195,12 +195,25 @@ async fn sendsms(face: &Face, p: Params, text_body: Option<Vec<u8>>) -> Response
     }
 }
 
-/// How Kannel words a refusal (its texts end in ", rejected").
+/// How Kannel words a refusal (Kannel's own texts where it has one, which clients match
+/// by their start; ours in its style, ending in ", rejected").
 fn refusal(e: &SubmitError) -> (StatusCode, String) {
     match e {
         SubmitError::NoRecipient => (
             StatusCode::BAD_REQUEST,
             "Missing receiver number, rejected".into(),
+        ),
+        SubmitError::Empty => (
+            StatusCode::BAD_REQUEST,
+            "Empty text not allowed, rejected.".into(),
+        ),
+        SubmitError::BadNumber { .. } => (
+            StatusCode::BAD_REQUEST,
+            format!("Garbage 'to' field, rejected. ({e})"),
+        ),
+        SubmitError::BadContent(m) if m.starts_with("udh") => (
+            StatusCode::BAD_REQUEST,
+            format!("UDH field misformed, rejected ({m})"),
         ),
         SubmitError::RouteNotAllowed(r) => (
             StatusCode::FORBIDDEN,
@@ -364,6 +377,24 @@ mod tests {
         assert_eq!(
             request(&Params::raw(b"to=1&text=x&validity=soon"), None).unwrap_err(),
             "Invalid validity value \"soon\", rejected"
+        );
+    }
+
+    #[test]
+    fn refusals_in_kannel_s_words() {
+        let say = |e: SubmitError| refusal(&e).1;
+        assert_eq!(say(SubmitError::NoRecipient), "Missing receiver number, rejected");
+        assert_eq!(say(SubmitError::Empty), "Empty text not allowed, rejected.");
+        assert!(say(SubmitError::BadNumber {
+            number: "x".into(),
+            reason: "no digits".into()
+        })
+        .starts_with("Garbage 'to' field, rejected."));
+        assert!(say(SubmitError::BadContent("udh: too short".into()))
+            .starts_with("UDH field misformed, rejected"));
+        assert_eq!(
+            say(SubmitError::TooManyParts { needed: 4, max: 3 }),
+            "The text needs 4 messages, more than the 3 allowed, rejected"
         );
     }
 
