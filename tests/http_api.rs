@@ -555,3 +555,100 @@ fn idle_connections_and_floods_do_not_stop_the_gateway() {
     drop(idle);
     daemon.stop();
 }
+
+#[test]
+fn https_with_a_certificate_curl_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (Debian's openssl package)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let tls = format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"",
+        cert.display(),
+        key.display()
+    );
+    let (_sim, mut daemon) = start(dir, "", &http_toml(port, &tls));
+    assert!(daemon
+        .log()
+        .contains(&format!("HTTP API on https://127.0.0.1:{port}/")));
+    let cacert = cert.display().to_string();
+    let r = curl(
+        &["--cacert", &cacert],
+        &format!("https://127.0.0.1:{port}/health"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = curl(
+        &[
+            "--cacert",
+            &cacert,
+            "-u",
+            "app:pw-s3cret",
+            "-d",
+            r#"{"to": "+48123456789", "text": "over TLS", "route": "gsm1"}"#,
+        ],
+        &format!("https://127.0.0.1:{port}/api/v1/messages"),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    // Plain HTTP to the TLS port is no request: refused, and the server goes on.
+    let plain = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            &format!("http://127.0.0.1:{port}/health"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!plain.status.success());
+    // Not trusted without the certificate.
+    let untrusted = Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            &format!("https://127.0.0.1:{port}/health"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        untrusted.status.code(),
+        Some(60),
+        "curl: certificate problem"
+    );
+    assert_eq!(
+        curl(
+            &["--cacert", &cacert],
+            &format!("https://127.0.0.1:{port}/health")
+        )
+        .status,
+        200
+    );
+    daemon.stop();
+}

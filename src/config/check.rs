@@ -244,6 +244,23 @@ impl Config {
                 ));
             }
         }
+        match (&h.tls_cert, &h.tls_key) {
+            (Some(_), None) => {
+                return Err(err(
+                    "tls_cert",
+                    "http.tls_key",
+                    "tls_cert is set: set tls_key too (the certificate's private key, PEM)".into(),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(err(
+                    "tls_key",
+                    "http.tls_cert",
+                    "tls_key is set: set tls_cert too (the certificate chain, PEM)".into(),
+                ))
+            }
+            _ => {}
+        }
         for (key, min, max, v) in [
             ("max_body", 1024, 64 << 20, h.max_body),
             ("timeout", 1, 3600, h.timeout as usize),

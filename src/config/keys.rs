@@ -141,6 +141,8 @@ pub const KEYS: &[Key] = &[
     Key { section: "http", name: "max_connections", default: "1024", doc: "Connections served at once; more wait in the listen backlog.", example: "256", bad: "-1" },
     Key { section: "http", name: "max_parts", default: "10", doc: "Most parts (SMS) one message may need; a longer text is refused with how many it needs.", example: "5", bad: "\"many\"" },
     Key { section: "http", name: "public_status", default: "false", doc: "Serve /status and /status.json without credentials (else any [[http.user]] may see them).", example: "true", bad: "\"yes\"" },
+    Key { section: "http", name: "tls_cert", default: NONE, doc: "HTTPS: the certificate chain (PEM), read when the daemon starts; with tls_key. Without both, plain HTTP.", example: "\"/etc/smsgw/tls/cert.pem\"", bad: "1" },
+    Key { section: "http", name: "tls_key", default: NONE, doc: "HTTPS: the certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).", example: "\"/etc/smsgw/tls/key.pem\"", bad: "1" },
     Key { section: "http.user", name: "name", default: REQUIRED, doc: "The user name: Kannel's username, HTTP basic's user, the owner of the messages it queues.", example: "\"shop\"", bad: "1" },
     Key { section: "http.user", name: "password", default: "\"\"", doc: "Kannel's password and HTTP basic's password (compared in constant time, never logged).", example: "\"secret\"", bad: "1" },
     Key { section: "http.user", name: "token", default: "\"\"", doc: "A token for `Authorization: Bearer`; empty allows none.", example: "\"5f0c6d0e9b1a\"", bad: "1" },

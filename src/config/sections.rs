@@ -197,6 +197,11 @@ pub struct Http {
     pub max_parts: usize,
     /// `/status` and `/status.json` without credentials.
     pub public_status: bool,
+    /// HTTPS: the certificate chain and its private key (PEM), both or neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
     #[serde(rename = "user", skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<HttpUser>,
 }
@@ -210,6 +215,8 @@ impl Default for Http {
             max_connections: 1024,
             max_parts: 10,
             public_status: false,
+            tls_cert: None,
+            tls_key: None,
             users: Vec::new(),
         }
     }

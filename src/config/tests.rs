@@ -158,6 +158,18 @@ fn config_with(k: &Key, value: &str) -> String {
             "[storage]\nkind = \"nav\"\n\n[inbox_storage]\n{} = {value}\n",
             k.name
         ),
+        "http" if k.name.starts_with("tls_") => {
+            // The two go together.
+            let other = if k.name == "tls_cert" {
+                "tls_key"
+            } else {
+                "tls_cert"
+            };
+            format!(
+                "[http]\n{other} = \"/etc/smsgw/other.pem\"\n{} = {value}\n",
+                k.name
+            )
+        }
         "http.user" => {
             let mut s = String::from("[http]\nlisten = \"127.0.0.1:13013\"\n\n[[http.user]]\n");
             for (n, v) in [("name", "\"u\""), ("password", "\"p\"")] {

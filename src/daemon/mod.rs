@@ -386,14 +386,22 @@ pub async fn run_with(
         crate::face::http::Face::new(cfg.clone(), storage.clone(), board.clone(), wake_tx.clone());
     let mut face_tasks = Vec::new();
     if !cfg.http.listen.is_empty() {
+        let tls = match (&cfg.http.tls_cert, &cfg.http.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(crate::face::http::tls::acceptor(cert, key).map_err(|e| anyhow::anyhow!(e))?)
+            }
+            _ => None,
+        };
         let listener = crate::face::http::bind(&cfg.http.listen, "[http] listen").await?;
         tracing::info!(
-            "HTTP API on http://{}/ (sendsms, /api/v1, /status)",
+            "HTTP API on {}://{}/ (sendsms, /api/v1, /status)",
+            if tls.is_some() { "https" } else { "http" },
             cfg.http.listen
         );
         face_tasks.push(tokio::spawn(crate::face::http::serve(
             listener,
             crate::face::http::router(face.clone()),
+            tls,
             cfg.http.max_connections,
             Duration::from_secs(cfg.http.timeout),
             stop.clone(),
@@ -405,6 +413,7 @@ pub async fn run_with(
         face_tasks.push(tokio::spawn(crate::face::http::serve(
             listener,
             crate::face::http::metrics_router(face.clone()),
+            None,
             64,
             Duration::from_secs(10),
             stop.clone(),

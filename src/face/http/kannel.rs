@@ -383,7 +383,10 @@ mod tests {
     #[test]
     fn refusals_in_kannel_s_words() {
         let say = |e: SubmitError| refusal(&e).1;
-        assert_eq!(say(SubmitError::NoRecipient), "Missing receiver number, rejected");
+        assert_eq!(
+            say(SubmitError::NoRecipient),
+            "Missing receiver number, rejected"
+        );
         assert_eq!(say(SubmitError::Empty), "Empty text not allowed, rejected.");
         assert!(say(SubmitError::BadNumber {
             number: "x".into(),

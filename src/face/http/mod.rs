@@ -7,6 +7,7 @@ pub mod auth;
 pub mod kannel;
 pub mod rest;
 pub mod status;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -122,20 +123,20 @@ async fn access_log(req: Request, next: Next) -> Response {
 }
 
 /// Serves `app` on `listener` until `stop` turns true: at most `max_connections` at once,
-/// request headers within `timeout` (an idle or slow client is cut off), then a graceful
-/// end of the connections within a second.
+/// request headers (and the TLS handshake, with `tls`) within `timeout` (an idle or slow
+/// client is cut off), then a graceful end of the connections within a second.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     max_connections: usize,
     timeout: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
+    http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(timeout)
         .keep_alive(true);
     loop {
@@ -159,11 +160,18 @@ pub async fn serve(
             () = stopped(&mut stop) => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = http.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let (app, http, watcher, tls) =
+            (app.clone(), http.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let result = match tls {
+                None => connection(&http, watcher, stream, app).await,
+                Some(tls) => match tokio::time::timeout(timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => connection(&http, watcher, stream, app).await,
+                    Ok(Err(e)) => Err(format!("TLS handshake: {e}")),
+                    Err(_) => Err("no TLS handshake within the timeout".into()),
+                },
+            };
+            if let Err(e) = result {
                 tracing::debug!(%peer, "http connection: {e}");
             }
             drop(slot);
@@ -176,6 +184,21 @@ pub async fn serve(
     {
         tracing::debug!("http: connections still open at the stop: dropped");
     }
+}
+
+/// One connection, plain or TLS, served until it ends (or the stop ends it).
+async fn connection<I>(
+    http: &hyper::server::conn::http1::Builder,
+    watcher: hyper_util::server::graceful::Watcher,
+    io: I,
+    app: Router,
+) -> Result<(), String>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    watcher.watch(conn).await.map_err(|e| e.to_string())
 }
 
 /// Returns when `stop` turns true (or its sender is gone).
