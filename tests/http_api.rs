@@ -75,9 +75,12 @@ fn query(target: &str, name: &str) -> Option<String> {
     })
 }
 
+/// `[http]` with two users: `app` (a password and a token) and `held` (only route gsm1,
+/// its password given as an argon2 hash).
 fn http_toml(port: u16, extra: &str) -> String {
+    let hash = smsgw::face::http::auth::hash_password("held-pw").unwrap();
     format!(
-        "[http]\nlisten = \"127.0.0.1:{port}\"\nmax_parts = 3\n{extra}\n\n[[http.user]]\nname = \"app\"\npassword = \"pw-s3cret\"\ntoken = \"tok-4711\"\n\n[[http.user]]\nname = \"held\"\npassword = \"held-pw\"\nroutes = [\"gsm1\"]\n"
+        "[http]\nlisten = \"127.0.0.1:{port}\"\nmax_parts = 3\n{extra}\n\n[[http.user]]\nname = \"app\"\npassword = \"pw-s3cret\"\ntoken = \"tok-4711\"\n\n[[http.user]]\nname = \"held\"\npassword_hash = \"{hash}\"\nroutes = [\"gsm1\"]\n"
     )
 }
 

@@ -58,6 +58,9 @@ _smsgw() {
             smsgw__subcmd__config,check)
                 cmd="smsgw__subcmd__config__subcmd__check"
                 ;;
+            smsgw__subcmd__config,hash-password)
+                cmd="smsgw__subcmd__config__subcmd__hash__subcmd__password"
+                ;;
             smsgw__subcmd__config,help)
                 cmd="smsgw__subcmd__config__subcmd__help"
                 ;;
@@ -69,6 +72,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__config__subcmd__help,check)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            smsgw__subcmd__config__subcmd__help,hash-password)
+                cmd="smsgw__subcmd__config__subcmd__help__subcmd__hash__subcmd__password"
                 ;;
             smsgw__subcmd__config__subcmd__help,help)
                 cmd="smsgw__subcmd__config__subcmd__help__subcmd__help"
@@ -168,6 +174,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help__subcmd__config,check)
                 cmd="smsgw__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            smsgw__subcmd__help__subcmd__config,hash-password)
+                cmd="smsgw__subcmd__help__subcmd__config__subcmd__hash__subcmd__password"
                 ;;
             smsgw__subcmd__help__subcmd__config,import-gammu)
                 cmd="smsgw__subcmd__help__subcmd__config__subcmd__import__subcmd__gammu"
@@ -304,7 +313,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config)
-            opts="-h -V --help --version check import-gammu import-nav help"
+            opts="-h -V --help --version check import-gammu import-nav hash-password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,8 +348,22 @@ _smsgw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smsgw__subcmd__config__subcmd__hash__subcmd__password)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smsgw__subcmd__config__subcmd__help)
-            opts="check import-gammu import-nav help"
+            opts="check import-gammu import-nav hash-password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +377,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__config__subcmd__help__subcmd__hash__subcmd__password)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -770,7 +807,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config)
-            opts="check import-gammu import-nav"
+            opts="check import-gammu import-nav hash-password"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,6 +821,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__config__subcmd__hash__subcmd__password)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -18,6 +18,9 @@ pub enum ConfigCommand {
     /// TOML with the `nav` storage, printed on standard output, with a comment for every key
     /// that could not be carried over.
     ImportNav(ImportNavArgs),
+    /// Print an argon2 hash of the password read from standard input (one line), for
+    /// `[[http.user]] password_hash`: the config then holds no password.
+    HashPassword,
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +108,28 @@ fn chosen(file: Option<PathBuf>, config: Option<PathBuf>, default: &str) -> Path
 
 pub fn run(cmd: ConfigCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ConfigCommand::HashPassword => {
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                eprintln!("smsgw: reading the password from standard input: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                eprintln!("smsgw: no password on standard input (e.g. `read -rs p; echo \"$p\" | smsgw config hash-password`)");
+                return Ok(ExitCode::from(2));
+            }
+            match smsgw::face::http::auth::hash_password(password) {
+                Ok(h) => {
+                    println!("{h}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("smsgw: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         ConfigCommand::ImportNav(a) => {
             let read = |p: &PathBuf| {
                 std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))

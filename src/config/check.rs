@@ -298,7 +298,26 @@ impl Config {
                     format!("user {:?} is listed twice", u.name),
                 ));
             }
-            if u.password.is_empty() && u.token.is_empty() {
+            if !u.password.is_empty() && !u.password_hash.is_empty() {
+                return Err(err(
+                    "password_hash",
+                    "http.user.password_hash",
+                    format!(
+                        "user {:?} has both password and password_hash: keep one",
+                        u.name
+                    ),
+                ));
+            }
+            if !u.password_hash.is_empty() {
+                if let Err(e) = argon2::PasswordHash::new(&u.password_hash) {
+                    return Err(err(
+                        "password_hash",
+                        "http.user.password_hash",
+                        format!("user {:?}: not a password hash ({e}); make one with `smsgw config hash-password`", u.name),
+                    ));
+                }
+            }
+            if u.password.is_empty() && u.password_hash.is_empty() && u.token.is_empty() {
                 return Err(err(
                     &at,
                     "http.user.password",

@@ -230,6 +230,9 @@ pub struct HttpUser {
     pub name: String,
     /// Kannel's `password`, HTTP basic's password.
     pub password: String,
+    /// The password as an argon2 hash (PHC string, `smsgw config hash-password`), instead
+    /// of `password`.
+    pub password_hash: String,
     /// A token for `Authorization: Bearer`; empty allows none.
     pub token: String,
     /// Routes (phone or transport ids) the user may name; empty allows all.

@@ -173,7 +173,8 @@ fn config_with(k: &Key, value: &str) -> String {
         "http.user" => {
             let mut s = String::from("[http]\nlisten = \"127.0.0.1:13013\"\n\n[[http.user]]\n");
             for (n, v) in [("name", "\"u\""), ("password", "\"p\"")] {
-                if n != k.name {
+                // A hash instead of the password, not with it.
+                if n != k.name && !(n == "password" && k.name == "password_hash") {
                     s.push_str(&format!("{n} = {v}\n"));
                 }
             }

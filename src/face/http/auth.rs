@@ -16,8 +16,10 @@ fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// The user with this name and password. Every user is compared, so the time taken does
-/// not tell which names exist.
+/// The user with this name and password. Every plain password is compared, so the time
+/// taken does not tell which names exist; a `password_hash` is checked with argon2 (once
+/// per password: a right one is remembered by its SHA-256, so that Kannel's clients, which
+/// send the password with every message, do not pay argon2 each time).
 pub fn by_password<'c>(cfg: &'c Config, name: &str, password: &str) -> Option<&'c HttpUser> {
     let mut found = None;
     for u in &cfg.http.users {
@@ -26,7 +28,49 @@ pub fn by_password<'c>(cfg: &'c Config, name: &str, password: &str) -> Option<&'
             found = Some(u);
         }
     }
+    if found.is_none() {
+        found = cfg
+            .http
+            .users
+            .iter()
+            .find(|u| !u.password_hash.is_empty() && u.name == name)
+            .filter(|u| hash_matches(u, password));
+    }
     found
+}
+
+/// Passwords that matched their hash (the user's name and the password's SHA-256).
+static VERIFIED: std::sync::LazyLock<Mutex<std::collections::HashSet<(String, [u8; 32])>>> =
+    std::sync::LazyLock::new(Mutex::default);
+
+fn hash_matches(u: &HttpUser, password: &str) -> bool {
+    use argon2::PasswordVerifier;
+    use sha2::Digest;
+    let digest: [u8; 32] = sha2::Sha256::digest(password.as_bytes()).into();
+    let key = (format!("{}\0{}", u.name, u.password_hash), digest);
+    let mut seen = VERIFIED.lock().unwrap_or_else(|p| p.into_inner());
+    if seen.contains(&key) {
+        return true;
+    }
+    let ok = argon2::PasswordHash::new(&u.password_hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    });
+    if ok {
+        seen.insert(key);
+    }
+    ok
+}
+
+/// A PHC string of `password` (argon2id, a random salt), for `password_hash`.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 pub fn by_token<'c>(cfg: &'c Config, token: &str) -> Option<&'c HttpUser> {
@@ -146,6 +190,26 @@ mod tests {
         assert_eq!(from_headers(&c, &h).map(|u| u.name.as_str()), Some("b"));
         h.insert("authorization", "Basic !!!".parse().unwrap());
         assert!(from_headers(&c, &h).is_none());
+    }
+
+    #[test]
+    fn a_password_hash_stands_for_the_password() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        let c = Config::parse(
+            &format!("[[phone]]\nid = \"m\"\ndevice = \"/dev/null\"\n[http]\nlisten = \"127.0.0.1:1\"\n[[http.user]]\nname = \"h\"\npassword_hash = \"{hash}\"\n"),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        assert!(by_password(&c, "h", "wrong").is_none());
+        assert_eq!(
+            by_password(&c, "h", "correct horse").map(|u| u.name.as_str()),
+            Some("h")
+        );
+        // Remembered: the second time costs no argon2 (and still needs the right one).
+        assert!(by_password(&c, "h", "correct horse").is_some());
+        assert!(by_password(&c, "h", "correct horsf").is_none());
+        assert!(by_password(&c, "x", "correct horse").is_none());
     }
 
     #[test]
