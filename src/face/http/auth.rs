@@ -39,9 +39,11 @@ pub fn by_password<'c>(cfg: &'c Config, name: &str, password: &str) -> Option<&'
     found
 }
 
-/// Passwords that matched their hash (the user's name and the password's SHA-256).
-static VERIFIED: std::sync::LazyLock<Mutex<std::collections::HashSet<(String, [u8; 32])>>> =
-    std::sync::LazyLock::new(Mutex::default);
+/// A user (name and hash) and the SHA-256 of a password that matched the hash.
+type Verified = std::collections::HashSet<(String, [u8; 32])>;
+
+/// Passwords that matched their hash.
+static VERIFIED: std::sync::LazyLock<Mutex<Verified>> = std::sync::LazyLock::new(Mutex::default);
 
 fn hash_matches(u: &HttpUser, password: &str) -> bool {
     use argon2::PasswordVerifier;
