@@ -556,6 +556,17 @@ fn idle_connections_and_floods_do_not_stop_the_gateway() {
     );
     assert!(r.headers.contains("retry-after: 1"), "{}", r.headers);
     drop(idle);
+    // A user added by a reload (SIGHUP) can send at once.
+    let late = "http://127.0.0.1:{port}/cgi-bin/sendsms?username=late&password=late-pw&to=%2B48123456789&text=x&smsc=dbg";
+    let late = late.replace("{port}", &port.to_string());
+    assert_eq!(curl(&[], &late).status, 403);
+    let mut config = std::fs::read_to_string(&daemon.config).unwrap();
+    config.push_str("\n[[http.user]]\nname = \"late\"\npassword = \"late-pw\"\n");
+    std::fs::write(&daemon.config, config).unwrap();
+    let pid = nix::unistd::Pid::from_raw(daemon.child.as_ref().unwrap().id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    daemon.wait_log("config reloaded");
+    assert_eq!(curl(&[], &late).status, 202);
     daemon.stop();
 }
 

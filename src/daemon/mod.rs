@@ -327,6 +327,26 @@ pub async fn run_with(
     mut commands: tokio::sync::mpsc::UnboundedReceiver<Command>,
 ) -> anyhow::Result<()> {
     let mut cfg = Arc::new(cfg);
+    // The faces' ports first: one that is taken stops the start before anything runs.
+    let http_listener = if cfg.http.listen.is_empty() {
+        None
+    } else {
+        let tls = match (&cfg.http.tls_cert, &cfg.http.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(crate::face::http::tls::acceptor(cert, key).map_err(|e| anyhow::anyhow!(e))?)
+            }
+            _ => None,
+        };
+        Some((
+            crate::face::http::bind(&cfg.http.listen, "[http] listen").await?,
+            tls,
+        ))
+    };
+    let metrics_listener = if cfg.metrics.listen.is_empty() {
+        None
+    } else {
+        Some(crate::face::http::bind(&cfg.metrics.listen, "[metrics] listen").await?)
+    };
     let (wake_tx, wake_rx) = watch::channel(0u64);
     let (suspend_tx, suspend_rx) = watch::channel(false);
     let host = nix::unistd::gethostname()
@@ -385,14 +405,7 @@ pub async fn run_with(
     let face =
         crate::face::http::Face::new(cfg.clone(), storage.clone(), board.clone(), wake_tx.clone());
     let mut face_tasks = Vec::new();
-    if !cfg.http.listen.is_empty() {
-        let tls = match (&cfg.http.tls_cert, &cfg.http.tls_key) {
-            (Some(cert), Some(key)) => {
-                Some(crate::face::http::tls::acceptor(cert, key).map_err(|e| anyhow::anyhow!(e))?)
-            }
-            _ => None,
-        };
-        let listener = crate::face::http::bind(&cfg.http.listen, "[http] listen").await?;
+    if let Some((listener, tls)) = http_listener {
         tracing::info!(
             "HTTP API on {}://{}/ (sendsms, /api/v1, /status)",
             if tls.is_some() { "https" } else { "http" },
@@ -407,8 +420,7 @@ pub async fn run_with(
             stop.clone(),
         )));
     }
-    if !cfg.metrics.listen.is_empty() {
-        let listener = crate::face::http::bind(&cfg.metrics.listen, "[metrics] listen").await?;
+    if let Some(listener) = metrics_listener {
         tracing::info!("metrics on http://{}/metrics", cfg.metrics.listen);
         face_tasks.push(tokio::spawn(crate::face::http::serve(
             listener,
@@ -648,6 +660,7 @@ pub async fn run_with(
                     }
                     senders = start_senders(&new);
                 }
+                face.set_cfg(new.clone());
                 cfg = new;
                 tracing::info!(phones = phones.len(), "config reloaded");
             }

@@ -316,7 +316,13 @@ pub async fn submit(
     for m in &mut msgs {
         m.creator_id = format!("smsgw-{} {}", how.face, how.owner);
     }
-    Ok(storage.submit(&msgs, how).await?)
+    match storage.submit(&msgs, how).await {
+        // The same key committed by a request running at the same moment: its ids.
+        Err(StorageError::Data(_)) if how.idempotency_key.is_some() => {
+            Ok(storage.submit(&msgs, how).await?)
+        }
+        r => Ok(r?),
+    }
 }
 
 #[cfg(test)]

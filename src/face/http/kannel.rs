@@ -141,7 +141,7 @@ pub async fn sendsms_post(
 }
 
 async fn sendsms(face: &Face, p: Params, text_body: Option<Vec<u8>>) -> Response {
-    let cfg = &face.cfg;
+    let cfg = &face.cfg();
     let name = p.text(&["username", "user"]).unwrap_or_default();
     let password = p.text(&["password", "pass"]).unwrap_or_default();
     let Some(user) = auth::by_password(cfg, &name, &password) else {

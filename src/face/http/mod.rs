@@ -26,7 +26,9 @@ use crate::service::Service;
 
 /// What every handler sees.
 pub struct Face {
-    pub cfg: Arc<Config>,
+    /// The running config: users, routes and limits follow a reload (SIGHUP); the listen
+    /// address and TLS files need a restart.
+    cfg: std::sync::RwLock<Arc<Config>>,
     pub storage: Arc<dyn Service>,
     pub board: Board,
     /// Wakes the senders: a message queued here goes out at once.
@@ -43,13 +45,30 @@ impl Face {
         wake: watch::Sender<u64>,
     ) -> Arc<Face> {
         Arc::new(Face {
-            cfg,
+            cfg: std::sync::RwLock::new(cfg),
             storage,
             board,
             wake,
             limits: auth::Limits::default(),
             started: Instant::now(),
         })
+    }
+
+    /// The config now.
+    pub fn cfg(&self) -> Arc<Config> {
+        self.cfg.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A reloaded config.
+    pub fn set_cfg(&self, cfg: Arc<Config>) {
+        let mut held = self.cfg.write().unwrap_or_else(|p| p.into_inner());
+        if held.http.listen != cfg.http.listen
+            || held.http.tls_cert != cfg.http.tls_cert
+            || held.http.tls_key != cfg.http.tls_key
+        {
+            tracing::warn!("reload: [http] listen and the TLS files change at the next restart; users, routes and limits change now");
+        }
+        *held = cfg;
     }
 
     pub(crate) fn poke(&self) {
@@ -59,7 +78,8 @@ impl Face {
 
 /// Every route of the face.
 pub fn router(face: Arc<Face>) -> Router {
-    let h = &face.cfg.http;
+    let cfg = face.cfg();
+    let h = &cfg.http;
     Router::new()
         .route(
             "/cgi-bin/sendsms",

@@ -49,8 +49,8 @@ fn unauthorized() -> Response {
 }
 
 /// The user the request's credentials name (`None`: answer [`unauthorized`]).
-fn user<'f>(face: &'f Face, headers: &HeaderMap) -> Option<&'f HttpUser> {
-    auth::from_headers(&face.cfg, headers)
+fn user(face: &Face, headers: &HeaderMap) -> Option<HttpUser> {
+    auth::from_headers(&face.cfg(), headers).cloned()
 }
 
 /// `POST /api/v1/messages`.
@@ -130,7 +130,7 @@ async fn create(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) 
         udh: None,
         priority: m.priority,
     };
-    if let Err(wait) = face.limits.take(user, req.to.len()) {
+    if let Err(wait) = face.limits.take(&user, req.to.len()) {
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             format!("more than {} messages per second", user.rate),
@@ -151,9 +151,9 @@ async fn create(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) 
     };
     let caller = Caller {
         routes: &user.routes,
-        max_parts: face.cfg.http.max_parts,
+        max_parts: face.cfg().http.max_parts,
     };
-    match submit::submit(face.storage.as_ref(), &face.cfg, &caller, &req, &how).await {
+    match submit::submit(face.storage.as_ref(), &face.cfg(), &caller, &req, &how).await {
         Ok(done) => {
             if !done.repeated {
                 face.poke();
@@ -213,7 +213,7 @@ async fn show(
     let Some(user) = user(&face, &headers) else {
         return unauthorized();
     };
-    match owned(&face, user, &id).await {
+    match owned(&face, &user, &id).await {
         Ok(v) => Json(v).into_response(),
         Err(r) => *r,
     }
@@ -227,7 +227,7 @@ async fn cancel(
     let Some(user) = user(&face, &headers) else {
         return unauthorized();
     };
-    let v = match owned(&face, user, &id).await {
+    let v = match owned(&face, &user, &id).await {
         Ok(v) => v,
         Err(r) => return *r,
     };

@@ -56,7 +56,7 @@ pub async fn overview(face: &Face) -> Overview {
 
 /// Whether the status may be shown: `public_status`, or any user's credentials.
 fn allowed(face: &Face, headers: &HeaderMap) -> bool {
-    face.cfg.http.public_status || auth::from_headers(&face.cfg, headers).is_some()
+    face.cfg().http.public_status || auth::from_headers(&face.cfg(), headers).is_some()
 }
 
 fn unauthorized() -> Response {
