@@ -30,6 +30,7 @@ pub async fn open(cfg: &Config) -> Result<Arc<dyn Service>> {
         }),
         None => service,
     };
+    service.keep_events(crate::face::deliver::needs_events(cfg));
     service.init().await?;
     Ok(service)
 }

@@ -37,6 +37,10 @@ impl Service for Split {
     async fn submissions(&self, owner: &str, after: i64, limit: usize) -> Result<Vec<i64>> {
         self.outbox.submissions(owner, after, limit).await
     }
+    fn keep_events(&self, on: bool) {
+        self.outbox.keep_events(on);
+        self.inbox.keep_events(on);
+    }
     // The event log is the inbox storage's: NAV's queue keeps none.
     async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<Event>> {
         self.inbox.events_after(after, limit).await

@@ -10,6 +10,7 @@
 #   python3-venv   for target/test-venv below
 #   curl           a client nobody here wrote, for the HTTP API's tests (Kannel's sendsms)
 #   chromium       a real browser for the status page's test (headless, a screenshot)
+#   kannel         Kannel's bearerbox and smsbox, chained in front of smsgw's sendsms
 # and, from PyPI into target/test-venv, smpp34 (an SMPP 3.4 codec, client and server nobody
 # here wrote) for the SMPP tests, and aiosmpplib 0.7.4 (a Python ESME) for the SMPP bench.
 # Only missing packages are installed; needs root (or sudo) for apt-get.
@@ -24,6 +25,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/bearerbox ] || missing+=(kannel)
 venv() {
     local dir
     dir="$(dirname "$0")/../target/test-venv"

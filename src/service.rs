@@ -486,6 +486,9 @@ pub trait Service: Send + Sync {
                 .into(),
         ))
     }
+    /// Whether changes are written to the event log: only a storage some consumer reads
+    /// (a face, webhooks) needs it ([`crate::face::deliver::needs_events`]); on by default.
+    fn keep_events(&self, _on: bool) {}
     /// Events after `after`, oldest first, at most `limit`.
     async fn events_after(&self, _after: i64, _limit: usize) -> Result<Vec<Event>> {
         Ok(Vec::new())

@@ -15,6 +15,16 @@ use std::time::{Duration, Instant};
 use gateway::{Answer, Gateway};
 use run::process::*;
 
+/// A child process killed when dropped (Kannel's boxes).
+struct Proc(std::process::Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A free port on 127.0.0.1 for the daemon to listen on.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -664,5 +674,123 @@ fn https_with_a_certificate_curl_checks() {
         .status,
         200
     );
+    daemon.stop();
+}
+
+/// Debian's Kannel in front of smsgw, as a Kannel user chains two gateways: an application
+/// sends through Kannel's smsbox; Kannel's bearerbox passes the message on to smsgw's
+/// sendsms (its `smsc = http`, `system-type = kannel`), smsgw's modem sends it, and the
+/// status report comes back through Kannel's DLR port to the application's dlr-url.
+#[test]
+fn kannel_passes_messages_to_smsgw_and_its_delivery_reports_back() {
+    if !Path::new("/usr/sbin/bearerbox").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kannel is missing: scripts/install-test-deps.sh installs it"
+        );
+        eprintln!("\n!!!!! SKIPPED: kannel is missing (apt-get install kannel) !!!!!\n");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let rt = runtime();
+    let app = rt.block_on(Gateway::start());
+    let port = free_port();
+    let (sim, mut daemon) = start(dir, "", &http_toml(port, ""));
+    let (admin, boxes, sendsms, dlr_port) = (free_port(), free_port(), free_port(), free_port());
+    let d = dir.display();
+    let conf = dir.join("kannel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "group = core\nadmin-port = {admin}\nadmin-password = x\nsmsbox-port = {boxes}\nbox-allow-ip = 127.0.0.1\nlog-file = \"{d}/bearerbox.log\"\nlog-level = 0\ndlr-storage = internal\n\n\
+group = smsc\nsmsc = http\nsmsc-id = gsm1\nsystem-type = kannel\nsend-url = \"http://127.0.0.1:{port}/cgi-bin/sendsms\"\nsmsc-username = app\nsmsc-password = pw-s3cret\nport = {dlr_port}\nconnect-allow-ip = 127.0.0.1\n\
+dlr-url = \"http://127.0.0.1:{dlr_port}/?username=app&password=pw-s3cret&to=%p&text=%A\"\n\n\
+group = smsbox\nbearerbox-host = 127.0.0.1\nbearerbox-port = {boxes}\nsendsms-port = {sendsms}\nlog-file = \"{d}/smsbox.log\"\nlog-level = 0\n\n\
+group = sendsms-user\nusername = shop\npassword = shop-pw\n"
+        ),
+    )
+    .unwrap();
+    let spawn = |bin: &str| {
+        Proc(
+            Command::new(bin)
+                .arg(&conf)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let _bearerbox = spawn("/usr/sbin/bearerbox");
+    wait_for("bearerbox", || {
+        std::net::TcpStream::connect(("127.0.0.1", boxes)).is_ok()
+    });
+    let _smsbox = spawn("/usr/sbin/smsbox");
+    wait_for("smsbox", || {
+        std::net::TcpStream::connect(("127.0.0.1", sendsms)).is_ok()
+    });
+    let kannel_log = || {
+        format!(
+            "{}\n{}\n{}",
+            std::fs::read_to_string(dir.join("bearerbox.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("smsbox.log")).unwrap_or_default(),
+            daemon.log()
+        )
+    };
+    // The application, as it talks to Kannel.
+    let r = curl(
+        &[
+            "-G",
+            "--data-urlencode",
+            "username=shop",
+            "--data-urlencode",
+            "password=shop-pw",
+            "--data-urlencode",
+            "from=Shop",
+            "--data-urlencode",
+            "to=+48123456789",
+            "--data-urlencode",
+            "text=Via Kannel",
+            "--data-urlencode",
+            "dlr-mask=3",
+            "--data-urlencode",
+            &format!("dlr-url={}", app.url("/kdlr?type=%d&to=%p")),
+        ],
+        &format!("http://127.0.0.1:{sendsms}/cgi-bin/sendsms"),
+    );
+    assert_eq!(r.status, 202, "{}\n{}", r.body, kannel_log());
+    wait_for_or(
+        "smsgw's modem to send",
+        || !sim.sent().is_empty(),
+        kannel_log,
+    );
+    let sent = sim.sent();
+    assert_eq!(sent[0]["text"], "Via Kannel");
+    assert_eq!(sent[0]["to"], "+48123456789");
+    assert_eq!(sent[0]["report"], true);
+    // The handset got it: the report goes smsgw → Kannel → the application.
+    let mr = sent[0]["mr"].as_u64().unwrap();
+    assert_eq!(
+        sim.tell(&format!("deliver {}", peer_report(mr, "+48123456789")))
+            .trim(),
+        "delivered"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = app.requests();
+        if got
+            .iter()
+            .any(|r| query(&r.target, "type").as_deref() == Some("1"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no DLR type 1 at the application: {got:#?}\n{}",
+            kannel_log()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
     daemon.stop();
 }

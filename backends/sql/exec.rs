@@ -229,34 +229,53 @@ fn lite_params(args: &[Arg]) -> impl rusqlite::Params + '_ {
     }))
 }
 
-/// One open transaction. SQLite's is begun and ended by its runner (`sqlite.rs`), on the
-/// database's thread; a server's by `server.rs`.
-pub enum Tx<'c> {
+/// The connection a transaction runs on.
+pub enum Db<'c> {
     Lite(&'c mut rusqlite::Connection),
     Pg(sqlx::Transaction<'static, Postgres>),
     My(sqlx::Transaction<'static, MySql>),
 }
 
+/// One open transaction. SQLite's is begun and ended by its runner (`sqlite.rs`), on the
+/// database's thread; a server's by `server.rs`.
+pub struct Tx<'c> {
+    db: Db<'c>,
+    events: bool,
+}
+
+impl<'c> Tx<'c> {
+    /// A transaction on `db`; `events`: the changes it makes are written to the event log
+    /// (DESIGN.md, "Faces"), which only a storage with consumers (a face, webhooks) keeps.
+    pub fn new(db: Db<'c>, events: bool) -> Tx<'c> {
+        Tx { db, events }
+    }
+
+    /// Whether the event log is kept.
+    pub fn events(&self) -> bool {
+        self.events
+    }
+}
+
 impl Tx<'_> {
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Lite(_) => Dialect::Sqlite,
-            Tx::Pg(_) => Dialect::Postgres,
-            Tx::My(_) => Dialect::Mysql,
+        match &self.db {
+            Db::Lite(_) => Dialect::Sqlite,
+            Db::Pg(_) => Dialect::Postgres,
+            Db::My(_) => Dialect::Mysql,
         }
     }
 
     /// Runs a statement; the number of rows it changed.
     pub async fn exec(&mut self, sql: &str, args: &[Arg]) -> Result<u64> {
-        match self {
+        match &mut self.db {
             // Prepared once per connection: a send window runs thousands a second, and
             // parsing a statement costs more than running it.
-            Tx::Lite(c) => c
+            Db::Lite(c) => c
                 .prepare_cached(sql)
                 .and_then(|mut s| s.execute(lite_params(args)))
                 .map(|n| n as u64)
                 .map_err(lite_error),
-            Tx::Pg(tx) => {
+            Db::Pg(tx) => {
                 let sql = numbered(sql);
                 let q = bound!(&sql, args);
                 Ok(q.execute(&mut **tx)
@@ -264,7 +283,7 @@ impl Tx<'_> {
                     .map_err(server_error)?
                     .rows_affected())
             }
-            Tx::My(tx) => {
+            Db::My(tx) => {
                 let q = bound!(sql, args);
                 Ok(q.execute(&mut **tx)
                     .await
@@ -276,8 +295,8 @@ impl Tx<'_> {
 
     /// Runs a query; its rows.
     pub async fn rows(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>> {
-        match self {
-            Tx::Lite(c) => {
+        match &mut self.db {
+            Db::Lite(c) => {
                 let run = || -> rusqlite::Result<Vec<Row>> {
                     let mut s = c.prepare_cached(sql)?;
                     let n = s.column_count();
@@ -290,7 +309,7 @@ impl Tx<'_> {
                 };
                 run().map_err(lite_error)
             }
-            Tx::Pg(tx) => {
+            Db::Pg(tx) => {
                 let sql = numbered(sql);
                 let q = bound!(&sql, args);
                 let rows = q.fetch_all(&mut **tx).await.map_err(server_error)?;
@@ -298,7 +317,7 @@ impl Tx<'_> {
                     .map(|r| (0..r.len()).map(|i| pg_cell(r, i)).collect())
                     .collect()
             }
-            Tx::My(tx) => {
+            Db::My(tx) => {
                 let q = bound!(sql, args);
                 let rows = q.fetch_all(&mut **tx).await.map_err(server_error)?;
                 rows.iter()
@@ -315,15 +334,15 @@ impl Tx<'_> {
 
     /// Runs an `INSERT` into a table with an `ID` key and returns the new ID.
     pub async fn insert(&mut self, sql: &str, args: &[Arg]) -> Result<i64> {
-        match self {
-            Tx::Lite(_) | Tx::Pg(_) => {
+        match &mut self.db {
+            Db::Lite(_) | Db::Pg(_) => {
                 let row = self
                     .row(&format!("{sql} RETURNING \"ID\""), args)
                     .await?
                     .ok_or_else(|| StorageError::Data("INSERT returned no ID".into()))?;
                 Ok(int(&row, 0, 0))
             }
-            Tx::My(tx) => {
+            Db::My(tx) => {
                 let q = bound!(sql, args);
                 let r = q.execute(&mut **tx).await.map_err(server_error)?;
                 Ok(r.last_insert_id() as i64)
@@ -333,21 +352,21 @@ impl Tx<'_> {
 
     /// Commits a server's transaction (SQLite's is ended by its runner on its thread).
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Lite(_) => Ok(()),
-            Tx::Pg(tx) => tx.commit().await.map_err(server_error),
-            Tx::My(tx) => tx.commit().await.map_err(server_error),
+        match self.db {
+            Db::Lite(_) => Ok(()),
+            Db::Pg(tx) => tx.commit().await.map_err(server_error),
+            Db::My(tx) => tx.commit().await.map_err(server_error),
         }
     }
 
     /// Runs a file of statements.
     pub async fn script(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Tx::Lite(c) => c.execute_batch(sql).map_err(lite_error)?,
-            Tx::Pg(tx) => {
+        match &mut self.db {
+            Db::Lite(c) => c.execute_batch(sql).map_err(lite_error)?,
+            Db::Pg(tx) => {
                 (&mut **tx).execute(sql).await.map_err(server_error)?;
             }
-            Tx::My(tx) => {
+            Db::My(tx) => {
                 // One statement at a time: MySQL DDL is not transactional anyway.
                 for stmt in split_statements(sql) {
                     (&mut **tx)

@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 pub use super::dialect::Dialect;
 pub(crate) use super::exec::server_error as db;
-use super::exec::{args, int, text, Tx};
+use super::exec::{args, int, text, Db, Tx};
 use super::gammu;
 use super::storage::Conn;
 use crate::config::{DbTls, Storage as StorageConfig, StorageKind};
@@ -73,6 +73,8 @@ pub struct Server {
     /// Outbox changes announced by `NOTIFY` (PostgreSQL), started on first use.
     changes: Mutex<Option<watch::Receiver<u64>>>,
     pg_options: Option<PgConnectOptions>,
+    /// Whether changes are written to the event log ([`Conn::keep_events`]).
+    events: std::sync::atomic::AtomicBool,
 }
 
 /// The password from the config, a file or the environment.
@@ -251,6 +253,7 @@ impl Server {
                     seen: AtomicI64::new(-1),
                     changes: Mutex::new(None),
                     pg_options: Some(o),
+                    events: true.into(),
                 })
             }
             _ => {
@@ -325,6 +328,7 @@ impl Server {
                     seen: AtomicI64::new(-1),
                     changes: Mutex::new(None),
                     pg_options: None,
+                    events: true.into(),
                 })
             }
         }
@@ -357,9 +361,20 @@ impl Server {
             StorageError::Data(m) => StorageError::Data(format!("{}: {m}", self.label)),
             other => other,
         };
+        let events = self.events.load(std::sync::atomic::Ordering::Relaxed);
         match &self.pool {
-            Pool::Pg(p) => p.begin().await.map(Tx::Pg).map_err(db).map_err(with),
-            Pool::My(p) => p.begin().await.map(Tx::My).map_err(db).map_err(with),
+            Pool::Pg(p) => p
+                .begin()
+                .await
+                .map(|t| Tx::new(Db::Pg(t), events))
+                .map_err(db)
+                .map_err(with),
+            Pool::My(p) => p
+                .begin()
+                .await
+                .map(|t| Tx::new(Db::My(t), events))
+                .map_err(db)
+                .map_err(with),
         }
     }
 
@@ -643,6 +658,10 @@ impl Server {
 
 #[async_trait]
 impl Conn for Server {
+    fn keep_events(&self, on: bool) {
+        self.events.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     async fn transaction<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,

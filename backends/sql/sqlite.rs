@@ -14,7 +14,7 @@ use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
-use super::exec::{lite_error as db, ready, Tx};
+use super::exec::{lite_error as db, ready, Db, Tx};
 use super::storage::Conn;
 use crate::service::{Result, StorageError};
 
@@ -29,9 +29,13 @@ pub use super::SCHEMA_VERSION;
 enum Job {
     /// Runs alone: reads, the schema, pragmas.
     Plain(Box<dyn FnOnce(&mut Connection) + Send>),
-    /// A write transaction: run with the writes already waiting in one transaction (a
-    /// group commit, each in a savepoint of its own); its answer waits for the commit.
+    /// A write transaction, run alone; its answer waits for the commit.
     Write(WriteFn),
+    /// A small write many clients make at once (a face's submit): run with the others
+    /// already waiting in one transaction (a group commit, each in a savepoint of its own).
+    /// Only those join a group: the daemon's batches (a send window's, receipts) run
+    /// faster alone, as their answers would wait for the others' work.
+    Small(WriteFn),
 }
 
 /// A write: given the open transaction (or why none could be begun), it runs and says
@@ -63,6 +67,8 @@ pub struct Sqlite {
     jobs: mpsc::Sender<Job>,
     /// `PRAGMA data_version` when last polled (it changes when another connection commits).
     data_version: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// Whether changes are written to the event log ([`Conn::keep_events`]).
+    events: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Sqlite {
@@ -71,6 +77,8 @@ impl Sqlite {
         let (tx, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let p = path.to_path_buf();
+        let events = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let events_on_thread = events.clone();
         std::thread::Builder::new()
             .name("smsgw-sqlite".into())
             .spawn(move || {
@@ -93,13 +101,18 @@ impl Sqlite {
                 while let Some(job) = next.take() {
                     match job {
                         Job::Plain(f) => f(&mut conn),
-                        Job::Write(first) => {
-                            // The writes already waiting join this one; anything else waits
-                            // for the commit.
+                        Job::Write(w) => {
+                            let events =
+                                events_on_thread.load(std::sync::atomic::Ordering::Relaxed);
+                            write_group(&mut conn, vec![w], events);
+                        }
+                        Job::Small(first) => {
+                            // The small writes already waiting join this one; anything else
+                            // waits for the commit.
                             let mut group = vec![first];
                             while group.len() < GROUP {
                                 match rx.try_recv() {
-                                    Ok(Job::Write(w)) => group.push(w),
+                                    Ok(Job::Small(w)) => group.push(w),
                                     Ok(other) => {
                                         next = Some(other);
                                         break;
@@ -107,7 +120,9 @@ impl Sqlite {
                                     Err(_) => break,
                                 }
                             }
-                            write_group(&mut conn, group);
+                            let events =
+                                events_on_thread.load(std::sync::atomic::Ordering::Relaxed);
+                            write_group(&mut conn, group, events);
                         }
                     }
                     if next.is_none() {
@@ -123,6 +138,7 @@ impl Sqlite {
                 path: path.to_path_buf(),
                 jobs: tx,
                 data_version: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(-1)),
+                events,
             }),
             Ok(Err(e)) => Err(StorageError::Unavailable(format!(
                 "{}: {e}",
@@ -150,6 +166,41 @@ impl Sqlite {
             .send(Job::Plain(Box::new(move |c| {
                 let _ = tx.send(f(c));
             })))
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
+        rx.await
+            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
+    }
+
+    /// Runs the write transaction `f` on the database thread; `small`: it may join a group
+    /// commit with the other small writes waiting ([`Job::Small`]).
+    async fn write<R, F>(&self, small: bool, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job = move |t: std::result::Result<&mut Tx<'_>, String>| -> (bool, Answer) {
+            let result = match t {
+                Ok(t) => ready(f(t)),
+                Err(e) => Err(StorageError::Unavailable(e)),
+            };
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |committed: std::result::Result<(), String>| {
+                let _ = tx.send(match (result, committed) {
+                    (Ok(r), Ok(())) => Ok(r),
+                    (Ok(_), Err(e)) => Err(StorageError::Unavailable(e)),
+                    // Its own error: its savepoint was rolled back, whatever the commit did.
+                    (Err(e), _) => Err(e),
+                });
+            });
+            (ok, answer)
+        };
+        self.jobs
+            .send(if small {
+                Job::Small(Box::new(job))
+            } else {
+                Job::Write(Box::new(job))
+            })
             .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
         rx.await
             .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
@@ -253,7 +304,7 @@ fn transaction<R>(
 ) -> Result<R> {
     c.execute_batch(begin).map_err(db)?;
     let result = {
-        let mut tx = Tx::Lite(c);
+        let mut tx = Tx::new(Db::Lite(c), false);
         ready(f(&mut tx))
     };
     let ended = match &result {
@@ -272,7 +323,7 @@ fn transaction<R>(
 /// savepoint, rolled back alone when it fails; their answers go out after the commit (one
 /// fsync for the group instead of one each: what lets a face answer many clients at once).
 /// A group of one runs as a plain transaction.
-fn write_group(c: &mut Connection, group: Vec<WriteFn>) {
+fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
     if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
         let e = db(e).to_string();
         for job in group {
@@ -300,7 +351,7 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>) {
             }
         }
         let (ok, answer) = {
-            let mut tx = Tx::Lite(c);
+            let mut tx = Tx::new(Db::Lite(c), events);
             job(Ok(&mut tx))
         };
         all_failed &= !ok;
@@ -336,33 +387,24 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>) {
 
 #[async_trait]
 impl Conn for Sqlite {
+    fn keep_events(&self, on: bool) {
+        self.events.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     async fn transaction<R, F>(&self, f: F) -> Result<R>
     where
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        let job = move |t: std::result::Result<&mut Tx<'_>, String>| -> (bool, Answer) {
-            let result = match t {
-                Ok(t) => ready(f(t)),
-                Err(e) => Err(StorageError::Unavailable(e)),
-            };
-            let ok = result.is_ok();
-            let answer: Answer = Box::new(move |committed: std::result::Result<(), String>| {
-                let _ = tx.send(match (result, committed) {
-                    (Ok(r), Ok(())) => Ok(r),
-                    (Ok(_), Err(e)) => Err(StorageError::Unavailable(e)),
-                    // Its own error: its savepoint was rolled back, whatever the commit did.
-                    (Err(e), _) => Err(e),
-                });
-            });
-            (ok, answer)
-        };
-        self.jobs
-            .send(Job::Write(Box::new(job)))
-            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?;
-        rx.await
-            .map_err(|_| StorageError::Unavailable("the SQLite thread stopped".into()))?
+        self.write(false, f).await
+    }
+
+    async fn small_transaction<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        self.write(true, f).await
     }
 
     async fn read<R, F>(&self, f: F) -> Result<R>
@@ -370,6 +412,7 @@ impl Conn for Sqlite {
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
     {
+        // A read appends nothing to the event log.
         self.call(move |c| transaction(c, "BEGIN", f)).await
     }
 

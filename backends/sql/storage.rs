@@ -26,6 +26,15 @@ pub trait Conn: Send + Sync + 'static {
     where
         R: Send + 'static,
         F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static;
+    /// [`Conn::transaction`] for a small write that many clients make at once (a face's
+    /// submit): SQLite commits those waiting together.
+    async fn small_transaction<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut Tx<'c>) -> BoxFuture<'t, Result<R>> + Send + 'static,
+    {
+        self.transaction(f).await
+    }
     /// [`Conn::transaction`] for `f` that only reads (SQLite then leaves other writers
     /// alone).
     async fn read<R, F>(&self, f: F) -> Result<R>
@@ -37,6 +46,8 @@ pub trait Conn: Send + Sync + 'static {
     }
     /// Connects and creates or checks the schema (logging what it found).
     async fn init(&self) -> Result<()>;
+    /// Whether changes are written to the event log (on until told otherwise).
+    fn keep_events(&self, on: bool);
     /// Whether another program may have written to the outbox since the last call.
     async fn outbox_changed(&self) -> Result<bool>;
     /// New outbox rows announced by the database itself (PostgreSQL's `NOTIFY`).
@@ -75,6 +86,10 @@ impl<C: Conn> Service for C {
         Conn::changes(self)
     }
 
+    fn keep_events(&self, on: bool) {
+        Conn::keep_events(self, on)
+    }
+
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {
         let msg = msg.clone();
         in_tx!(self, |tx| gammu::insert_message(tx, &msg).await)
@@ -82,7 +97,10 @@ impl<C: Conn> Service for C {
 
     async fn submit(&self, msgs: &[NewMessage], how: &Submission) -> Result<Submitted> {
         let (msgs, how) = (msgs.to_vec(), how.clone());
-        in_tx!(self, |tx| gammu::submit(tx, &msgs, &how).await)
+        self.small_transaction(move |tx| {
+            Box::pin(async move { gammu::submit(tx, &msgs, &how).await })
+        })
+        .await
     }
 
     async fn events_after(&self, after: i64, limit: usize) -> Result<Vec<Event>> {

@@ -26,6 +26,12 @@ pub enum Target {
     Dlr,
 }
 
+/// Whether a storage opened with `cfg` must keep the event log: some face or webhook reads
+/// it (the daemon's, or the one a CLI command writes for).
+pub fn needs_events(cfg: &Config) -> bool {
+    !consumers(cfg).is_empty()
+}
+
 /// The consumers the config asks for, with their names (the cursor's key).
 pub fn consumers(cfg: &Config) -> Vec<(String, Target)> {
     let w = &cfg.webhooks;

@@ -14,6 +14,9 @@ pub(super) async fn append(
     message_id: i64,
     body: Value,
 ) -> Result<()> {
+    if !tx.events() {
+        return Ok(());
+    }
     tx.exec(
         "INSERT INTO smsgw_events (\"Kind\", \"MessageID\", \"Body\") VALUES (?, ?, ?)",
         args![kind.as_str(), message_id, body.to_string()],
@@ -37,6 +40,9 @@ pub(super) async fn sent(tx: &mut Tx<'_>, out: &Outgoing, route: &str, parts: Va
 /// The `sent` event of a message whose parts were recorded one by one (a modem's sends):
 /// the parts as `sentitems` holds them.
 pub(super) async fn sent_from_sentitems(tx: &mut Tx<'_>, out: &Outgoing) -> Result<()> {
+    if !tx.events() {
+        return Ok(());
+    }
     let rows = tx
         .rows(
             "SELECT \"SequencePosition\", \"TPMR\", \"SenderID\" FROM sentitems WHERE \"ID\" = ? ORDER BY \"SequencePosition\"",

@@ -19,21 +19,25 @@ pub async fn finish_sent(tx: &mut Tx<'_>, done: &Sent) -> Result<Vec<Result<()>>
             results.push(Err(StorageError::LostClaim(out.id)));
             continue;
         }
-        let mut route = "";
-        let mut ev_parts = Vec::with_capacity(parts.len());
         for (seq, part) in parts {
             // Anything but a lost claim fails the whole batch: nothing is committed.
             record_part(tx, out, *seq, part, false, parked).await?;
-            let PartResult::Sent {
-                route: r,
-                tpmr,
-                message_id,
-                ..
-            } = part;
-            route = r;
-            ev_parts.push(serde_json::json!({"seq": seq, "tpmr": tpmr, "smsc_id": message_id}));
         }
-        events::sent(tx, out, route, serde_json::Value::Array(ev_parts)).await?;
+        if tx.events() {
+            let mut route = "";
+            let mut ev_parts = Vec::with_capacity(parts.len());
+            for (seq, part) in parts {
+                let PartResult::Sent {
+                    route: r,
+                    tpmr,
+                    message_id,
+                    ..
+                } = part;
+                route = r;
+                ev_parts.push(serde_json::json!({"seq": seq, "tpmr": tpmr, "smsc_id": message_id}));
+            }
+            events::sent(tx, out, route, serde_json::Value::Array(ev_parts)).await?;
+        }
         gone.push(out.id);
         results.push(Ok(()));
     }
