@@ -380,8 +380,19 @@ fn webhooks_are_signed_and_delivered_at_least_once_across_a_restart() {
     let dir = dir.path();
     let rt = runtime();
     let app = rt.block_on(Gateway::start());
-    // The application is down at first.
-    app.answer(|_| Answer::status(500, "down"));
+    // The application hangs at first (no answer within the 2 s timeout), then answers 500.
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    app.answer(move |_| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            Answer {
+                status: 200,
+                body: "too late".into(),
+                delay: Duration::from_secs(20),
+            }
+        } else {
+            Answer::status(500, "down")
+        }
+    });
     let port = free_port();
     let hooks = format!(
         "[webhooks]\nreceived = \"{}\"\nsecret = \"hook-secret\"\ntimeout = 2\n",
@@ -396,8 +407,12 @@ fn webhooks_are_signed_and_delivered_at_least_once_across_a_restart() {
             "delivered"
         );
     }
-    // Tried, refused, retried with back-off.
-    let tries = rt.block_on(app.wait_for(2, Duration::from_secs(30)));
+    // Tried (it hung), tried again (refused), retried with back-off.
+    let tries = rt.block_on(app.wait_for(3, Duration::from_secs(30)));
+    assert_eq!(
+        tries[2].headers["x-smsgw-event-id"],
+        tries[0].headers["x-smsgw-event-id"]
+    );
     let id = tries[0].headers["x-smsgw-event-id"].clone();
     assert_eq!(
         tries[1].headers["x-smsgw-event-id"], id,
