@@ -404,6 +404,27 @@ pub async fn sent_parts_are_not_sent_again(b: &dyn Backend) {
     );
 }
 
+/// The inbox rows of a three-part message from +48111 on m1 (the whole text on part 1).
+fn three_parts() -> Vec<InboxPart> {
+    (1..=3)
+        .map(|i| InboxPart {
+            phone_id: "m1".into(),
+            sender: "+48111".into(),
+            smsc: "+48602000000".into(),
+            received: "2026-11-23 10:00:00".into(),
+            coding: Coding::Default,
+            udh_hex: format!("05000309030{i}"),
+            text_hex: compose::ucs2_hex(&format!("part {i}")),
+            text_decoded: if i == 1 {
+                "part 1part 2part 3".into()
+            } else {
+                String::new()
+            },
+            class: -1,
+        })
+        .collect()
+}
+
 pub async fn inbox_and_pending_parts(b: &dyn Backend) {
     let (s, raw) = (b.service(), b.raw());
     let part = |seq: u8, total: u8| PendingPart {
@@ -430,23 +451,7 @@ pub async fn inbox_and_pending_parts(b: &dyn Backend) {
         groups[0].iter().map(|p| p.seq).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    let rows: Vec<InboxPart> = (1..=3)
-        .map(|i| InboxPart {
-            phone_id: "m1".into(),
-            sender: "+48111".into(),
-            smsc: "+48602000000".into(),
-            received: "2026-11-23 10:00:00".into(),
-            coding: Coding::Default,
-            udh_hex: format!("05000309030{i}"),
-            text_hex: compose::ucs2_hex(&format!("part {i}")),
-            text_decoded: if i == 1 {
-                "part 1part 2part 3".into()
-            } else {
-                String::new()
-            },
-            class: -1,
-        })
-        .collect();
+    let rows = three_parts();
     let ids = s.save_inbox(&rows, &groups[0]).await.unwrap();
     assert_eq!(ids.len(), 3);
     assert_eq!(
@@ -1011,23 +1016,7 @@ pub async fn event_cursors_retries_and_pruning(b: &dyn Backend) {
     assert_eq!(start, raw.count("SELECT max(ID) FROM smsgw_events"));
     assert!(s.events_after(start, 10).await.unwrap().is_empty());
     // A received message (three parts joined) is one event with the whole text.
-    let rows: Vec<InboxPart> = (1..=3)
-        .map(|i| InboxPart {
-            phone_id: "m1".into(),
-            sender: "+48111".into(),
-            smsc: "+48602000000".into(),
-            received: "2026-11-23 10:00:00".into(),
-            coding: Coding::Default,
-            udh_hex: format!("05000309030{i}"),
-            text_hex: compose::ucs2_hex(&format!("part {i}")),
-            text_decoded: if i == 1 {
-                "part 1part 2part 3".into()
-            } else {
-                String::new()
-            },
-            class: -1,
-        })
-        .collect();
+    let rows = three_parts();
     let ids = s.save_inbox(&rows, &[]).await.unwrap();
     // Stored again (the daemon stopped before deleting it from the SIM): no second event.
     s.save_inbox(&rows, &[]).await.unwrap();

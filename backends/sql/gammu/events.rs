@@ -475,13 +475,6 @@ pub async fn inbox_after(tx: &mut Tx<'_>, after: i64, limit: usize) -> Result<Ve
         .rows(&sql, args![after])
         .await?
         .iter()
-        .map(|r| InboxEntry {
-            id: int(r, 0, 0),
-            received: text(r, 1),
-            sender: text(r, 2),
-            phone: text(r, 3),
-            udh: text(r, 4),
-            text: text(r, 5),
-        })
+        .map(super::views::inbox_entry)
         .collect())
 }

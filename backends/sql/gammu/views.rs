@@ -89,17 +89,19 @@ pub async fn list_inbox(tx: &mut Tx<'_>, since: Option<&str>) -> Result<Vec<Inbo
     let rows = tx
         .rows(&sql, args![since.unwrap_or("1970-01-01 00:00:00")])
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| InboxEntry {
-            id: int(r, 0, 0),
-            received: text(r, 1),
-            sender: text(r, 2),
-            phone: text(r, 3),
-            udh: text(r, 4),
-            text: text(r, 5),
-        })
-        .collect())
+    Ok(rows.iter().map(inbox_entry).collect())
+}
+
+/// An inbox row from `ID, ReceivingDateTime, SenderNumber, RecipientID, UDH, TextDecoded`.
+pub(super) fn inbox_entry(r: &Row) -> InboxEntry {
+    InboxEntry {
+        id: int(r, 0, 0),
+        received: text(r, 1),
+        sender: text(r, 2),
+        phone: text(r, 3),
+        udh: text(r, 4),
+        text: text(r, 5),
+    }
 }
 
 /// Deletes inbox and sent items older than `days` (only counts with `dry_run`).
