@@ -294,6 +294,21 @@ fn kannel_sendsms_reaches_the_modem_and_calls_the_dlr_url() {
     );
     assert_eq!(sim.sent().len(), 3, "nothing refused was sent");
 
+    // `smsgw doctor` knows the port is the running daemon's.
+    let doctor = Command::new(release_bin())
+        .args(["doctor", "-c"])
+        .arg(&daemon.config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        said.contains(&format!(
+            "[http] listen 127.0.0.1:{port}: in use by the running smsgw"
+        )),
+        "{said}"
+    );
+
     // The access log names requests, never a password.
     let log = daemon.log();
     assert!(

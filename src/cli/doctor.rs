@@ -296,6 +296,8 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
+    listeners(&cfg, &mut fixes);
+
     println!("\nstorage:");
     match cfg.storage.kind {
         StorageKind::Null => println!("  null: nothing is stored"),
@@ -404,6 +406,88 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     }
     report(fixes)
+}
+
+/// The faces' ports (`[http]`, `[metrics]`): free, or held by a running smsgw that answers
+/// `/health`; the TLS files; credentials sent in the clear beyond this host.
+fn listeners(cfg: &Config, fixes: &mut Vec<String>) {
+    let wanted: Vec<(&str, &str)> = [
+        ("[http] listen", cfg.http.listen.as_str()),
+        ("[metrics] listen", cfg.metrics.listen.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, l)| !l.is_empty())
+    .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    println!("\nlisteners:");
+    for (key, listen) in wanted {
+        match std::net::TcpListener::bind(listen) {
+            Ok(_) => println!("  {key} {listen}: free"),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                if answers_as_smsgw(listen) {
+                    println!("  {key} {listen}: in use by the running smsgw (it answers /health)");
+                } else {
+                    println!("  {key} {listen}: in use by another program");
+                    fixes.push(format!("{key} {listen} is taken by another program (`ss -ltnp` shows which): free it or choose another port"));
+                }
+            }
+            Err(e) => {
+                println!("  {key} {listen}: {e}");
+                fixes.push(format!("{key} {listen}: {e}"));
+            }
+        }
+    }
+    if cfg.http.listen.is_empty() {
+        return;
+    }
+    match (&cfg.http.tls_cert, &cfg.http.tls_key) {
+        (Some(cert), Some(key)) => match smsgw::face::http::tls::acceptor(cert, key) {
+            Ok(_) => println!(
+                "  HTTPS: {} and {} make a certificate",
+                cert.display(),
+                key.display()
+            ),
+            Err(e) => {
+                println!("  HTTPS: {e}");
+                fixes.push(e);
+            }
+        },
+        _ => {
+            let local = cfg
+                .http
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|a| a.ip().is_loopback());
+            if !local {
+                fixes.push(format!("[http] listen {} is reachable from other hosts without TLS: passwords go in the clear; set tls_cert and tls_key, or listen on 127.0.0.1 behind a TLS proxy", cfg.http.listen));
+            }
+        }
+    }
+}
+
+/// Whether what listens on `listen` answers `GET /health` as smsgw does.
+fn answers_as_smsgw(listen: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))
+    else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if s.write_all(b"GET /health HTTP/1.1\r\nHost: smsgw\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = s.take(4096).read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    // The API's /health, or the metrics listener's 404 naming what smsgw serves.
+    answer.contains("\"storage\"") || answer.contains("smsgw serves")
 }
 
 fn report(fixes: Vec<String>) -> anyhow::Result<ExitCode> {
