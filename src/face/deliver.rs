@@ -302,6 +302,8 @@ impl Runner {
             Ok(r) if r.status().is_success() => Tried::Done,
             Ok(r) => self.failed(host, format!("HTTP {}", r.status())),
             Err(err) => {
+                // The URL may hold credentials (a dlr-url's): never in the log.
+                let err = err.without_url();
                 let why = if err.is_timeout() {
                     format!("no answer within {timeout:?}")
                 } else {

@@ -136,10 +136,9 @@ pub fn compose(
         if !caller.routes.is_empty() && !caller.routes.contains(route) {
             return Err(SubmitError::RouteNotAllowed(route.clone()));
         }
-    } else if !caller.routes.is_empty() {
-        // A user held to some routes sends through them (the first, then failover as
-        // configured for that route).
     }
+    // A user held to some routes and naming none sends through the first of them (then
+    // failover as configured for that route).
     let route = req.route.clone().or_else(|| caller.routes.first().cloned());
     let validity = match req.validity {
         Some(d) => Validity::relative(d),

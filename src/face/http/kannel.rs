@@ -65,7 +65,8 @@ impl Params {
     }
 }
 
-fn percent_decode(s: &[u8]) -> Vec<u8> {
+/// Percent-decoding as a query string is read (`+` is a space); a broken escape is kept.
+pub(super) fn percent_decode(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {

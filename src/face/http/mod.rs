@@ -114,12 +114,22 @@ pub fn redacted(uri: &axum::http::Uri) -> String {
     let Some(q) = uri.query() else {
         return uri.path().to_string();
     };
+    let secret = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k == "password" || k == "pass" || k == "token"
+    };
     let q: Vec<String> = q
         .split('&')
         .map(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            let k = key.to_ascii_lowercase();
-            if k == "password" || k == "pass" || k == "token" {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // A value may carry a URL with credentials of its own (Kannel puts its DLR
+            // port's password into the dlr-url it passes on).
+            let decoded = String::from_utf8_lossy(&kannel::percent_decode(value.as_bytes()))
+                .to_ascii_lowercase();
+            let inner = ["password=", "pass=", "token="]
+                .iter()
+                .any(|n| decoded.contains(n));
+            if secret(key) || inner {
                 format!("{key}=***")
             } else {
                 pair.to_string()
@@ -248,6 +258,14 @@ mod tests {
         assert_eq!(
             line,
             "/cgi-bin/sendsms?username=u&password=***&to=1&PASS=***"
+        );
+        // Kannel passes its DLR port's password on inside the dlr-url.
+        let uri: axum::http::Uri = "/cgi-bin/sendsms?to=1&dlr-url=http%3A%2F%2Fh%2F%3Fusername%3Dk%26password%3Ds3cret%26to%3D%25p&dlr-mask=3"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            redacted(&uri),
+            "/cgi-bin/sendsms?to=1&dlr-url=***&dlr-mask=3"
         );
     }
 }
