@@ -46,6 +46,15 @@ fn rows(parts: &[Submit], class: i32) -> Vec<NewPart> {
         .collect()
 }
 
+/// A concatenation reference for a new message (inject, the faces): random enough that two
+/// messages to one phone rarely share it.
+pub fn new_reference() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    (nanos ^ std::process::id().rotate_left(8)) as u16
+}
+
 /// How `inject` queues a text.
 #[derive(Debug, Clone, Default)]
 pub struct InjectOptions {

@@ -15,16 +15,6 @@ use std::time::{Duration, Instant};
 use gateway::{Answer, Gateway};
 use run::process::*;
 
-/// A child process killed when dropped (Kannel's boxes).
-struct Proc(std::process::Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A free port on 127.0.0.1 for the daemon to listen on.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -183,13 +183,6 @@ fn read_stdin(input_unicode: bool) -> std::io::Result<String> {
         })
 }
 
-fn reference() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    (nanos ^ std::process::id().rotate_left(8)) as u16
-}
-
 /// Wakes a running daemon so that it sends at once; no daemon is not an error.
 fn poke(socket: &std::path::Path) {
     if let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) {
@@ -255,7 +248,7 @@ pub fn run(a: InjectArgs) -> anyhow::Result<ExitCode> {
         max_parts: a.max_parts,
         phone_id: a.phone_id,
         creator_id: format!("smsgw {}", env!("CARGO_PKG_VERSION")),
-        reference: reference(),
+        reference: compose::new_reference(),
         sixteen_bit: a.sixteen_bit,
     };
     let msg = match compose::new_message(&a.number, &text, &options) {

@@ -98,15 +98,6 @@ pub struct Caller<'a> {
     pub max_parts: usize,
 }
 
-/// A concatenation reference for a new message: random enough that two messages to one
-/// phone rarely share it.
-fn reference() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    (nanos ^ (nanos >> 16)) as u16
-}
-
 /// Checks `req` against the config and the caller, and builds its outbox rows (one
 /// message per recipient).
 pub fn compose(
@@ -203,7 +194,7 @@ fn parts(
                     unicode: req.unicode,
                     flash: class == Some(MessageClass::Class0),
                     max_parts: Some(max_parts),
-                    reference: reference(),
+                    reference: compose::new_reference(),
                     ..InjectOptions::default()
                 },
             )
@@ -231,8 +222,12 @@ fn parts(
             }
             let mut template = Submit::new(destination.clone(), "");
             template.dcs = Dcs::new(Alphabet::Eight, class);
-            let split = pdu::split_data(&template, data, pdu::ConcatRef::Eight(reference() as u8))
-                .map_err(|e| SubmitError::BadContent(e.to_string()))?;
+            let split = pdu::split_data(
+                &template,
+                data,
+                pdu::ConcatRef::Eight(compose::new_reference() as u8),
+            )
+            .map_err(|e| SubmitError::BadContent(e.to_string()))?;
             if split.len() > max_parts {
                 return Err(SubmitError::TooManyParts {
                     needed: split.len(),

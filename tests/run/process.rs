@@ -312,3 +312,13 @@ pub fn peer_report_status(mr: u64, number: &str, status: u8) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A child process killed when dropped (a peer the test started: Kannel's boxes).
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -159,6 +159,15 @@ impl Limits {
     }
 }
 
+/// `resp` with `Retry-After`: the whole seconds to wait that [`Limits::take`] gave.
+pub fn retry_after(mut resp: axum::response::Response, wait: f64) -> axum::response::Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{}", wait.ceil() as u64)) {
+        resp.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v);
+    }
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

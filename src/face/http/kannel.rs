@@ -166,11 +166,8 @@ async fn sendsms(face: &Face, p: Params, text_body: Option<Vec<u8>>) -> Response
         },
     };
     if let Err(wait) = face.limits.take(user, req.to.len()) {
-        let mut r = answer(StatusCode::TOO_MANY_REQUESTS, "Too many requests, rejected");
-        if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil() as u64)) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+        let r = answer(StatusCode::TOO_MANY_REQUESTS, "Too many requests, rejected");
+        return auth::retry_after(r, wait);
     }
     let caller = Caller {
         routes: &user.routes,

@@ -131,14 +131,11 @@ async fn create(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) 
         priority: m.priority,
     };
     if let Err(wait) = face.limits.take(&user, req.to.len()) {
-        let mut r = error(
+        let r = error(
             StatusCode::TOO_MANY_REQUESTS,
             format!("more than {} messages per second", user.rate),
         );
-        if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil() as u64)) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+        return auth::retry_after(r, wait);
     }
     let how = Submission {
         face: "http".into(),
