@@ -253,7 +253,7 @@ async fn peer(
     let port = l.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
         let (s, _) = l.accept().await.unwrap();
-        let mut f = Framed::new(s, SmppCodec);
+        let mut f = Framed::new(s, SmppCodec::default());
         let Some(Ok(Frame::Pdu(bind))) = f.next().await else {
             panic!("no bind")
         };

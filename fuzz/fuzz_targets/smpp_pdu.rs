@@ -8,7 +8,7 @@ use tokio_util::codec::Decoder;
 
 fuzz_target!(|data: &[u8]| {
     let mut buf = bytes::BytesMut::from(data);
-    let mut codec = SmppCodec;
+    let mut codec = SmppCodec::default();
     while let Ok(Some(frame)) = codec.decode(&mut buf) {
         if let Frame::Pdu(p) = frame {
             if let Ok(b) = p.encode() {

@@ -408,12 +408,18 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     report(fixes)
 }
 
-/// The faces' ports (`[http]`, `[metrics]`): free, or held by a running smsgw that answers
-/// `/health`; the TLS files; credentials sent in the clear beyond this host.
+/// The faces' ports (`[http]`, `[metrics]`, `[smpp_server]`): free, or held by a running
+/// smsgw that answers `/health` (SMPP: enquire_link); the TLS files; credentials sent in
+/// the clear beyond this host.
 fn listeners(cfg: &Config, fixes: &mut Vec<String>) {
     let wanted: Vec<(&str, &str)> = [
         ("[http] listen", cfg.http.listen.as_str()),
         ("[metrics] listen", cfg.metrics.listen.as_str()),
+        ("[smpp_server] listen", cfg.smpp_server.listen.as_str()),
+        (
+            "[smpp_server] tls_listen",
+            cfg.smpp_server.tls_listen.as_str(),
+        ),
     ]
     .into_iter()
     .filter(|(_, l)| !l.is_empty())
@@ -426,7 +432,13 @@ fn listeners(cfg: &Config, fixes: &mut Vec<String>) {
         match std::net::TcpListener::bind(listen) {
             Ok(_) => println!("  {key} {listen}: free"),
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                if answers_as_smsgw(listen) {
+                if key.starts_with("[smpp_server] listen") && answers_smpp(listen) {
+                    println!(
+                        "  {key} {listen}: in use by the running smsgw (it answers enquire_link)"
+                    );
+                } else if key.starts_with("[smpp_server] tls") {
+                    println!("  {key} {listen}: in use (the running smsgw's, if it is running)");
+                } else if answers_as_smsgw(listen) {
                     println!("  {key} {listen}: in use by the running smsgw (it answers /health)");
                 } else {
                     println!("  {key} {listen}: in use by another program");
@@ -439,11 +451,33 @@ fn listeners(cfg: &Config, fixes: &mut Vec<String>) {
             }
         }
     }
+    let s = &cfg.smpp_server;
+    if let (false, Some(cert), Some(key)) = (s.tls_listen.is_empty(), &s.tls_cert, &s.tls_key) {
+        match smsgw::face::http::tls::acceptor("[smpp_server]", cert, key) {
+            Ok(_) => println!(
+                "  SMPP over TLS: {} and {} make a certificate",
+                cert.display(),
+                key.display()
+            ),
+            Err(e) => {
+                println!("  SMPP over TLS: {e}");
+                fixes.push(e);
+            }
+        }
+    }
+    if !s.listen.is_empty()
+        && !s
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback())
+    {
+        println!("  [smpp_server] listen {} is reachable from other hosts: bind passwords go in the clear (tls_listen carries them encrypted)", s.listen);
+    }
     if cfg.http.listen.is_empty() {
         return;
     }
     match (&cfg.http.tls_cert, &cfg.http.tls_key) {
-        (Some(cert), Some(key)) => match smsgw::face::http::tls::acceptor(cert, key) {
+        (Some(cert), Some(key)) => match smsgw::face::http::tls::acceptor("[http]", cert, key) {
             Ok(_) => println!(
                 "  HTTPS: {} and {} make a certificate",
                 cert.display(),
@@ -488,6 +522,34 @@ fn answers_as_smsgw(listen: &str) -> bool {
     let answer = String::from_utf8_lossy(&answer);
     // The API's /health, or the metrics listener's 404 naming what smsgw serves.
     answer.contains("\"storage\"") || answer.contains("smsgw serves")
+}
+
+/// Whether what listens on `listen` answers an SMPP enquire_link (smsgw's SMPP server
+/// answers one before a bind).
+fn answers_smpp(listen: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))
+    else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let enquire = smsgw::smpp::pdu::Pdu::new(
+        smsgw::smpp::pdu::cmd::ENQUIRE_LINK,
+        1,
+        smsgw::smpp::pdu::Body::EnquireLink,
+    );
+    let Ok(bytes) = enquire.encode() else {
+        return false;
+    };
+    if s.write_all(&bytes).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 16];
+    s.read_exact(&mut head).is_ok()
+        && head[4..8] == smsgw::smpp::pdu::cmd::ENQUIRE_LINK_RESP.to_be_bytes()
 }
 
 fn report(fixes: Vec<String>) -> anyhow::Result<ExitCode> {

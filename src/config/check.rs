@@ -24,6 +24,7 @@ impl Config {
             ));
         }
         self.check_http()?;
+        self.check_smpp_server()?;
         if self.spool.rescan == 0 {
             return Err(err(
                 "rescan",

@@ -156,11 +156,30 @@ pub const KEYS: &[Key] = &[
     Key { section: "webhooks", name: "secret", default: "\"\"", doc: "Key of the X-Smsgw-Signature header: sha256= and the hex HMAC-SHA256 of the body. Empty signs nothing.", example: "\"a-long-random-string\"", bad: "1" },
     Key { section: "webhooks", name: "timeout", default: "10", doc: "Seconds to wait for a webhook's (or dlr-url's) answer; no answer is a failure, retried.", example: "5", bad: "0" },
     Key { section: "webhooks", name: "retry_hours", default: "48", doc: "Hours an event that cannot be delivered is retried, with back-off from 1 s to 10 min, before it is dropped (logged). Applies to dlr-url too.", example: "24", bad: "\"1d\"" },
+    Key { section: "smpp_server", name: "listen", default: "\"\"", doc: "host:port of the SMPP 3.4 server: ESMEs (Kannel, Jasmin, vumi, SMPP libraries) bind to it and send through smsgw's routes; empty serves none. Needs sqlite, postgres or mysql storage.", example: "\"127.0.0.1:2775\"", bad: "2775" },
+    Key { section: "smpp_server", name: "tls_listen", default: "\"\"", doc: "host:port for SMPP over TLS, with tls_cert and tls_key; empty serves none.", example: "\"0.0.0.0:3550\"", bad: "\"port 3550\"" },
+    Key { section: "smpp_server", name: "tls_cert", default: NONE, doc: "SMPP over TLS: the certificate chain (PEM), read at the start.", example: "\"/etc/smsgw/tls/cert.pem\"", bad: "1" },
+    Key { section: "smpp_server", name: "tls_key", default: NONE, doc: "SMPP over TLS: the certificate's private key (PEM).", example: "\"/etc/smsgw/tls/key.pem\"", bad: "1" },
+    Key { section: "smpp_server", name: "system_id", default: "\"smsgw\"", doc: "The system_id binds are answered with (1 to 15 characters).", example: "\"GW1\"", bad: "\"a-system-id-too-long\"" },
+    Key { section: "smpp_server", name: "window", default: "64", doc: "Requests of one bind handled at once (submit_sm being committed), and deliver_sm sent to it awaiting an answer; a client with more waits.", example: "128", bad: "0" },
+    Key { section: "smpp_server", name: "max_pdu", default: "8192", doc: "Longest PDU taken, in octets; a longer command_length is answered generic_nack and the connection closed.", example: "65536", bad: "100" },
+    Key { section: "smpp_server", name: "max_parts", default: "10", doc: "Most parts (SMS) one message may need; a longer one is refused with ESME_RINVMSGLEN.", example: "5", bad: "0" },
+    Key { section: "smpp_server", name: "max_binds", default: "4", doc: "Binds one account may hold at once; more are refused with ESME_RBINDFAIL.", example: "8", bad: "0" },
+    Key { section: "smpp_server", name: "inactivity", default: "300", doc: "Seconds without a PDU from a client (enquire_link counts) before it is unbound.", example: "120", bad: "1" },
+    Key { section: "smpp_server", name: "part_timeout", default: "60", doc: "Seconds the first part of a long message (sent in parts with a UDH or the SAR TLVs) waits for the rest; the parts that came are then queued as they are. Parts are answered once the whole message is committed, so a client must send all parts within its window.", example: "30", bad: "0" },
+    Key { section: "smpp_server.account", name: "system_id", default: REQUIRED, doc: "The bind's system_id (1 to 15 characters); the owner of the messages it submits.", example: "\"shop\"", bad: "\"\"" },
+    Key { section: "smpp_server.account", name: "password", default: REQUIRED, doc: "The bind's password, 1 to 8 characters (compared in constant time, never logged). A wrong one is answered ESME_RINVPASWD.", example: "\"secret\"", bad: "\"far-too-long\"" },
+    Key { section: "smpp_server.account", name: "bind_types", default: "[\"transmitter\", \"receiver\", \"transceiver\"]", doc: "The binds the account may make.", example: "[\"transceiver\"]", bad: "[\"outbind\"]" },
+    Key { section: "smpp_server.account", name: "routes", default: "[]", doc: "Phone or transport ids the account may send through; empty allows all. Without one named, its messages go through the first listed.", example: "[\"modem1\"]", bad: "\"modem1\"" },
+    Key { section: "smpp_server.account", name: "receive", default: "[]", doc: "Phone ids or numbers whose received messages go to this account as deliver_sm (kept until a receiver or transceiver bind takes them).", example: "[\"modem1\", \"+4790000000\"]", bad: "\"modem1\"" },
+    Key { section: "smpp_server.account", name: "rate", default: "0.0", doc: "submit_sm per second the account may make (a burst of one second's worth); more are answered ESME_RTHROTTLED. 0 for no limit.", example: "50.0", bad: "-1.0" },
+    Key { section: "smpp_server.account", name: "sources", default: "[]", doc: "Source addresses the account may submit with (a * at the end matches any rest); another is answered ESME_RINVSRCADR. Empty allows any.", example: "[\"NOC\", \"4790*\"]", bad: "\"NOC\"" },
+    Key { section: "smpp_server.account", name: "default_alphabet", default: "\"gsm\"", doc: "What data_coding 0 means to this client, in submit_sm and in the deliver_sm it gets: gsm (GSM 03.38, one septet per octet), gsm-packed or latin1.", example: "\"latin1\"", bad: "\"ebcdic\"" },
     Key { section: "inbox_storage", name: "kind", default: NONE, doc: "With a nav [storage] (NAV's queue keeps no received messages): a second storage for received messages, with the same keys as [storage] (sqlite, postgres, mysql or files). Without it, phones do not receive.", example: "\"sqlite\"", bad: "\"pigeon\"" },
 ];
 
 /// Sections that are arrays of tables (`[[phone]]`).
-pub const ARRAY_SECTIONS: &[&str] = &["phone", "transport", "http.user"];
+pub const ARRAY_SECTIONS: &[&str] = &["phone", "transport", "http.user", "smpp_server.account"];
 
 impl Config {
     /// The key table as text, for `smsgw config check --keys` and the man page.

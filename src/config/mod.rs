@@ -17,6 +17,7 @@ mod error;
 mod keys;
 mod phone;
 mod sections;
+mod smpp_server;
 mod storage;
 mod transport;
 
@@ -27,6 +28,7 @@ pub use phone::{Phone, Rate};
 pub use sections::{
     Daemon, Hooks, Http, HttpUser, Metrics, Receiving, Retention, Sending, Spool, Webhooks,
 };
+pub use smpp_server::{SmppAccount, SmppServer};
 pub use storage::{DbTls, InboxFormat, Storage, StorageKind};
 pub use transport::{Transport, TransportKind};
 
@@ -49,6 +51,7 @@ pub struct Config {
     pub metrics: Metrics,
     pub http: Http,
     pub webhooks: Webhooks,
+    pub smpp_server: SmppServer,
     pub retention: Retention,
     pub spool: Spool,
     /// `[inbox_storage]`: where received messages go when `[storage]` keeps none (nav).

@@ -26,6 +26,11 @@ fn full_defaults() -> toml::Table {
         "http.user".into(),
         toml::Value::Array(vec![toml::Value::try_from(user).unwrap()]),
     );
+    let account: crate::config::SmppAccount = toml::from_str("system_id = \"u\"").unwrap();
+    v.insert(
+        "smpp_server.account".into(),
+        toml::Value::Array(vec![toml::Value::try_from(account).unwrap()]),
+    );
     v
 }
 
@@ -175,6 +180,33 @@ fn config_with(k: &Key, value: &str) -> String {
             for (n, v) in [("name", "\"u\""), ("password", "\"p\"")] {
                 // A hash instead of the password, not with it.
                 if n != k.name && !(n == "password" && k.name == "password_hash") {
+                    s.push_str(&format!("{n} = {v}\n"));
+                }
+            }
+            s.push_str(&format!("{} = {value}\n", k.name));
+            s
+        }
+        "smpp_server" if k.name == "tls_listen" => format!(
+            "[smpp_server]\ntls_cert = \"/etc/smsgw/c.pem\"\ntls_key = \"/etc/smsgw/k.pem\"\n{} = {value}\n",
+            k.name
+        ),
+        "smpp_server" if k.name.starts_with("tls_") => {
+            let other = if k.name == "tls_cert" {
+                "tls_key"
+            } else {
+                "tls_cert"
+            };
+            format!(
+                "[smpp_server]\n{other} = \"/etc/smsgw/other.pem\"\n{} = {value}\n",
+                k.name
+            )
+        }
+        "smpp_server.account" => {
+            let mut s = String::from(
+                "[[phone]]\nid = \"modem1\"\ndevice = \"/dev/null\"\n[smpp_server]\nlisten = \"127.0.0.1:2775\"\n\n[[smpp_server.account]]\n",
+            );
+            for (n, v) in [("system_id", "\"u\""), ("password", "\"p\"")] {
+                if n != k.name {
                     s.push_str(&format!("{n} = {v}\n"));
                 }
             }

@@ -14,6 +14,32 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The faces' metrics: name, help, type (values from [`Board::count`]).
+pub const FACE_METRICS: [(&str, &str, &str); 6] = [
+    ("smsgw_smpp_binds", "SMPP binds open now.", "gauge"),
+    ("smsgw_smpp_binds_total", "SMPP binds accepted.", "counter"),
+    (
+        "smsgw_smpp_submits_total",
+        "submit_sm committed (answered ESME_ROK).",
+        "counter",
+    ),
+    (
+        "smsgw_smpp_receipts_total",
+        "Delivery receipts (deliver_sm) the ESME took.",
+        "counter",
+    ),
+    (
+        "smsgw_smpp_received_total",
+        "Received SMS (deliver_sm) the ESME took.",
+        "counter",
+    ),
+    (
+        "smsgw_smpp_errors_total",
+        "Requests answered with an error status, refused binds and generic_nack.",
+        "counter",
+    ),
+];
+
 /// The exposition text.
 pub async fn render(board: &Board, storage: &dyn Service) -> String {
     let mut o = String::new();
@@ -132,6 +158,19 @@ pub async fn render(board: &Board, storage: &dyn Service) -> String {
             "smsgw_send_duration_seconds_count{{phone=\"{phone}\"}} {}",
             h.count
         );
+    }
+    // The faces' counters, per account (the SMPP server's).
+    let counters = board.counters();
+    for (name, help, kind) in FACE_METRICS {
+        if !counters.keys().any(|(m, _)| *m == name) {
+            continue;
+        }
+        gauge(&mut o, name, help, kind);
+        for ((m, account), v) in &counters {
+            if *m == name {
+                let _ = writeln!(o, "{name}{{account=\"{}\"}} {v}", label(account));
+            }
+        }
     }
     let (up, depth) = match storage.health().await {
         Ok(()) => (1, storage.outbox_depth().await.ok().flatten()),

@@ -318,6 +318,32 @@ struct Running {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The SMPP server's listeners (`[smpp_server] listen` and `tls_listen`), bound before
+/// anything starts.
+async fn smpp_listeners(
+    cfg: &Config,
+) -> anyhow::Result<Vec<(tokio::net::TcpListener, Option<tokio_rustls::TlsAcceptor>)>> {
+    let s = &cfg.smpp_server;
+    let mut out = Vec::new();
+    if !s.listen.is_empty() {
+        tracing::info!("SMPP server on {}", s.listen);
+        out.push((
+            crate::face::http::bind(&s.listen, "[smpp_server] listen").await?,
+            None,
+        ));
+    }
+    if let (false, Some(cert), Some(key)) = (s.tls_listen.is_empty(), &s.tls_cert, &s.tls_key) {
+        let tls = crate::face::http::tls::acceptor("[smpp_server]", cert, key)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        tracing::info!("SMPP server over TLS on {}", s.tls_listen);
+        out.push((
+            crate::face::http::bind(&s.tls_listen, "[smpp_server] tls_listen").await?,
+            Some(tls),
+        ));
+    }
+    Ok(out)
+}
+
 /// [`run`], taking [`Command`]s; `config_path` is re-read on [`Command::Reload`].
 pub async fn run_with(
     cfg: Config,
@@ -332,9 +358,10 @@ pub async fn run_with(
         None
     } else {
         let tls = match (&cfg.http.tls_cert, &cfg.http.tls_key) {
-            (Some(cert), Some(key)) => {
-                Some(crate::face::http::tls::acceptor(cert, key).map_err(|e| anyhow::anyhow!(e))?)
-            }
+            (Some(cert), Some(key)) => Some(
+                crate::face::http::tls::acceptor("[http]", cert, key)
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            ),
             _ => None,
         };
         Some((
@@ -342,6 +369,7 @@ pub async fn run_with(
             tls,
         ))
     };
+    let smpp_listeners = smpp_listeners(&cfg).await?;
     let metrics_listener = if cfg.metrics.listen.is_empty() {
         None
     } else {
@@ -431,6 +459,20 @@ pub async fn run_with(
             stop.clone(),
         )));
     }
+    let smpp_server = crate::face::smpp_server::Server::new(
+        cfg.clone(),
+        storage.clone(),
+        board.clone(),
+        wake_tx.clone(),
+    );
+    for (listener, tls) in smpp_listeners {
+        face_tasks.push(tokio::spawn(crate::face::smpp_server::serve(
+            smpp_server.clone(),
+            listener,
+            tls,
+            stop.clone(),
+        )));
+    }
     let consumers = crate::face::deliver::consumers(&cfg);
     let consumer_names: Vec<String> = consumers.iter().map(|(n, _)| n.clone()).collect();
     for (name, target) in consumers {
@@ -439,6 +481,7 @@ pub async fn run_with(
             target,
             storage.clone(),
             cfg.webhooks.clone(),
+            Some(smpp_server.clone()),
             poll_every_ms(&cfg),
             stop.clone(),
         )));
@@ -661,6 +704,7 @@ pub async fn run_with(
                     senders = start_senders(&new);
                 }
                 face.set_cfg(new.clone());
+                smpp_server.set_cfg(new.clone());
                 cfg = new;
                 tracing::info!(phones = phones.len(), "config reloaded");
             }

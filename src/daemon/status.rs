@@ -108,6 +108,7 @@ impl Histogram {
 pub struct Board(
     Arc<Mutex<BTreeMap<String, PhoneState>>>,
     Arc<Mutex<BTreeMap<String, Histogram>>>,
+    Arc<Mutex<BTreeMap<(&'static str, String), i64>>>,
 );
 
 impl Board {
@@ -135,6 +136,21 @@ impl Board {
 
     pub fn send_latency(&self) -> BTreeMap<String, Histogram> {
         self.1.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Adds `delta` to a face's counter `metric` (a Prometheus name) of `account`.
+    pub fn count(&self, metric: &'static str, account: &str, delta: i64) {
+        *self
+            .2
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((metric, account.to_string()))
+            .or_default() += delta;
+    }
+
+    /// The faces' counters: (metric, account) and value.
+    pub fn counters(&self) -> BTreeMap<(&'static str, String), i64> {
+        self.2.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn phones(&self) -> Vec<PhoneState> {

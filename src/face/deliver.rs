@@ -1,13 +1,18 @@
-//! Takes the event log to HTTP peers: `[webhooks]` (JSON, signed) and Kannel's `dlr-url`
-//! of each message that asked for one. Each is a consumer with its own cursor: an event is
+//! Takes the event log to its readers: `[webhooks]` (JSON, signed), Kannel's `dlr-url` of
+//! each message that asked for one, and each SMPP server account (receipts and received
+//! messages as deliver_sm). Each is a consumer with its own cursor: an event is
 //! delivered at least once (its `event_id` is stable, for the peer to deduplicate), the
 //! cursor moves only past events delivered or parked for a retry, retries back off from
 //! 1 s to 10 min for `retry_hours`, across restarts. A dead peer slows only its own
-//! consumer: sending and receiving never wait for it.
+//! consumer: sending and receiving never wait for it. An SMPP account's consumer waits
+//! while the account has no receiving bind (its events stay in the log) and keeps up to
+//! `window` deliver_sm in flight.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -24,6 +29,8 @@ pub enum Target {
     Webhook { kind: EventKind, url: String },
     /// Each message's own `dlr-url`, for the types its `dlr-mask` asks for.
     Dlr,
+    /// An SMPP server account: receipts of what it submitted, messages for its phones.
+    Smpp { account: String },
 }
 
 /// Whether a storage opened with `cfg` must keep the event log: some face or webhook reads
@@ -55,6 +62,19 @@ pub fn consumers(cfg: &Config) -> Vec<(String, Target)> {
     .collect();
     if !cfg.http.listen.is_empty() {
         out.push(("dlr-url".into(), Target::Dlr));
+    }
+    if cfg.smpp_server.on() {
+        for a in &cfg.smpp_server.accounts {
+            // A transmitter-only account can take nothing.
+            if a.bind_types.iter().any(|t| t != "transmitter") {
+                out.push((
+                    format!("smpp:{}", a.system_id),
+                    Target::Smpp {
+                        account: a.system_id.clone(),
+                    },
+                ));
+            }
+        }
     }
     out
 }
@@ -214,7 +234,10 @@ struct Runner {
     hooks: Webhooks,
     /// Peers that failed lately, and until when they are not tried (their events are
     /// parked at once).
-    down: HashMap<String, Instant>,
+    down: Mutex<HashMap<String, Instant>>,
+    smpp: Option<Arc<crate::face::smpp_server::Server>>,
+    /// Events tried at once (in order of the log).
+    parallel: usize,
 }
 
 /// Back-off before attempt `n + 1`: 1 s, 2 s, 4 s ... 10 min.
@@ -245,10 +268,46 @@ impl Runner {
                 dlr_type(e, s.dlr_mask)?;
                 Some(url.clone())
             }
+            Target::Smpp { .. } => None,
         }
     }
 
-    async fn try_one(&mut self, e: &Event) -> Tried {
+    /// An event for an SMPP account: its deliver_sm, if any, to one of its binds.
+    async fn try_smpp(&self, account: &str, e: &Event) -> Tried {
+        let Some(server) = &self.smpp else {
+            return Tried::Skip;
+        };
+        let cfg = server.cfg();
+        let Some(a) = cfg
+            .smpp_server
+            .accounts
+            .iter()
+            .find(|a| a.system_id == account)
+        else {
+            return Tried::Skip;
+        };
+        use crate::face::smpp_server::outbound;
+        match outbound::for_event(a, e, self.storage.as_ref()).await {
+            Ok(None) => Tried::Skip,
+            Ok(Some((sm, kind))) => match server.push(account, sm).await {
+                Ok(()) => {
+                    let metric = match kind {
+                        outbound::Kind::Receipt => "smsgw_smpp_receipts_total",
+                        outbound::Kind::Received => "smsgw_smpp_received_total",
+                    };
+                    server.board.count(metric, account, 1);
+                    Tried::Done
+                }
+                Err(why) => Tried::Failed(why),
+            },
+            Err(err) => Tried::Failed(format!("storage: {err}")),
+        }
+    }
+
+    async fn try_one(&self, e: &Event) -> Tried {
+        if let Target::Smpp { account } = &self.target {
+            return self.try_smpp(account, e).await;
+        }
         let Some(url) = self.url_of(e) else {
             return Tried::Skip;
         };
@@ -258,6 +317,8 @@ impl Runner {
             .unwrap_or_default();
         if self
             .down
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .get(&host)
             .is_some_and(|until| Instant::now() < *until)
         {
@@ -282,6 +343,7 @@ impl Runner {
                 }
                 r.body(body)
             }
+            Target::Smpp { .. } => return Tried::Skip,
             Target::Dlr => {
                 let s = e.submission.clone().unwrap_or_default();
                 let kind = dlr_type(e, s.dlr_mask).unwrap_or(0);
@@ -314,8 +376,10 @@ impl Runner {
         }
     }
 
-    fn failed(&mut self, host: String, why: String) -> Tried {
+    fn failed(&self, host: String, why: String) -> Tried {
         self.down
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .insert(host, Instant::now() + Duration::from_secs(1));
         Tried::Failed(why)
     }
@@ -330,9 +394,10 @@ impl Runner {
         let mut parked = Vec::new();
         let mut next = *cursor;
         let mut worked = false;
+        // A server may commit a later event before an earlier one (two transactions): wait
+        // up to 5 s at a gap before passing it (a rolled-back one never fills).
+        let mut take = 0;
         for e in &events {
-            // A server may commit a later event before an earlier one (two transactions):
-            // wait up to 5 s at a gap before passing it (a rolled-back one never fills).
             if e.id != next + 1 {
                 match gap {
                     Some((at, since))
@@ -345,7 +410,19 @@ impl Runner {
                 }
             }
             *gap = None;
-            match self.try_one(e).await {
+            next = e.id;
+            take += 1;
+        }
+        let mut attempts = Vec::with_capacity(take);
+        for e in &events[..take] {
+            attempts.push(self.try_one(e));
+        }
+        let tried: Vec<Tried> = futures_util::stream::iter(attempts)
+            .buffered(self.parallel)
+            .collect()
+            .await;
+        for (e, t) in events.iter().zip(tried) {
+            match t {
                 Tried::Done => worked = true,
                 Tried::Skip => {}
                 Tried::Failed(why) => {
@@ -358,7 +435,6 @@ impl Runner {
                     });
                 }
             }
-            next = e.id;
         }
         if next != *cursor || !parked.is_empty() {
             self.storage
@@ -401,6 +477,7 @@ pub async fn run(
     target: Target,
     storage: Arc<dyn Service>,
     hooks: Webhooks,
+    smpp: Option<Arc<crate::face::smpp_server::Server>>,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -414,13 +491,19 @@ pub async fn run(
             return;
         }
     };
+    let parallel = match (&target, &smpp) {
+        (Target::Smpp { .. }, Some(s)) => s.cfg().smpp_server.window,
+        _ => 1,
+    };
     let mut r = Runner {
         name,
         target,
         storage,
         http,
         hooks,
-        down: HashMap::new(),
+        down: Mutex::default(),
+        smpp,
+        parallel,
     };
     let mut cursor = loop {
         match r.storage.event_cursor(&r.name).await {
@@ -437,6 +520,12 @@ pub async fn run(
     tracing::info!(consumer = %r.name, cursor, "delivering events");
     let mut gap = None;
     loop {
+        // An SMPP account's events wait in the log while no bind can take them.
+        if let (Target::Smpp { account }, Some(server)) = (&r.target, &r.smpp) {
+            if !server.until_receiver(account, &mut stop).await {
+                return;
+            }
+        }
         let worked = tokio::select! {
             w = r.round(&mut cursor, &mut gap) => w,
             () = crate::face::http::stopped(&mut stop) => return,

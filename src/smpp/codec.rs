@@ -21,9 +21,18 @@ pub enum Frame {
     },
 }
 
-/// The codec.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SmppCodec;
+/// The codec; `max` is the longest PDU it takes (at most [`MAX_PDU`]; the SMPP server's
+/// `max_pdu`).
+#[derive(Debug, Clone, Copy)]
+pub struct SmppCodec {
+    pub max: usize,
+}
+
+impl Default for SmppCodec {
+    fn default() -> Self {
+        SmppCodec { max: MAX_PDU }
+    }
+}
 
 /// A broken stream (or I/O).
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +54,7 @@ impl Decoder for SmppCodec {
             return Ok(None);
         }
         let len = u32::from_be_bytes([src[0], src[1], src[2], src[3]]);
-        if !(16..=MAX_PDU as u32).contains(&len) {
+        if !(16..=self.max.min(MAX_PDU) as u32).contains(&len) {
             return Err(CodecError::Framing(PduError::BadLength(len)));
         }
         let len = len as usize;
@@ -101,7 +110,7 @@ mod tests {
         .unwrap();
         let all: Vec<u8> = a.iter().chain(&b).copied().collect();
         for cut in 0..all.len() {
-            let mut c = SmppCodec;
+            let mut c = SmppCodec::default();
             let mut buf = BytesMut::from(&all[..cut]);
             let mut got = Vec::new();
             while let Some(f) = c.decode(&mut buf).unwrap() {
@@ -118,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_bad_body_is_a_frame_a_bad_length_an_error() {
-        let mut c = SmppCodec;
+        let mut c = SmppCodec::default();
         // submit_sm with a 3-octet body.
         let mut buf = BytesMut::from(
             &b"\x00\x00\x00\x13\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x09abc"[..],

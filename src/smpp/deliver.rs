@@ -6,8 +6,10 @@
 //! data_coding: 0 is the SMSC's default alphabet, read as the transport's
 //! `default_alphabet` says (GSM 03.38 septets one per octet by default, packed, or
 //! Latin-1); 1 (IA5/ASCII) and 3 (Latin-1) are read as Latin-1; 8 is UCS-2;
-//! 2 and 4 are 8-bit data; values with the GSM DCS layout (0x10–0x3F, 0xF0–0xFF) are read
-//! by their alphabet; anything else (JIS, Cyrillic, Hebrew, ...) is kept as 8-bit data.
+//! 2 and 4 are 8-bit data; 5 (JIS, ISO-2022-JP), 6 (Cyrillic, ISO-8859-5) and 7
+//! (Latin/Hebrew, ISO-8859-8) are read with those character sets; values with the GSM DCS
+//! layout (0x10–0x3F, 0xF0–0xFF) are read by their alphabet; anything else is kept as 8-bit
+//! data. [`content`] reads a submit_sm the same way (the SMPP server's side).
 
 use chrono::Local;
 
@@ -133,6 +135,9 @@ fn user_data(
             DefaultAlphabet::Latin1 => text(latin1(body)),
         },
         0x01 | 0x03 => text(latin1(body)),
+        0x05 => text(charset(encoding_rs::ISO_2022_JP, body)?),
+        0x06 => text(charset(encoding_rs::ISO_8859_5, body)?),
+        0x07 => text(charset(encoding_rs::ISO_8859_8, body)?),
         0x08 => text(ucs2(body)?),
         0x10..=0x3F | 0xF0..=0xFF => match Dcs(dc).alphabet() {
             Alphabet::Gsm7 => text(septets(body)),
@@ -141,6 +146,48 @@ fn user_data(
         },
         _ => binary(body),
     })
+}
+
+/// `body` in `encoding`; bytes it cannot read are an error, not replacement characters.
+fn charset(encoding: &'static encoding_rs::Encoding, body: &[u8]) -> Result<String, String> {
+    encoding
+        .decode_without_bom_handling_and_without_replacement(body)
+        .map(|t| t.into_owned())
+        .ok_or_else(|| format!("the text is not valid {}", encoding.name()))
+}
+
+/// The content of a submit_sm, deliver_sm or data_sm (`payload`: message_payload or
+/// short_message): its UDH (esm_class 0x40, or the SAR TLVs as a 16-bit concatenation
+/// element), its DCS and its text or data.
+pub fn content(
+    esm_class: u8,
+    dc: u8,
+    payload: &[u8],
+    tlvs: &[Tlv],
+    default: DefaultAlphabet,
+) -> Result<(Option<Udh>, Dcs, UserData), String> {
+    let (udh, body, udh_octets) = if esm_class & 0x40 != 0 {
+        let (udh, len) = Udh::decode(payload, 0).map_err(|e| format!("its UDH: {e}"))?;
+        (Some(udh), payload.get(len..).unwrap_or_default(), len)
+    } else {
+        (None, payload, 0)
+    };
+    let sar = (
+        tlv(tlvs, tag::SAR_MSG_REF_NUM),
+        tlv(tlvs, tag::SAR_TOTAL_SEGMENTS),
+        tlv(tlvs, tag::SAR_SEGMENT_SEQNUM),
+    );
+    let udh = match (udh, sar) {
+        (None, (Some(&[r1, r2]), Some(&[total]), Some(&[seq]))) => Some(Udh::concat(Concat {
+            reference: u16::from_be_bytes([r1, r2]),
+            sixteen_bit: true,
+            total,
+            seq,
+        })),
+        (udh, _) => udh,
+    };
+    let (dcs, user_data) = user_data(dc, body, udh_octets, default)?;
+    Ok((udh, dcs, user_data))
 }
 
 /// Reads a deliver_sm or data_sm. An error says what is wrong with it (the PDU is then
@@ -186,27 +233,7 @@ pub fn incoming(pdu: &Pdu, default: DefaultAlphabet) -> Result<Incoming, String>
             done,
         });
     }
-    let (udh, body, udh_octets) = if esm_class & 0x40 != 0 {
-        let (udh, len) = Udh::decode(payload, 0).map_err(|e| format!("its UDH: {e}"))?;
-        (Some(udh), payload.get(len..).unwrap_or_default(), len)
-    } else {
-        (None, payload, 0)
-    };
-    let sar = (
-        tlv(tlvs, tag::SAR_MSG_REF_NUM),
-        tlv(tlvs, tag::SAR_TOTAL_SEGMENTS),
-        tlv(tlvs, tag::SAR_SEGMENT_SEQNUM),
-    );
-    let udh = match (udh, sar) {
-        (None, (Some(&[r1, r2]), Some(&[total]), Some(&[seq]))) => Some(Udh::concat(Concat {
-            reference: u16::from_be_bytes([r1, r2]),
-            sixteen_bit: true,
-            total,
-            seq,
-        })),
-        (udh, _) => udh,
-    };
-    let (dcs, user_data) = user_data(dc, body, udh_octets, default)?;
+    let (udh, dcs, user_data) = content(esm_class, dc, payload, tlvs, default)?;
     Ok(Incoming::Message(Deliver {
         smsc: None,
         more_messages: false,

@@ -1,4 +1,5 @@
-//! SMPP 3.4 PDUs: the ones an ESME (our client side) sends and receives.
+//! SMPP 3.4 PDUs: the ones an ESME (our client side, `transport::smpp`) and an SMSC (our
+//! server side, `face::smpp_server`) send and receive.
 //!
 //! A PDU is a 16-octet header (command_length, command_id, command_status,
 //! sequence_number, all big-endian u32) and a body of mandatory fields (C-octet strings,
@@ -16,12 +17,16 @@ pub mod cmd {
     pub const BIND_RECEIVER_RESP: u32 = 0x8000_0001;
     pub const BIND_TRANSMITTER: u32 = 0x0000_0002;
     pub const BIND_TRANSMITTER_RESP: u32 = 0x8000_0002;
+    pub const QUERY_SM: u32 = 0x0000_0003;
+    pub const QUERY_SM_RESP: u32 = 0x8000_0003;
     pub const SUBMIT_SM: u32 = 0x0000_0004;
     pub const SUBMIT_SM_RESP: u32 = 0x8000_0004;
     pub const DELIVER_SM: u32 = 0x0000_0005;
     pub const DELIVER_SM_RESP: u32 = 0x8000_0005;
     pub const UNBIND: u32 = 0x0000_0006;
     pub const UNBIND_RESP: u32 = 0x8000_0006;
+    pub const CANCEL_SM: u32 = 0x0000_0008;
+    pub const CANCEL_SM_RESP: u32 = 0x8000_0008;
     pub const BIND_TRANSCEIVER: u32 = 0x0000_0009;
     pub const BIND_TRANSCEIVER_RESP: u32 = 0x8000_0009;
     pub const ENQUIRE_LINK: u32 = 0x0000_0015;
@@ -45,23 +50,39 @@ pub mod status {
     pub const ESME_RALYBND: u32 = 0x0000_0005;
     /// System error.
     pub const ESME_RSYSERR: u32 = 0x0000_0008;
+    /// Invalid source address.
+    pub const ESME_RINVSRCADR: u32 = 0x0000_000A;
     /// Invalid destination address.
     pub const ESME_RINVDSTADR: u32 = 0x0000_000B;
+    /// Invalid message id.
+    pub const ESME_RINVMSGID: u32 = 0x0000_000C;
     /// Invalid password.
     pub const ESME_RINVPASWD: u32 = 0x0000_000E;
     /// Invalid system id.
     pub const ESME_RINVSYSID: u32 = 0x0000_000F;
     /// Bind failed.
     pub const ESME_RBINDFAIL: u32 = 0x0000_000D;
+    /// cancel_sm failed.
+    pub const ESME_RCANCELFAIL: u32 = 0x0000_0011;
     /// The SMSC's message queue is full.
     pub const ESME_RMSGQFUL: u32 = 0x0000_0014;
+    /// Invalid esm_class.
+    pub const ESME_RINVESMCLASS: u32 = 0x0000_0043;
     /// Submit failed.
     pub const ESME_RSUBMITFAIL: u32 = 0x0000_0045;
     /// Throttling error: the ESME exceeded its allowed message rate.
     pub const ESME_RTHROTTLED: u32 = 0x0000_0058;
+    /// Invalid scheduled delivery time.
+    pub const ESME_RINVSCHED: u32 = 0x0000_0061;
+    /// Invalid validity period.
+    pub const ESME_RINVEXPIRY: u32 = 0x0000_0062;
     /// The receipt or message could not be handled now: deliver it again later.
     pub const ESME_RX_T_APPN: u32 = 0x0000_0064;
     pub const ESME_RX_P_APPN: u32 = 0x0000_0065;
+    /// query_sm failed.
+    pub const ESME_RQUERYFAIL: u32 = 0x0000_0067;
+    /// Invalid data_coding (SMPP 5.0's code; 3.4 has none for it).
+    pub const ESME_RINVDCS: u32 = 0x0000_0104;
 }
 
 /// TLV tags we use.
@@ -186,6 +207,34 @@ pub struct DataSm {
     pub tlvs: Vec<Tlv>,
 }
 
+/// query_sm: which message, and who submitted it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuerySm {
+    pub message_id: String,
+    pub source: Addr,
+}
+
+/// query_sm_resp: where the message stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuerySmResp {
+    pub message_id: String,
+    /// When it reached its final state (`YYMMDDhhmmss000+`), empty while not final.
+    pub final_date: String,
+    /// 1 ENROUTE, 2 DELIVERED, 3 EXPIRED, 4 DELETED, 5 UNDELIVERABLE, 6 ACCEPTED,
+    /// 7 UNKNOWN, 8 REJECTED.
+    pub message_state: u8,
+    pub error_code: u8,
+}
+
+/// cancel_sm: a message by its id (the addresses as submitted).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CancelSm {
+    pub service_type: String,
+    pub message_id: String,
+    pub source: Addr,
+    pub destination: Addr,
+}
+
 /// A PDU's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -205,6 +254,10 @@ pub enum Body {
     SubmitSm(Sm),
     DeliverSm(Sm),
     DataSm(DataSm),
+    QuerySm(QuerySm),
+    QuerySmResp(QuerySmResp),
+    CancelSm(CancelSm),
+    CancelSmResp,
     /// submit_sm_resp, deliver_sm_resp, data_sm_resp: a message id (empty on errors) and
     /// TLVs (data_sm_resp).
     Resp {
@@ -376,6 +429,24 @@ impl Pdu {
             cmd::ENQUIRE_LINK_RESP => Body::EnquireLinkResp,
             cmd::GENERIC_NACK => Body::GenericNack,
             cmd::SUBMIT_SM => Body::SubmitSm(sm(&mut r)?),
+            cmd::QUERY_SM => Body::QuerySm(QuerySm {
+                message_id: r.cstr(65, "message_id")?,
+                source: r.addr("source_addr")?,
+            }),
+            cmd::QUERY_SM_RESP if empty_error => Body::QuerySmResp(QuerySmResp::default()),
+            cmd::QUERY_SM_RESP => Body::QuerySmResp(QuerySmResp {
+                message_id: r.cstr(65, "message_id")?,
+                final_date: r.cstr(17, "final_date")?,
+                message_state: r.u8("message_state")?,
+                error_code: r.u8("error_code")?,
+            }),
+            cmd::CANCEL_SM => Body::CancelSm(CancelSm {
+                service_type: r.cstr(6, "service_type")?,
+                message_id: r.cstr(65, "message_id")?,
+                source: r.addr("source_addr")?,
+                destination: r.addr("destination_addr")?,
+            }),
+            cmd::CANCEL_SM_RESP => Body::CancelSmResp,
             cmd::DELIVER_SM => Body::DeliverSm(sm(&mut r)?),
             cmd::DATA_SM => Body::DataSm(DataSm {
                 service_type: r.cstr(6, "service_type")?,
@@ -453,7 +524,23 @@ impl Pdu {
             | Body::UnbindResp
             | Body::EnquireLink
             | Body::EnquireLinkResp
-            | Body::GenericNack => {}
+            | Body::GenericNack
+            | Body::CancelSmResp => {}
+            Body::QuerySm(q) => {
+                cstr(&mut b, &q.message_id, 65, "message_id")?;
+                addr(&mut b, &q.source, "source_addr")?;
+            }
+            Body::QuerySmResp(q) => {
+                cstr(&mut b, &q.message_id, 65, "message_id")?;
+                cstr(&mut b, &q.final_date, 17, "final_date")?;
+                b.extend_from_slice(&[q.message_state, q.error_code]);
+            }
+            Body::CancelSm(c) => {
+                cstr(&mut b, &c.service_type, 6, "service_type")?;
+                cstr(&mut b, &c.message_id, 65, "message_id")?;
+                addr(&mut b, &c.source, "source_addr")?;
+                addr(&mut b, &c.destination, "destination_addr")?;
+            }
             Body::SubmitSm(m) | Body::DeliverSm(m) => {
                 cstr(&mut b, &m.service_type, 6, "service_type")?;
                 addr(&mut b, &m.source, "source_addr")?;

@@ -99,6 +99,36 @@ pub fn parse_text(text: &str) -> Option<Receipt> {
     (!r.id.is_empty()).then_some(r)
 }
 
+impl Receipt {
+    /// The text of appendix B, as an SMSC writes it (`id:... sub:001 dlvrd:001 submit
+    /// date:YYMMDDhhmm done date:YYMMDDhhmm stat:DELIVRD err:000 text:...`): `dlvrd` 001
+    /// for a delivered message, `text` cut to its first 20 characters.
+    pub fn to_text(&self) -> String {
+        let delivered = State::from_stat(&self.stat) == State::Delivered;
+        let text: String = self.text.chars().take(20).collect();
+        format!(
+            "id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{} err:{} text:{}",
+            self.id,
+            if delivered { "001" } else { "000" },
+            self.submit_date,
+            self.done_date,
+            self.stat,
+            if self.err.is_empty() {
+                "000"
+            } else {
+                &self.err
+            },
+            text
+        )
+    }
+}
+
+/// A local `YYYY-MM-DD HH:MM:SS` as a receipt's date, `YYMMDDhhmm` (empty if it is none).
+pub fn receipt_date(local: &str) -> String {
+    let digits: String = local.chars().filter(char::is_ascii_digit).collect();
+    digits.get(2..12).unwrap_or_default().to_string()
+}
+
 /// The done date as local `YYYY-MM-DD HH:MM:SS` (10 or 12 digits), if it is one.
 pub fn done_time(date: &str) -> Option<String> {
     if !(date.len() == 10 || date.len() == 12) || !date.bytes().all(|b| b.is_ascii_digit()) {
@@ -200,6 +230,23 @@ mod tests {
         assert_eq!(id_forms("ab"), ["ab", "171"]);
         assert_eq!(id_forms("x-1"), ["x-1"]);
         assert!(id_forms("255").contains(&"FF".to_string()));
+    }
+
+    #[test]
+    fn written_as_parsed() {
+        let r = Receipt {
+            id: "42".into(),
+            stat: "DELIVRD".into(),
+            err: String::new(),
+            submit_date: receipt_date("2026-12-07 10:01:02"),
+            done_date: receipt_date("2026-12-07 10:02:03"),
+            text: "a text longer than twenty characters".into(),
+        };
+        let t = r.to_text();
+        assert_eq!(t, "id:42 sub:001 dlvrd:001 submit date:2612071001 done date:2612071002 stat:DELIVRD err:000 text:a text longer than t");
+        let back = parse_text(&t).unwrap();
+        assert_eq!((back.id.as_str(), back.stat.as_str()), ("42", "DELIVRD"));
+        assert_eq!(receipt_date(""), "");
     }
 
     #[test]

@@ -183,7 +183,7 @@ impl Session {
                 Box::new(stream)
             }
         };
-        let mut framed = Framed::new(stream, SmppCodec);
+        let mut framed = Framed::new(stream, SmppCodec::default());
         let bind = Bind {
             system_id: s.system_id.clone(),
             password: s.password.clone(),

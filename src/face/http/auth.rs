@@ -12,7 +12,8 @@ use subtle::ConstantTimeEq;
 
 use crate::config::{Config, HttpUser};
 
-fn same(a: &str, b: &str) -> bool {
+/// Whether `a` and `b` are equal, compared in constant time.
+pub fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
@@ -138,23 +139,29 @@ pub fn from_headers<'c>(cfg: &'c Config, headers: &HeaderMap) -> Option<&'c Http
 pub struct Limits(Mutex<HashMap<String, (f64, Instant)>>);
 
 impl Limits {
-    /// Takes `n` messages from `user`'s bucket; `Err(seconds)` to wait when it has too few.
-    pub fn take(&self, user: &HttpUser, n: usize) -> Result<(), f64> {
-        if user.rate <= 0.0 {
+    /// Takes `n` messages from the bucket of `key` (a user, an account) filled at `rate`
+    /// per second (0: no limit); `Err(seconds)` to wait when it has too few.
+    pub fn take(&self, key: &str, rate: f64, n: usize) -> Result<(), f64> {
+        if rate <= 0.0 {
             return Ok(());
         }
-        let capacity = user.rate.max(1.0);
+        let capacity = rate.max(1.0);
         let now = Instant::now();
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, at) = map.entry(user.name.clone()).or_insert((capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * user.rate).min(capacity);
+        if !map.contains_key(key) {
+            map.insert(key.to_string(), (capacity, now));
+        }
+        let Some((tokens, at)) = map.get_mut(key) else {
+            return Ok(());
+        };
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(capacity);
         *at = now;
         let n = n as f64;
         if *tokens >= n {
             *tokens -= n;
             Ok(())
         } else {
-            Err(((n - *tokens) / user.rate).max(0.001))
+            Err(((n - *tokens) / rate).max(0.001))
         }
     }
 }
@@ -228,9 +235,10 @@ mod tests {
         let c = cfg();
         let b = &c.http.users[1];
         let l = Limits::default();
-        assert!(l.take(b, 2).is_ok());
-        let wait = l.take(b, 1).unwrap_err();
+        assert!(l.take(&b.name, b.rate, 2).is_ok());
+        let wait = l.take(&b.name, b.rate, 1).unwrap_err();
         assert!(wait > 0.0 && wait <= 0.5, "{wait}");
-        assert!(l.take(&c.http.users[0], 1000).is_ok(), "no rate: no limit");
+        let a = &c.http.users[0];
+        assert!(l.take(&a.name, a.rate, 1000).is_ok(), "no rate: no limit");
     }
 }

@@ -165,7 +165,7 @@ async fn sendsms(face: &Face, p: Params, text_body: Option<Vec<u8>>) -> Response
             Err(e) => return answer(StatusCode::BAD_REQUEST, e),
         },
     };
-    if let Err(wait) = face.limits.take(user, req.to.len()) {
+    if let Err(wait) = face.limits.take(&user.name, user.rate, req.to.len()) {
         let r = answer(StatusCode::TOO_MANY_REQUESTS, "Too many requests, rejected");
         return auth::retry_after(r, wait);
     }

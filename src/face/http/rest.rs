@@ -130,7 +130,7 @@ async fn create(State(face): State<Arc<Face>>, headers: HeaderMap, body: Bytes) 
         udh: None,
         priority: m.priority,
     };
-    if let Err(wait) = face.limits.take(&user, req.to.len()) {
+    if let Err(wait) = face.limits.take(&user.name, user.rate, req.to.len()) {
         let r = error(
             StatusCode::TOO_MANY_REQUESTS,
             format!("more than {} messages per second", user.rate),
