@@ -2,11 +2,13 @@
 """An ESME for tests/smpp_server.rs: smpp34's client (PyPI smpp34, in target/test-venv),
 driven by JSON lines on stdin, answering JSON lines on stdout.
 
-    {"bind": {"port": P, "system_id": S, "password": W, "bind_type": "transceiver"}}
+    {"bind": {"port": P, "system_id": S, "password": W, "bind_type": "TRX"}}
         -> {"bound": true} or {"error": "..."}
     {"submit": {"destination_addr": "...", "short_message_hex": "...", ...submit_sm fields,
                 "tlvs": [[tag, "hex"], ...]}}
         -> {"status": N, "message_id": "..."}
+    {"submit_many": [{...}, ...]}  (at once, as parts of a long message go)
+        -> {"all": [{"status": N, "message_id": "..."}, ...]}
     {"next": SECONDS}
         -> the next deliver_sm: {"source_addr", "destination_addr", "esm_class",
            "data_coding", "short_message_hex", "tlvs": [[tag, "hex"], ...]} or {"timeout": true}
@@ -39,7 +41,7 @@ async def main():
             if "bind" in req:
                 b = req["bind"]
                 client = smpp34.Client("127.0.0.1", b["port"], b["system_id"], b["password"],
-                                       bind_type=b.get("bind_type", "transceiver"),
+                                       bind_type=b.get("bind_type", "TRX"),
                                        window_size=b.get("window", 10))
                 smsc = await client.connect()
                 out({"bound": True})
@@ -50,6 +52,15 @@ async def main():
                 tlvs = [smpp34.Tlv(t, bytes.fromhex(v)) for t, v in f.pop("tlvs", [])]
                 r = await smsc.submit_sm(dest, short, tlvs=tlvs, **f)
                 out({"status": r.command_status, "message_id": r.message_id})
+            elif "submit_many" in req:
+                async def one(f):
+                    f = dict(f)
+                    dest = f.pop("destination_addr")
+                    short = bytes.fromhex(f.pop("short_message_hex", ""))
+                    tlvs = [smpp34.Tlv(t, bytes.fromhex(v)) for t, v in f.pop("tlvs", [])]
+                    r = await smsc.submit_sm(dest, short, tlvs=tlvs, **f)
+                    return {"status": r.command_status, "message_id": r.message_id}
+                out({"all": await asyncio.gather(*(one(f) for f in req["submit_many"]))})
             elif "next" in req:
                 try:
                     ev = await asyncio.wait_for(smsc.next(), req["next"])
