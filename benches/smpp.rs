@@ -18,6 +18,12 @@
 //! Five rounds, the clients taking turns; prints a Markdown table of each client's median
 //! round: seconds to the last submit_sm answered, to the last receipt acknowledged, and
 //! messages per second over the whole run.
+//!
+//! Then smsgw as the SMSC (its SMPP server, issue 25), the same smpp34 client against it
+//! and against the smpp34 server above in turns: smsgw commits each submit_sm before it
+//! answers, sends the message on through its SMPP transport to the smpp34 server, matches
+//! that server's receipt, and sends the client a receipt of its own from the event log
+//! (SQLite). `SMSGW_SMPP_BENCH=server` runs only this part.
 
 mod common;
 use common::*;
@@ -280,6 +286,38 @@ fn smsgw(smsgw: &Path, port: u16, n: u64, smsc: &Smsc) -> (f64, f64) {
     )
 }
 
+/// smsgw's SMPP server, its messages routed through its SMPP transport to the bench's
+/// SMSC (`smsc_port`): the smpp34 client's (submit, receipt) times against it.
+fn smsgw_server(smsgw: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u64) -> (f64, f64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        l.local_addr().expect("addr").port()
+    };
+    let config = daemon_config(
+        d,
+        &format!(
+            "[storage]\npath = \"{}/smsgw.db\"\n\
+             [[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {smsc_port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"12345\"\nwindow = {WINDOW}\n\
+             [smpp_server]\nlisten = \"127.0.0.1:{port}\"\nwindow = {WINDOW}\n\
+             [[smpp_server.account]]\nsystem_id = \"smpp34\"\npassword = \"pw\"\n",
+            d.display()
+        ),
+    );
+    db_init(smsgw, &config);
+    let _daemon = smsgw_run(smsgw, &config);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "smsgw's SMPP server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    smpp34_client(rt, port, n)
+}
+
 fn aiosmpplib(port: u16, n: u64) -> Option<(f64, f64)> {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
     let out = Command::new(python)
@@ -334,6 +372,10 @@ fn main() {
     let mut server = SmppServer::new(std::net::IpAddr::from([127, 0, 0, 1]), port, smsc.clone());
     rt.block_on(server.start());
     std::thread::sleep(Duration::from_millis(200));
+    if std::env::var("SMSGW_SMPP_BENCH").as_deref() == Ok("server") {
+        server_part(&exe, &rt, port, n);
+        return;
+    }
     let mut rows = vec![
         format!("| client ({n} submit_sm, window {WINDOW}, a receipt each) | last submit_sm answered | last receipt acknowledged | msg/s |"),
         "|---|---|---|---|".to_string(),
@@ -381,5 +423,31 @@ fn main() {
         "\nsmsgw / smpp34 client: {:.2}x (own process), {:.2}x (in the SMSC's process); median of {ROUNDS} rounds each",
         ceiling.1 / mine.1,
         beside.1 / mine.1
+    );
+    server_part(&exe, &rt, port, n);
+}
+
+/// The same smpp34 client against the smpp34 server (answers at once, keeps nothing) and
+/// against smsgw's SMPP server, in turns.
+fn server_part(exe: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u64) {
+    let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        theirs.push(smpp34_client(rt, smsc_port, n));
+        ours.push(smsgw_server(exe, rt, smsc_port, n));
+    }
+    let (a, b) = (median_run(&mut theirs), median_run(&mut ours));
+    println!("\n| SMSC ({n} submit_sm from the smpp34 client, window {WINDOW}, a receipt each) | last submit_sm answered | last receipt acknowledged | msg/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| smpp34 crate server (answers at once, keeps nothing) | {:.2} s | {:.2} s | {:.0} |",
+        a.0,
+        a.1,
+        n as f64 / a.1
+    );
+    println!("| smsgw SMPP server, SQLite: committed, sent on over SMPP, receipts from the event log | {:.2} s | {:.2} s | {:.0} |", b.0, b.1, n as f64 / b.1);
+    println!(
+        "\nsmsgw / smpp34 server: {:.2}x (to the last receipt), {:.2}x (to the last submit_sm_resp); median of {ROUNDS} rounds each",
+        a.1 / b.1,
+        a.0 / b.0
     );
 }

@@ -79,7 +79,8 @@ pub struct SmppAccount {
     pub bind_types: Vec<String>,
     /// Routes (phone or transport ids) the account may send through; empty allows all.
     pub routes: Vec<String>,
-    /// Phone ids or numbers whose received messages go to this account as deliver_sm.
+    /// Phone (or transport) ids whose received messages go to this account as
+    /// deliver_sm; `*` for every one.
     pub receive: Vec<String>,
     /// submit_sm per second (more: ESME_RTHROTTLED); 0 for no limit.
     pub rate: f64,
