@@ -165,4 +165,7 @@ impl Service for Split {
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         self.outbox.changes()
     }
+    fn events_appended(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inbox.events_appended()
+    }
 }

@@ -167,6 +167,16 @@ impl SmppClientListener for Client {
 }
 
 fn smpp34_client(rt: &tokio::runtime::Runtime, port: u16, n: u64) -> (f64, f64) {
+    smpp34_client_with(rt, port, n, true)
+}
+
+/// [`smpp34_client`], asking for receipts (and waiting for them) or not.
+fn smpp34_client_with(
+    rt: &tokio::runtime::Runtime,
+    port: u16,
+    n: u64,
+    receipts_wanted: bool,
+) -> (f64, f64) {
     let receipts = Arc::new(AtomicU64::new(0));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let listener = Arc::new(Client {
@@ -206,7 +216,7 @@ fn smpp34_client(rt: &tokio::runtime::Runtime, port: u16, n: u64) -> (f64, f64) 
                         .submit_sm()
                         .source_addr("12345")
                         .destination_addr("48600100200")
-                        .registered_delivery(1)
+                        .registered_delivery(u8::from(receipts_wanted))
                         .short_message(b"bench message".to_vec())
                         .send()
                         .await;
@@ -219,7 +229,11 @@ fn smpp34_client(rt: &tokio::runtime::Runtime, port: u16, n: u64) -> (f64, f64) 
         }
         Instant::now()
     });
-    let all = wait_for(&receipts, n, "smpp34 client receipts");
+    let all = if receipts_wanted {
+        wait_for(&receipts, n, "smpp34 client receipts")
+    } else {
+        resp_done
+    };
     rt.block_on(async {
         let _ = smsc.send_unbind().await;
         client.stop().await;
@@ -288,7 +302,13 @@ fn smsgw(smsgw: &Path, port: u16, n: u64, smsc: &Smsc) -> (f64, f64) {
 
 /// smsgw's SMPP server, its messages routed through its SMPP transport to the bench's
 /// SMSC (`smsc_port`): the smpp34 client's (submit, receipt) times against it.
-fn smsgw_server(smsgw: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u64) -> (f64, f64) {
+fn smsgw_server(
+    smsgw: &Path,
+    rt: &tokio::runtime::Runtime,
+    smsc_port: u16,
+    n: u64,
+    route: bool,
+) -> (f64, f64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let port = {
@@ -299,10 +319,15 @@ fn smsgw_server(smsgw: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u
         d,
         &format!(
             "[storage]\npath = \"{}/smsgw.db\"\n\
-             [[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {smsc_port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"12345\"\nwindow = {WINDOW}\n\
+             {}\
              [smpp_server]\nlisten = \"127.0.0.1:{port}\"\nwindow = {WINDOW}\n\
              [[smpp_server.account]]\nsystem_id = \"smpp34\"\npassword = \"pw\"\n",
-            d.display()
+            d.display(),
+            if route {
+                format!("[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {smsc_port}\nusername = \"smsgw\"\npassword = \"pw\"\nsender = \"12345\"\nwindow = {WINDOW}\n")
+            } else {
+                String::new()
+            }
         ),
     );
     db_init(smsgw, &config);
@@ -315,7 +340,7 @@ fn smsgw_server(smsgw: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    smpp34_client(rt, port, n)
+    smpp34_client_with(rt, port, n, route)
 }
 
 fn aiosmpplib(port: u16, n: u64) -> Option<(f64, f64)> {
@@ -430,12 +455,14 @@ fn main() {
 /// The same smpp34 client against the smpp34 server (answers at once, keeps nothing) and
 /// against smsgw's SMPP server, in turns.
 fn server_part(exe: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u64) {
-    let (mut theirs, mut ours) = (Vec::new(), Vec::new());
+    let (mut theirs, mut ours, mut queued) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         theirs.push(smpp34_client(rt, smsc_port, n));
-        ours.push(smsgw_server(exe, rt, smsc_port, n));
+        ours.push(smsgw_server(exe, rt, smsc_port, n, true));
+        queued.push(smsgw_server(exe, rt, smsc_port, n, false));
     }
     let (a, b) = (median_run(&mut theirs), median_run(&mut ours));
+    let c = median_run(&mut queued);
     println!("\n| SMSC ({n} submit_sm from the smpp34 client, window {WINDOW}, a receipt each) | last submit_sm answered | last receipt acknowledged | msg/s |");
     println!("|---|---|---|---|");
     println!(
@@ -445,6 +472,7 @@ fn server_part(exe: &Path, rt: &tokio::runtime::Runtime, smsc_port: u16, n: u64)
         n as f64 / a.1
     );
     println!("| smsgw SMPP server, SQLite: committed, sent on over SMPP, receipts from the event log | {:.2} s | {:.2} s | {:.0} |", b.0, b.1, n as f64 / b.1);
+    println!("| smsgw SMPP server, SQLite: committed only (no route, no receipt asked) | {:.2} s | | {:.0} |", c.0, n as f64 / c.0);
     println!(
         "\nsmsgw / smpp34 server: {:.2}x (to the last receipt), {:.2}x (to the last submit_sm_resp); median of {ROUNDS} rounds each",
         a.1 / b.1,

@@ -705,6 +705,12 @@ pub trait Service: Send + Sync {
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
     }
+    /// A counter bumped after each commit of this process that appended to the event log:
+    /// the consumers deliver at once instead of at their next poll. `None` when the
+    /// storage keeps no log.
+    fn events_appended(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 #[cfg(test)]

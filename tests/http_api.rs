@@ -604,34 +604,7 @@ fn idle_connections_and_floods_do_not_stop_the_gateway() {
 fn https_with_a_certificate_curl_checks() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args([
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl (Debian's openssl package)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (cert, key) = self_signed(dir);
     let port = free_port();
     let tls = format!(
         "tls_cert = \"{}\"\ntls_key = \"{}\"",

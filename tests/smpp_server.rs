@@ -567,6 +567,99 @@ fn bad_input_is_answered_with_its_status_and_stops_no_one() {
     daemon.stop();
 }
 
+/// SMPP over TLS: a client trusting the certificate binds and submits; plain SMPP to the
+/// TLS port gets nothing, and the server goes on.
+#[test]
+fn smpp_over_tls() {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::{
+        self,
+        pki_types::{pem::PemObject, CertificateDer, ServerName},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (cert, key) = self_signed(dir);
+    let tls_port = free_port();
+    let (sim, mut daemon, _) = start(
+        dir,
+        &format!(
+            "tls_listen = \"127.0.0.1:{tls_port}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"",
+            cert.display(),
+            key.display()
+        ),
+    );
+    daemon.wait_log("SMPP server over TLS on");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(&cert).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        // Plain SMPP to the TLS port: no answer, the connection dropped.
+        let mut plain = Raw::connect(tls_port).await;
+        plain
+            .f
+            .send(&Pdu::new(cmd::ENQUIRE_LINK, 1, Body::EnquireLink))
+            .await
+            .unwrap();
+        assert!(matches!(
+            tokio::time::timeout(T, plain.f.next()).await,
+            Ok(None) | Ok(Some(Err(_)))
+        ));
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", tls_port))
+            .await
+            .unwrap();
+        let tls = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .expect("the TLS handshake");
+        let mut f = Framed::new(tls, SmppCodec::default());
+        let mut call = async |seq: u32, command_id: u32, body: Body| {
+            f.send(&Pdu::new(command_id, seq, body)).await.unwrap();
+            match tokio::time::timeout(T, f.next()).await {
+                Ok(Some(Ok(Frame::Pdu(p)))) => p,
+                other => panic!("{other:?}"),
+            }
+        };
+        let b = Bind {
+            system_id: "app".into(),
+            password: "app-pw".into(),
+            interface_version: 0x34,
+            ..Bind::default()
+        };
+        assert_eq!(
+            call(1, cmd::BIND_TRANSCEIVER, Body::BindTransceiver(b))
+                .await
+                .status,
+            0
+        );
+        let r = call(
+            2,
+            cmd::SUBMIT_SM,
+            Body::SubmitSm(sm("48123456789", b"over TLS")),
+        )
+        .await;
+        assert_eq!((r.command_id, r.status), (cmd::SUBMIT_SM_RESP, 0));
+    });
+    wait_for_or(
+        "the modem to send",
+        || sim.sent().iter().any(|s| s["text"] == "over TLS"),
+        || daemon.log(),
+    );
+    daemon.stop();
+}
+
 /// Debian's Kannel as an SMPP client: its bearerbox binds to smsgw as a transceiver;
 /// an application sends through Kannel's smsbox (one message and one Kannel splits in
 /// parts), gets the delivery report through its dlr-url, and a received message reaches it

@@ -241,18 +241,34 @@ pub enum Db<'c> {
 pub struct Tx<'c> {
     db: Db<'c>,
     events: bool,
+    /// An event was appended: the storage tells its consumers once this commits.
+    appended: bool,
 }
 
 impl<'c> Tx<'c> {
     /// A transaction on `db`; `events`: the changes it makes are written to the event log
     /// (DESIGN.md, "Faces"), which only a storage with consumers (a face, webhooks) keeps.
     pub fn new(db: Db<'c>, events: bool) -> Tx<'c> {
-        Tx { db, events }
+        Tx {
+            db,
+            events,
+            appended: false,
+        }
     }
 
     /// Whether the event log is kept.
     pub fn events(&self) -> bool {
         self.events
+    }
+
+    /// Notes that an event was appended in this transaction.
+    pub fn mark_appended(&mut self) {
+        self.appended = true;
+    }
+
+    /// Whether an event was appended in this transaction.
+    pub fn appended(&self) -> bool {
+        self.appended
     }
 }
 

@@ -75,6 +75,8 @@ pub struct Server {
     pg_options: Option<PgConnectOptions>,
     /// Whether changes are written to the event log ([`Conn::keep_events`]).
     events: std::sync::atomic::AtomicBool,
+    /// Bumped after a commit that appended events ([`Conn::appended`]).
+    appended: watch::Sender<u64>,
 }
 
 /// The password from the config, a file or the environment.
@@ -254,6 +256,7 @@ impl Server {
                     changes: Mutex::new(None),
                     pg_options: Some(o),
                     events: true.into(),
+                    appended: watch::channel(0).0,
                 })
             }
             _ => {
@@ -329,6 +332,7 @@ impl Server {
                     changes: Mutex::new(None),
                     pg_options: None,
                     events: true.into(),
+                    appended: watch::channel(0).0,
                 })
             }
         }
@@ -669,8 +673,16 @@ impl Conn for Server {
     {
         let mut tx = self.begin().await?;
         let r = f(&mut tx).await?;
+        let appended = tx.appended();
         tx.commit().await?;
+        if appended {
+            self.appended.send_modify(|n| *n = n.wrapping_add(1));
+        }
         Ok(r)
+    }
+
+    fn appended(&self) -> watch::Receiver<u64> {
+        self.appended.subscribe()
     }
 
     async fn init(&self) -> Result<()> {

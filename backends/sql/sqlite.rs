@@ -69,6 +69,8 @@ pub struct Sqlite {
     data_version: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Whether changes are written to the event log ([`Conn::keep_events`]).
     events: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Bumped after a commit that appended events ([`Conn::appended`]).
+    appended: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Sqlite {
@@ -79,6 +81,7 @@ impl Sqlite {
         let p = path.to_path_buf();
         let events = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let events_on_thread = events.clone();
+        let (signal, appended) = tokio::sync::watch::channel(0u64);
         std::thread::Builder::new()
             .name("smsgw-sqlite".into())
             .spawn(move || {
@@ -104,7 +107,7 @@ impl Sqlite {
                         Job::Write(w) => {
                             let events =
                                 events_on_thread.load(std::sync::atomic::Ordering::Relaxed);
-                            write_group(&mut conn, vec![w], events);
+                            write_group(&mut conn, vec![w], events, &signal);
                         }
                         Job::Small(first) => {
                             // The small writes already waiting join this one; anything else
@@ -122,7 +125,7 @@ impl Sqlite {
                             }
                             let events =
                                 events_on_thread.load(std::sync::atomic::Ordering::Relaxed);
-                            write_group(&mut conn, group, events);
+                            write_group(&mut conn, group, events, &signal);
                         }
                     }
                     if next.is_none() {
@@ -139,6 +142,7 @@ impl Sqlite {
                 jobs: tx,
                 data_version: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(-1)),
                 events,
+                appended,
             }),
             Ok(Err(e)) => Err(StorageError::Unavailable(format!(
                 "{}: {e}",
@@ -323,7 +327,12 @@ fn transaction<R>(
 /// savepoint, rolled back alone when it fails; their answers go out after the commit (one
 /// fsync for the group instead of one each: what lets a face answer many clients at once).
 /// A group of one runs as a plain transaction.
-fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
+fn write_group(
+    c: &mut Connection,
+    group: Vec<WriteFn>,
+    events: bool,
+    signal: &tokio::sync::watch::Sender<u64>,
+) {
     if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
         let e = db(e).to_string();
         for job in group {
@@ -335,6 +344,7 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
     let alone = group.len() == 1;
     let mut answers = Vec::with_capacity(group.len());
     let mut all_failed = true;
+    let mut appended = false;
     let mut broken: Option<String> = None;
     for job in group {
         if let Some(e) = &broken {
@@ -352,7 +362,9 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
         }
         let (ok, answer) = {
             let mut tx = Tx::new(Db::Lite(c), events);
-            job(Ok(&mut tx))
+            let (ok, answer) = job(Ok(&mut tx));
+            appended |= ok && tx.appended();
+            (ok, answer)
         };
         all_failed &= !ok;
         if !alone {
@@ -380,6 +392,9 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
             db(e).to_string()
         }),
     };
+    if appended && ended.is_ok() {
+        signal.send_modify(|n| *n = n.wrapping_add(1));
+    }
     for answer in answers {
         answer(ended.clone());
     }
@@ -389,6 +404,10 @@ fn write_group(c: &mut Connection, group: Vec<WriteFn>, events: bool) {
 impl Conn for Sqlite {
     fn keep_events(&self, on: bool) {
         self.events.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn appended(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.appended.clone()
     }
 
     async fn transaction<R, F>(&self, f: F) -> Result<R>

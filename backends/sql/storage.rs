@@ -54,6 +54,8 @@ pub trait Conn: Send + Sync + 'static {
     fn changes(&self) -> Option<watch::Receiver<u64>> {
         None
     }
+    /// Bumped after every commit of this process that appended to the event log.
+    fn appended(&self) -> watch::Receiver<u64>;
 }
 
 /// `self.transaction` running one expression over `tx`, its inputs moved in.
@@ -88,6 +90,10 @@ impl<C: Conn> Service for C {
 
     fn keep_events(&self, on: bool) {
         Conn::keep_events(self, on)
+    }
+
+    fn events_appended(&self) -> Option<watch::Receiver<u64>> {
+        Some(Conn::appended(self))
     }
 
     async fn create_outbox(&self, msg: &NewMessage) -> Result<i64> {

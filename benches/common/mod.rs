@@ -23,14 +23,23 @@ pub fn bin() -> PathBuf {
     bin
 }
 
-/// `smsgw run -c config`, its log discarded.
+/// `smsgw run -c config`, its log discarded (appended to `$SMSGW_BENCH_LOG` when set).
 pub fn smsgw_run(smsgw: &Path, config: &Path) -> Proc {
+    let log = match std::env::var_os("SMSGW_BENCH_LOG") {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null()),
+        None => Stdio::null(),
+    };
     Proc(
         Command::new(smsgw)
             .arg("run")
             .arg("-c")
             .arg(config)
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("smsgw run"),
     )

@@ -390,7 +390,7 @@ impl Runner {
         cursor: &mut i64,
         gap: &mut Option<(i64, Instant)>,
     ) -> Result<bool, StorageError> {
-        let events = self.storage.events_after(*cursor, 200).await?;
+        let events = self.storage.events_after(*cursor, 500).await?;
         let mut parked = Vec::new();
         let mut next = *cursor;
         let mut worked = false;
@@ -518,6 +518,8 @@ pub async fn run(
         }
     };
     tracing::info!(consumer = %r.name, cursor, "delivering events");
+    // Woken by this process's commits that append events; the poll finds other processes'.
+    let mut appended = r.storage.events_appended();
     let mut gap = None;
     loop {
         // An SMPP account's events wait in the log while no bind can take them.
@@ -539,8 +541,19 @@ pub async fn run(
                 Duration::from_secs(1)
             }
         };
+        let woken = async {
+            match appended.as_mut() {
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
+            () = woken => {}
             () = crate::face::http::stopped(&mut stop) => return,
         }
     }

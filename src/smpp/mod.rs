@@ -6,7 +6,7 @@
 pub mod codec;
 pub mod deliver;
 pub mod pdu;
-mod quickack;
+pub(crate) mod quickack;
 pub mod receipt;
 pub mod session;
 

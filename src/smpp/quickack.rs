@@ -10,6 +10,10 @@
 //! stalls of ~45 ms per 20,000 messages, 3.6 s instead of 2.0 s. With the loops as they are
 //! the link stays busy and it makes no measurable difference there (19.6k against 19.0k
 //! msg/s, one run each); it guards the quiet moments.
+//!
+//! The SMPP server's sessions use it too: an ESME with Nagle on (the smpp34 crate's client)
+//! answers a burst of deliver_sm with its deliver_sm_resp held 40 ms behind each delayed ACK;
+//! the receipts of `cargo bench --bench smpp`'s server part came at 1,080/s without it.
 
 use std::io;
 use std::pin::Pin;

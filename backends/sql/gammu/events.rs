@@ -22,6 +22,7 @@ pub(super) async fn append(
         args![kind.as_str(), message_id, body.to_string()],
     )
     .await?;
+    tx.mark_appended();
     Ok(())
 }
 

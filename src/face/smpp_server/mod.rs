@@ -223,6 +223,8 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let (server, stop, tls) = (server.clone(), stop.clone(), tls.clone());
         sessions.spawn(async move {
+            // Acknowledged at once: see `smpp::quickack`.
+            let stream = crate::smpp::quickack::QuickAck(stream);
             match tls {
                 None => session::run(server, stream, peer, stop).await,
                 Some(tls) => {

@@ -56,37 +56,28 @@ pub async fn for_event(
     if s.face != "smpp" || s.owner != account.system_id || s.dlr_mask == 0 {
         return Ok(None);
     }
-    // (stat, message_state, intermediate)
-    let (stat, state, intermediate) = match e.kind {
-        EventKind::Sent if s.dlr_mask & 8 != 0 => ("ENROUTE", 1, true),
+    // (stat, message_state, intermediate, the status the message must be in)
+    let (stat, state, intermediate, must_be) = match e.kind {
+        EventKind::Sent if s.dlr_mask & 8 != 0 => ("ENROUTE", 1, true, None),
         EventKind::Failed if s.dlr_mask & 2 != 0 && e.body["cancelled"] != true => {
-            ("UNDELIV", 5, false)
+            ("UNDELIV", 5, false, None)
         }
         EventKind::Report => match e.body["status"].as_str() {
-            Some("pending") if s.dlr_mask & 8 != 0 => ("ENROUTE", 1, true),
-            Some(st @ ("delivered" | "failed")) => {
-                let (stat, state, bit) = if st == "delivered" {
-                    ("DELIVRD", 2, 1)
-                } else {
-                    ("UNDELIV", 5, 2)
-                };
-                if s.dlr_mask & bit == 0 {
-                    return Ok(None);
-                }
-                // A long message is final when every part is: one receipt for the whole,
-                // sent with the report that made it so.
-                match storage.message_view(e.message_id).await? {
-                    Some(v) if v.status == st => {}
-                    Some(_) => return Ok(None),
-                    None => {}
-                }
-                (stat, state, false)
-            }
+            Some("pending") if s.dlr_mask & 8 != 0 => ("ENROUTE", 1, true, None),
+            Some("delivered") if s.dlr_mask & 1 != 0 => ("DELIVRD", 2, false, Some("delivered")),
+            Some("failed") if s.dlr_mask & 2 != 0 => ("UNDELIV", 5, false, Some("failed")),
             _ => return Ok(None),
         },
         _ => return Ok(None),
     };
     let view = storage.message_view(e.message_id).await?;
+    // A long message is final when every part is: one receipt for the whole, sent with
+    // the report that made it so.
+    if let (Some(want), Some(v)) = (must_be, &view) {
+        if v.status != want {
+            return Ok(None);
+        }
+    }
     let id = e.message_id.to_string();
     let receipt = Receipt {
         id: id.clone(),
