@@ -604,7 +604,7 @@ fn idle_connections_and_floods_do_not_stop_the_gateway() {
 fn https_with_a_certificate_curl_checks() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let (cert, key) = self_signed(dir);
+    let (ca, cert, key) = certificates(dir);
     let port = free_port();
     let tls = format!(
         "tls_cert = \"{}\"\ntls_key = \"{}\"",
@@ -615,7 +615,7 @@ fn https_with_a_certificate_curl_checks() {
     assert!(daemon
         .log()
         .contains(&format!("HTTP API on https://127.0.0.1:{port}/")));
-    let cacert = cert.display().to_string();
+    let cacert = ca.display().to_string();
     let r = curl(
         &["--cacert", &cacert],
         &format!("https://127.0.0.1:{port}/health"),

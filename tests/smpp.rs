@@ -4,6 +4,7 @@
 //! PDUs they encode decode to the same fields with ours.
 
 mod gateway;
+mod run;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -418,76 +419,6 @@ async fn the_smpp34_crates_smsc_refuses_a_wrong_password_and_binds_the_right_one
     session.close();
 }
 
-/// A CA and a certificate it signed for `localhost` and 127.0.0.1, made by openssl: the
-/// CA's file, the certificate's, the certificate's key.
-fn certificates(
-    dir: &std::path::Path,
-) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let p = |n: &str| dir.join(n);
-    let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("openssl (Debian's openssl package)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    std::fs::write(
-        p("leaf.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=Test SMSC CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "leaf.csr",
-    ]);
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        "leaf.cnf",
-        "-out",
-        "cert.pem",
-    ]);
-    (p("ca.pem"), p("cert.pem"), p("key.pem"))
-}
-
 /// A TLS front for `backend` (as stunnel puts one before an SMSC); its port.
 async fn tls_front(cert: &std::path::Path, key: &std::path::Path, backend: u16) -> u16 {
     use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
@@ -527,7 +458,7 @@ async fn tls_front(cert: &std::path::Path, key: &std::path::Path, backend: u16) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binds_over_tls_with_the_smscs_ca_and_refuses_an_unknown_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = certificates(dir.path());
+    let (ca, cert, key) = run::process::certificates(dir.path());
     let (port, _server) = crate_smsc().await;
     let front = tls_front(&cert, &key, port).await;
     let tls = |ca: Option<&std::path::Path>| Settings {

@@ -578,7 +578,7 @@ fn smpp_over_tls() {
     };
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let (cert, key) = self_signed(dir);
+    let (ca, cert, key) = certificates(dir);
     let tls_port = free_port();
     let (sim, mut daemon, _) = start(
         dir,
@@ -595,7 +595,7 @@ fn smpp_over_tls() {
         .unwrap();
     rt.block_on(async {
         let mut roots = rustls::RootCertStore::empty();
-        for c in CertificateDer::pem_file_iter(&cert).unwrap() {
+        for c in CertificateDer::pem_file_iter(&ca).unwrap() {
             roots.add(c.unwrap()).unwrap();
         }
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
