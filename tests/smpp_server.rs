@@ -20,14 +20,6 @@ use smsgw::smpp::codec::{Frame, SmppCodec};
 use smsgw::smpp::pdu::{cmd, status, tag, Addr, Bind, Body, CancelSm, Pdu, QuerySm, Sm, Tlv};
 use tokio_util::codec::Framed;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -666,12 +658,7 @@ fn smpp_over_tls() {
 /// through Kannel's sms-service.
 #[test]
 fn kannel_binds_as_a_transceiver_and_sends_receives_and_gets_reports() {
-    if !Path::new("/usr/sbin/bearerbox").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "kannel is missing: scripts/install-test-deps.sh installs it"
-        );
-        eprintln!("\n!!!!! SKIPPED: kannel is missing (apt-get install kannel) !!!!!\n");
+    if !Kannel::installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -683,48 +670,16 @@ fn kannel_binds_as_a_transceiver_and_sends_receives_and_gets_reports() {
         .unwrap();
     let app = rt.block_on(Gateway::start());
     let (sim, mut daemon, port) = start(dir, "");
-    let (admin, boxes, sendsms) = (free_port(), free_port(), free_port());
-    let d = dir.display();
-    let conf = dir.join("kannel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "group = core\nadmin-port = {admin}\nadmin-password = x\nsmsbox-port = {boxes}\nbox-allow-ip = 127.0.0.1\nlog-file = \"{d}/bearerbox.log\"\nlog-level = 0\ndlr-storage = internal\n\n\
-group = smsc\nsmsc = smpp\nsmsc-id = smsgw\nhost = 127.0.0.1\nport = {port}\ntransceiver-mode = true\nsmsc-username = app\nsmsc-password = app-pw\nsystem-type = \"\"\nmsg-id-type = 0x00\nenquire-link-interval = 30\n\n\
-group = smsbox\nbearerbox-host = 127.0.0.1\nbearerbox-port = {boxes}\nsendsms-port = {sendsms}\nlog-file = \"{d}/smsbox.log\"\nlog-level = 0\n\n\
-group = sendsms-user\nusername = shop\npassword = shop-pw\nmax-messages = 5\nconcatenation = true\n\n\
+    let kannel = Kannel::start(
+        dir,
+        &format!(
+            "group = smsc\nsmsc = smpp\nsmsc-id = smsgw\nhost = 127.0.0.1\nport = {port}\ntransceiver-mode = true\nsmsc-username = app\nsmsc-password = app-pw\nsystem-type = \"\"\nmsg-id-type = 0x00\nenquire-link-interval = 30\n\n\
 group = sms-service\nkeyword = default\nget-url = \"{}\"\nmax-messages = 0\ncatch-all = true\n",
             app.url("/mo?from=%p&to=%P&coding=%c&text=%a")
         ),
-    )
-    .unwrap();
-    let spawn = |bin: &str| {
-        Proc(
-            Command::new(bin)
-                .arg(&conf)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    };
-    let _bearerbox = spawn("/usr/sbin/bearerbox");
-    wait_for("bearerbox", || {
-        std::net::TcpStream::connect(("127.0.0.1", boxes)).is_ok()
-    });
-    let _smsbox = spawn("/usr/sbin/smsbox");
-    wait_for("smsbox", || {
-        std::net::TcpStream::connect(("127.0.0.1", sendsms)).is_ok()
-    });
-    let kannel_log = || {
-        format!(
-            "{}\n{}\n{}",
-            std::fs::read_to_string(dir.join("bearerbox.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("smsbox.log")).unwrap_or_default(),
-            daemon.log()
-        )
-    };
+    );
+    let sendsms = kannel.sendsms;
+    let kannel_log = || format!("{}\n{}", kannel.log(), daemon.log());
     wait_for_or(
         "Kannel to bind",
         || daemon.log().contains("bound as transceiver"),

@@ -501,17 +501,20 @@ fn listeners(cfg: &Config, fixes: &mut Vec<String>) {
     }
 }
 
+/// A connection to `listen` with a 2 s timeout for connecting and reading.
+fn connect(listen: &str) -> Option<std::net::TcpStream> {
+    let addr = listen.parse::<std::net::SocketAddr>().ok()?;
+    let s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).ok()?;
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    Some(s)
+}
+
 /// Whether what listens on `listen` answers `GET /health` as smsgw does.
 fn answers_as_smsgw(listen: &str) -> bool {
     use std::io::{Read, Write};
-    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+    let Some(mut s) = connect(listen) else {
         return false;
     };
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))
-    else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
     if s.write_all(b"GET /health HTTP/1.1\r\nHost: smsgw\r\nConnection: close\r\n\r\n")
         .is_err()
     {
@@ -528,14 +531,9 @@ fn answers_as_smsgw(listen: &str) -> bool {
 /// answers one before a bind).
 fn answers_smpp(listen: &str) -> bool {
     use std::io::{Read, Write};
-    let Ok(addr) = listen.parse::<std::net::SocketAddr>() else {
+    let Some(mut s) = connect(listen) else {
         return false;
     };
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))
-    else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
     let enquire = smsgw::smpp::pdu::Pdu::new(
         smsgw::smpp::pdu::cmd::ENQUIRE_LINK,
         1,

@@ -211,6 +211,47 @@ impl Config {
 }
 
 impl Config {
+    /// A face (`what`, configured at `key`) queues into the storage and keeps its events
+    /// there: the files, null and nav storages cannot serve it.
+    pub(super) fn needs_sql_storage(&self, what: &str, key: &str) -> Result<(), ConfigError> {
+        if matches!(
+            self.storage.kind,
+            StorageKind::Files | StorageKind::Null | StorageKind::Nav
+        ) {
+            return Err(self.error_at(
+                "listen",
+                key,
+                format!(
+                    "{what} queues into the storage and keeps its events there: it needs [storage] kind sqlite, postgres or mysql (not {})",
+                    format!("{:?}", self.storage.kind).to_lowercase()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A face's `tls_cert` and `tls_key` in `section`: both or neither.
+    pub(super) fn tls_pair(
+        &self,
+        section: &str,
+        cert: &Option<std::path::PathBuf>,
+        key: &Option<std::path::PathBuf>,
+    ) -> Result<(), ConfigError> {
+        match (cert, key) {
+            (Some(_), None) => Err(self.error_at(
+                "tls_cert",
+                &format!("{section}.tls_key"),
+                "tls_cert is set: set tls_key too (the certificate's private key, PEM)".into(),
+            )),
+            (None, Some(_)) => Err(self.error_at(
+                "tls_key",
+                &format!("{section}.tls_cert"),
+                "tls_key is set: set tls_cert too (the certificate chain, PEM)".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// `[http]`, `[[http.user]]` and `[webhooks]`.
     fn check_http(&self) -> Result<(), ConfigError> {
         let err = |needle: &str, key: &str, message: String| self.error_at(needle, key, message);
@@ -231,37 +272,9 @@ impl Config {
                     format!("{:?} is not host:port (e.g. 127.0.0.1:13013)", h.listen),
                 ));
             }
-            if matches!(
-                self.storage.kind,
-                StorageKind::Files | StorageKind::Null | StorageKind::Nav
-            ) {
-                return Err(err(
-                    "listen",
-                    "http.listen",
-                    format!(
-                        "the HTTP API queues into the storage and keeps its events there: it needs [storage] kind sqlite, postgres or mysql (not {})",
-                        format!("{:?}", self.storage.kind).to_lowercase()
-                    ),
-                ));
-            }
+            self.needs_sql_storage("the HTTP API", "http.listen")?;
         }
-        match (&h.tls_cert, &h.tls_key) {
-            (Some(_), None) => {
-                return Err(err(
-                    "tls_cert",
-                    "http.tls_key",
-                    "tls_cert is set: set tls_key too (the certificate's private key, PEM)".into(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(err(
-                    "tls_key",
-                    "http.tls_cert",
-                    "tls_key is set: set tls_cert too (the certificate chain, PEM)".into(),
-                ))
-            }
-            _ => {}
-        }
+        self.tls_pair("http", &h.tls_cert, &h.tls_key)?;
         for (key, min, max, v) in [
             ("max_body", 1024, 64 << 20, h.max_body),
             ("timeout", 1, 3600, h.timeout as usize),

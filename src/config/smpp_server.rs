@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Config, ConfigError, StorageKind};
+use super::{Config, ConfigError};
 
 /// `[smpp_server]`: off while both `listen` and `tls_listen` are empty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,44 +151,16 @@ impl Config {
                 "is the same address as listen: give TLS a port of its own".into(),
             ));
         }
-        if s.on()
-            && matches!(
-                self.storage.kind,
-                StorageKind::Files | StorageKind::Null | StorageKind::Nav
-            )
-        {
-            return Err(err(
-                "listen",
-                "smpp_server.listen",
-                format!(
-                    "the SMPP server queues into the storage and keeps its receipts there: it needs [storage] kind sqlite, postgres or mysql (not {})",
-                    format!("{:?}", self.storage.kind).to_lowercase()
-                ),
-            ));
+        if s.on() {
+            self.needs_sql_storage("the SMPP server", "smpp_server.listen")?;
         }
-        match (&s.tls_cert, &s.tls_key) {
-            (Some(_), None) => {
-                return Err(err(
-                    "tls_cert",
-                    "smpp_server.tls_key",
-                    "tls_cert is set: set tls_key too (the certificate's private key, PEM)".into(),
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(err(
-                    "tls_key",
-                    "smpp_server.tls_cert",
-                    "tls_key is set: set tls_cert too (the certificate chain, PEM)".into(),
-                ))
-            }
-            (None, None) if !s.tls_listen.is_empty() => {
-                return Err(err(
-                    "tls_listen",
-                    "smpp_server.tls_listen",
-                    "needs tls_cert and tls_key (PEM files)".into(),
-                ))
-            }
-            _ => {}
+        self.tls_pair("smpp_server", &s.tls_cert, &s.tls_key)?;
+        if s.tls_cert.is_none() && !s.tls_listen.is_empty() {
+            return Err(err(
+                "tls_listen",
+                "smpp_server.tls_listen",
+                "needs tls_cert and tls_key (PEM files)".into(),
+            ));
         }
         if s.system_id.is_empty() || s.system_id.len() > 15 {
             return Err(err(

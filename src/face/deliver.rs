@@ -20,6 +20,7 @@ use sha2::Sha256;
 use tokio::sync::watch;
 
 use crate::config::{Config, Webhooks};
+use crate::face::smpp_server::outbound;
 use crate::service::{Event, EventKind, Parked, Service, StorageError};
 
 /// Where a consumer's events go.
@@ -286,7 +287,6 @@ impl Runner {
         else {
             return Tried::Skip;
         };
-        use crate::face::smpp_server::outbound;
         match outbound::for_event(a, e, self.storage.as_ref()).await {
             Ok(None) => Tried::Skip,
             Ok(Some((sm, kind))) => match server.push(account, sm).await {

@@ -392,3 +392,87 @@ pub fn certificates(
     ]);
     (p("ca.pem"), p("cert.pem"), p("key.pem"))
 }
+
+/// A free port on 127.0.0.1 for a server to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Debian's Kannel: bearerbox, then smsbox, started on one config; both killed when
+/// dropped. The config has the core, an smsbox with its sendsms port and a sendsms user
+/// `shop` / `shop-pw` (up to 5 parts a message, tied by a UDH), then the groups a test adds (its smsc).
+pub struct Kannel {
+    pub sendsms: u16,
+    dir: PathBuf,
+    _bearerbox: Proc,
+    _smsbox: Proc,
+}
+
+impl Kannel {
+    /// Whether Debian's kannel is installed; outside CI its absence is said loudly (the
+    /// test then skips), under CI it fails the test.
+    pub fn installed() -> bool {
+        if Path::new("/usr/sbin/bearerbox").exists() {
+            return true;
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kannel is missing: scripts/install-test-deps.sh installs it"
+        );
+        eprintln!("\n!!!!! SKIPPED: kannel is missing (apt-get install kannel) !!!!!\n");
+        false
+    }
+
+    pub fn start(dir: &Path, groups: &str) -> Kannel {
+        let (admin, boxes, sendsms) = (free_port(), free_port(), free_port());
+        let d = dir.display();
+        let conf = dir.join("kannel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "group = core\nadmin-port = {admin}\nadmin-password = x\nsmsbox-port = {boxes}\nbox-allow-ip = 127.0.0.1\nlog-file = \"{d}/bearerbox.log\"\nlog-level = 0\ndlr-storage = internal\n\n\
+group = smsbox\nbearerbox-host = 127.0.0.1\nbearerbox-port = {boxes}\nsendsms-port = {sendsms}\nlog-file = \"{d}/smsbox.log\"\nlog-level = 0\n\n\
+group = sendsms-user\nusername = shop\npassword = shop-pw\nmax-messages = 5\nconcatenation = true\n\n{groups}\n"
+            ),
+        )
+        .unwrap();
+        let spawn = |bin: &str| {
+            Proc(
+                Command::new(bin)
+                    .arg(&conf)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        };
+        let bearerbox = spawn("/usr/sbin/bearerbox");
+        wait_for("bearerbox", || {
+            std::net::TcpStream::connect(("127.0.0.1", boxes)).is_ok()
+        });
+        let smsbox = spawn("/usr/sbin/smsbox");
+        wait_for("smsbox", || {
+            std::net::TcpStream::connect(("127.0.0.1", sendsms)).is_ok()
+        });
+        Kannel {
+            sendsms,
+            dir: dir.to_path_buf(),
+            _bearerbox: bearerbox,
+            _smsbox: smsbox,
+        }
+    }
+
+    /// The bearerbox's and smsbox's logs.
+    pub fn log(&self) -> String {
+        format!(
+            "{}\n{}",
+            std::fs::read_to_string(self.dir.join("bearerbox.log")).unwrap_or_default(),
+            std::fs::read_to_string(self.dir.join("smsbox.log")).unwrap_or_default()
+        )
+    }
+}
