@@ -369,7 +369,11 @@ fn sm(to: &str, text: &[u8]) -> Sm {
 fn bad_input_is_answered_with_its_status_and_stops_no_one() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let (sim, mut daemon, port) = start(dir, "max_parts = 3");
+    let metrics_port = free_port();
+    let (sim, mut daemon, port) = start(
+        dir,
+        &format!("max_parts = 3\n\n[metrics]\nlisten = \"127.0.0.1:{metrics_port}\""),
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -554,8 +558,26 @@ fn bad_input_is_answered_with_its_status_and_stops_no_one() {
         },
         || daemon.log(),
     );
-    let metrics = daemon.log();
-    assert!(!metrics.contains("panicked"), "{metrics}");
+    let log = daemon.log();
+    assert!(!log.contains("panicked"), "{log}");
+    // The counters per account, as Prometheus reads them.
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10"])
+        .arg(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .output()
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&out.stdout);
+    let value = |line: &str| -> i64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {line} in\n{metrics}"))
+    };
+    assert_eq!(value("smsgw_smpp_submits_total{account=\"app\"}"), 11);
+    assert!(value("smsgw_smpp_errors_total{account=\"app\"}") >= 6);
+    assert!(value("smsgw_smpp_errors_total{account=\"slow\"}") >= 2);
+    assert_eq!(value("smsgw_smpp_binds_total{account=\"tx\"}"), 1);
+    assert_eq!(value("smsgw_smpp_binds_total{account=\"app\"}"), 1);
     daemon.stop();
 }
 
