@@ -581,6 +581,43 @@ fn bad_input_is_answered_with_its_status_and_stops_no_one() {
     daemon.stop();
 }
 
+/// An account added by a reload (SIGHUP) binds at once and gets the messages its phones
+/// receive from then on (its consumer of the event log starts with the reload).
+#[test]
+fn an_account_added_by_sighup_gets_received_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let Some(mut esme) = smpp34_peer() else {
+        return;
+    };
+    let (sim, mut daemon, port) = start(dir, "");
+    let mut config = std::fs::read_to_string(&daemon.config).unwrap();
+    config.push_str("\n[[smpp_server.account]]\nsystem_id = \"late\"\npassword = \"late-pw\"\nreceive = [\"*\"]\n");
+    std::fs::write(&daemon.config, config).unwrap();
+    let pid = nix::unistd::Pid::from_raw(daemon.child.as_ref().unwrap().id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    daemon.wait_log("new event log consumers started");
+    let bound = ask(
+        &mut esme,
+        json!({"bind": {"port": port, "system_id": "late", "password": "late-pw", "bind_type": "RX"}}),
+    );
+    assert_eq!(bound["bound"], true);
+    let messages = peer_messages();
+    let pdu = messages["single_ucs2"][0].as_str().unwrap();
+    assert_eq!(sim.tell(&format!("deliver {pdu}")).trim(), "delivered");
+    let mo = next_deliver(&mut esme, &daemon);
+    assert_eq!(mo["data_coding"], 8);
+    let units: Vec<u16> = unhex(mo["short_message_hex"].as_str().unwrap())
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    assert_eq!(
+        String::from_utf16(&units).unwrap(),
+        messages["texts"]["single_ucs2"].as_str().unwrap()
+    );
+    daemon.stop();
+}
+
 /// SMPP over TLS: a client trusting the certificate binds and submits; plain SMPP to the
 /// TLS port gets nothing, and the server goes on.
 #[test]

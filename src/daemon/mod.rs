@@ -473,31 +473,49 @@ pub async fn run_with(
             stop.clone(),
         )));
     }
-    let consumers = crate::face::deliver::consumers(&cfg);
-    let consumer_names: Vec<String> = consumers.iter().map(|(n, _)| n.clone()).collect();
-    for (name, target) in consumers {
-        face_tasks.push(tokio::spawn(crate::face::deliver::run(
-            name,
-            target,
-            storage.clone(),
-            cfg.webhooks.clone(),
-            Some(smpp_server.clone()),
-            poll_every_ms(&cfg),
-            stop.clone(),
-        )));
-    }
+    // The event log's consumers: those of the config, and those a reload adds (an SMPP
+    // account, a webhook); the pruner keeps what any of them has not passed.
+    let consumer_names: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let (consumer_storage, consumer_smpp, consumer_stop) =
+        (storage.clone(), smpp_server.clone(), stop.clone());
+    let start_consumers =
+        move |cfg: &Config,
+              names: &std::sync::Mutex<Vec<String>>,
+              tasks: &mut Vec<tokio::task::JoinHandle<()>>| {
+            let mut names = names.lock().unwrap_or_else(|p| p.into_inner());
+            let mut started = 0;
+            for (name, target) in crate::face::deliver::consumers(cfg) {
+                if names.contains(&name) {
+                    continue;
+                }
+                names.push(name.clone());
+                started += 1;
+                tasks.push(tokio::spawn(crate::face::deliver::run(
+                    name,
+                    target,
+                    consumer_storage.clone(),
+                    cfg.webhooks.clone(),
+                    Some(consumer_smpp.clone()),
+                    poll_every_ms(cfg),
+                    consumer_stop.clone(),
+                )));
+            }
+            started
+        };
+    start_consumers(&cfg, &consumer_names, &mut face_tasks);
     // Events every consumer passed, an hour on (a day when none is configured).
     let prune_storage = storage.clone();
+    let prune_names = consumer_names.clone();
     let event_pruner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
-        let age = if consumer_names.is_empty() {
-            24 * 3600
-        } else {
-            3600
-        };
         loop {
             tick.tick().await;
-            match prune_storage.prune_events(&consumer_names, age).await {
+            let names = prune_names
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let age = if names.is_empty() { 24 * 3600 } else { 3600 };
+            match prune_storage.prune_events(&names, age).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(events = n, "event log pruned"),
                 Err(e) => tracing::debug!("event log prune: {e}"),
@@ -705,6 +723,12 @@ pub async fn run_with(
                 }
                 face.set_cfg(new.clone());
                 smpp_server.set_cfg(new.clone());
+                // New readers of the event log (an SMPP account, a webhook) start now; a
+                // webhook's changed URL needs a restart.
+                if start_consumers(&new, &consumer_names, &mut face_tasks) > 0 {
+                    storage.keep_events(true);
+                    tracing::info!("reload: new event log consumers started");
+                }
                 cfg = new;
                 tracing::info!(phones = phones.len(), "config reloaded");
             }
