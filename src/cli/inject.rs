@@ -222,12 +222,7 @@ pub fn run(a: InjectArgs) -> anyhow::Result<ExitCode> {
     let routes_known = !cfg.phones.is_empty() || !cfg.transports.is_empty();
     if let Some(id) = a.phone_id.as_ref().filter(|_| routes_known) {
         if !cfg.phones.iter().any(|p| &p.id == id) && !cfg.transports.iter().any(|t| &t.id == id) {
-            let known: Vec<&str> = cfg
-                .phones
-                .iter()
-                .map(|p| p.id.as_str())
-                .chain(cfg.transports.iter().map(|t| t.id.as_str()))
-                .collect();
+            let known = cfg.route_ids();
             eprintln!(
                 "Failed to create message: --phone-id {id:?} is no phone or transport of {} (known: {})",
                 a.config.display(),

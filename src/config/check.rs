@@ -230,6 +230,54 @@ impl Config {
         Ok(())
     }
 
+    /// Each `(key, min, max, value)` of `section` within its bounds.
+    pub(super) fn in_ranges(
+        &self,
+        section: &str,
+        checks: &[(&str, usize, usize, usize)],
+    ) -> Result<(), ConfigError> {
+        for &(key, min, max, v) in checks {
+            if !(min..=max).contains(&v) {
+                return Err(self.error_at(
+                    key,
+                    &format!("{section}.{key}"),
+                    format!("{v} is not between {min} and {max}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A face user's (`who`, in `section`) `routes`, each a phone or transport id, and its
+    /// `rate`.
+    pub(super) fn routes_and_rate(
+        &self,
+        section: &str,
+        who: &str,
+        routes: &[String],
+        rate: f64,
+    ) -> Result<(), ConfigError> {
+        let known = self.route_ids();
+        if let Some(r) = routes
+            .iter()
+            .find(|r| !known.is_empty() && !known.contains(&r.as_str()))
+        {
+            return Err(self.error_at(
+                "routes",
+                &format!("{section}.routes"),
+                format!("{who}: {r:?} is no phone or transport id"),
+            ));
+        }
+        if !(rate >= 0.0 && rate.is_finite()) {
+            return Err(self.error_at(
+                "rate",
+                &format!("{section}.rate"),
+                format!("{rate} is not a rate (messages per second, 0 for no limit)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// A face's `tls_cert` and `tls_key` in `section`: both or neither.
     pub(super) fn tls_pair(
         &self,
@@ -275,26 +323,15 @@ impl Config {
             self.needs_sql_storage("the HTTP API", "http.listen")?;
         }
         self.tls_pair("http", &h.tls_cert, &h.tls_key)?;
-        for (key, min, max, v) in [
-            ("max_body", 1024, 64 << 20, h.max_body),
-            ("timeout", 1, 3600, h.timeout as usize),
-            ("max_connections", 1, 1 << 20, h.max_connections),
-            ("max_parts", 1, 255, h.max_parts),
-        ] {
-            if !(min..=max).contains(&v) {
-                return Err(err(
-                    key,
-                    &format!("http.{key}"),
-                    format!("{v} is not between {min} and {max}"),
-                ));
-            }
-        }
-        let routes: HashSet<&str> = self
-            .phones
-            .iter()
-            .map(|p| p.id.as_str())
-            .chain(self.transports.iter().map(|t| t.id.as_str()))
-            .collect();
+        self.in_ranges(
+            "http",
+            &[
+                ("max_body", 1024, 64 << 20, h.max_body),
+                ("timeout", 1, 3600, h.timeout as usize),
+                ("max_connections", 1, 1 << 20, h.max_connections),
+                ("max_parts", 1, 255, h.max_parts),
+            ],
+        )?;
         let mut names = HashSet::new();
         for u in &h.users {
             let at = format!("name = {:?}", u.name);
@@ -341,27 +378,12 @@ impl Config {
                     ),
                 ));
             }
-            if let Some(r) = u
-                .routes
-                .iter()
-                .find(|r| !routes.is_empty() && !routes.contains(r.as_str()))
-            {
-                return Err(err(
-                    "routes",
-                    "http.user.routes",
-                    format!("user {:?}: {r:?} is no phone or transport id", u.name),
-                ));
-            }
-            if !(u.rate >= 0.0 && u.rate.is_finite()) {
-                return Err(err(
-                    "rate",
-                    "http.user.rate",
-                    format!(
-                        "{} is not a rate (messages per second, 0 for no limit)",
-                        u.rate
-                    ),
-                ));
-            }
+            self.routes_and_rate(
+                "http.user",
+                &format!("user {:?}", u.name),
+                &u.routes,
+                u.rate,
+            )?;
         }
         let w = &self.webhooks;
         for (key, url) in [

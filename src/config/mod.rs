@@ -71,6 +71,15 @@ pub struct Source {
 }
 
 impl Config {
+    /// The phone and transport ids, in the file's order: what a route may name.
+    pub fn route_ids(&self) -> Vec<&str> {
+        self.phones
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(self.transports.iter().map(|t| t.id.as_str()))
+            .collect()
+    }
+
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {

@@ -169,28 +169,17 @@ impl Config {
                 "must be 1 to 15 characters (SMPP's system_id)".into(),
             ));
         }
-        for (key, min, max, v) in [
-            ("window", 1, 10_000, s.window),
-            ("max_pdu", 512, crate::smpp::pdu::MAX_PDU, s.max_pdu),
-            ("max_parts", 1, 255, s.max_parts),
-            ("max_binds", 1, 1000, s.max_binds),
-            ("inactivity", 5, 86_400, s.inactivity as usize),
-            ("part_timeout", 1, 3600, s.part_timeout as usize),
-        ] {
-            if !(min..=max).contains(&v) {
-                return Err(err(
-                    key,
-                    &format!("smpp_server.{key}"),
-                    format!("{v} is not between {min} and {max}"),
-                ));
-            }
-        }
-        let routes: HashSet<&str> = self
-            .phones
-            .iter()
-            .map(|p| p.id.as_str())
-            .chain(self.transports.iter().map(|t| t.id.as_str()))
-            .collect();
+        self.in_ranges(
+            "smpp_server",
+            &[
+                ("window", 1, 10_000, s.window),
+                ("max_pdu", 512, crate::smpp::pdu::MAX_PDU, s.max_pdu),
+                ("max_parts", 1, 255, s.max_parts),
+                ("max_binds", 1, 1000, s.max_binds),
+                ("inactivity", 5, 86_400, s.inactivity as usize),
+                ("part_timeout", 1, 3600, s.part_timeout as usize),
+            ],
+        )?;
         let mut names = HashSet::new();
         for a in &s.accounts {
             let at = format!("system_id = {:?}", a.system_id);
@@ -237,30 +226,12 @@ impl Config {
                     "is empty: the account could never bind".into(),
                 ));
             }
-            if let Some(r) = a
-                .routes
-                .iter()
-                .find(|r| !routes.is_empty() && !routes.contains(r.as_str()))
-            {
-                return Err(err(
-                    "routes",
-                    &key("routes"),
-                    format!(
-                        "account {:?}: {r:?} is no phone or transport id",
-                        a.system_id
-                    ),
-                ));
-            }
-            if !(a.rate >= 0.0 && a.rate.is_finite()) {
-                return Err(err(
-                    "rate",
-                    &key("rate"),
-                    format!(
-                        "{} is not a rate (messages per second, 0 for no limit)",
-                        a.rate
-                    ),
-                ));
-            }
+            self.routes_and_rate(
+                "smpp_server.account",
+                &format!("account {:?}", a.system_id),
+                &a.routes,
+                a.rate,
+            )?;
             if let Err(e) = crate::smpp::DefaultAlphabet::parse(&a.default_alphabet) {
                 return Err(err("default_alphabet", &key("default_alphabet"), e));
             }

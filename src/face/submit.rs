@@ -112,12 +112,7 @@ pub fn compose(
         return Err(SubmitError::TooManyRecipients(req.to.len()));
     }
     if let Some(route) = &req.route {
-        let known: Vec<&str> = cfg
-            .phones
-            .iter()
-            .map(|p| p.id.as_str())
-            .chain(cfg.transports.iter().map(|t| t.id.as_str()))
-            .collect();
+        let known = cfg.route_ids();
         if !known.is_empty() && !known.contains(&route.as_str()) {
             return Err(SubmitError::UnknownRoute {
                 route: route.clone(),
