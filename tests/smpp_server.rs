@@ -20,15 +20,11 @@ use smsgw::smpp::codec::{Frame, SmppCodec};
 use smsgw::smpp::pdu::{cmd, status, tag, Addr, Bind, Body, CancelSm, Pdu, QuerySm, Sm, Tlv};
 use tokio_util::codec::Framed;
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use smsgw::pdu::to_hex as hex;
 
+/// What a peer printed as hex.
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    smsgw::pdu::from_hex(s).expect("hex from the peer")
 }
 
 fn ucs2(t: &str) -> Vec<u8> {

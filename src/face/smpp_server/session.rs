@@ -38,7 +38,8 @@ struct Bound {
 struct Session {
     server: Arc<Server>,
     peer: SocketAddr,
-    out: mpsc::Sender<Pdu>,
+    /// Encoded PDUs for the writer.
+    out: mpsc::Sender<Vec<u8>>,
     bound: Option<Bound>,
     joiner: Joiner,
     /// deliver_sm sent, by sequence number, waiting for their answer.
@@ -67,7 +68,7 @@ pub(super) async fn run<I>(
     let conf = server.cfg().smpp_server.clone();
     let (r, w) = tokio::io::split(io);
     let mut frames = FramedRead::new(r, SmppCodec { max: conf.max_pdu });
-    let (out, out_rx) = mpsc::channel::<Pdu>(conf.window * 2 + 16);
+    let (out, out_rx) = mpsc::channel::<Vec<u8>>(conf.window * 2 + 16);
     let writer = tokio::spawn(write_loop(w, out_rx));
     let (push_tx, mut push_rx) = mpsc::channel::<Push>(conf.window);
     let mut s = Session {
@@ -99,7 +100,7 @@ pub(super) async fn run<I>(
                     Some(Err(CodecError::Framing(e))) => {
                         tracing::info!(peer = %s.peer, "smpp server: {e}: generic_nack, closing");
                         s.count_error();
-                        s.send(Pdu { command_id: cmd::GENERIC_NACK, status: status::ESME_RINVCMDLEN, sequence: 0, body: Body::GenericNack }).await;
+                        let _ = s.send(Pdu { command_id: cmd::GENERIC_NACK, status: status::ESME_RINVCMDLEN, sequence: 0, body: Body::GenericNack }).await;
                         Flow::Close
                     }
                     Some(Err(e)) => {
@@ -153,20 +154,16 @@ pub(super) async fn run<I>(
     }
 }
 
-/// Writes what the session and its tasks answer, many PDUs per write.
-async fn write_loop<W: AsyncWrite>(w: W, mut rx: mpsc::Receiver<Pdu>) {
+/// Writes what the session and its tasks answer (encoded PDUs), many per write.
+async fn write_loop<W: AsyncWrite>(w: W, mut rx: mpsc::Receiver<Vec<u8>>) {
     let mut w = Box::pin(w);
     let mut buf = Vec::with_capacity(8192);
-    while let Some(p) = rx.recv().await {
+    while let Some(first) = rx.recv().await {
         buf.clear();
-        let add = |buf: &mut Vec<u8>, p: &Pdu| match p.encode() {
-            Ok(b) => buf.extend_from_slice(&b),
-            Err(e) => tracing::warn!("smpp server: cannot encode 0x{:08X}: {e}", p.command_id),
-        };
-        add(&mut buf, &p);
+        buf.extend_from_slice(&first);
         while buf.len() < 64 * 1024 {
             match rx.try_recv() {
-                Ok(p) => add(&mut buf, &p),
+                Ok(more) => buf.extend_from_slice(&more),
                 Err(_) => break,
             }
         }
@@ -175,6 +172,18 @@ async fn write_loop<W: AsyncWrite>(w: W, mut rx: mpsc::Receiver<Pdu>) {
         }
     }
     let _ = w.shutdown().await;
+}
+
+/// Queues `bytes` for the writer; `Flow::Close` when the client has not read its answers
+/// for [`PUSH_TIMEOUT`].
+async fn queue_bytes(out: &mpsc::Sender<Vec<u8>>, bytes: Vec<u8>, peer: SocketAddr) -> Flow {
+    match out.send_timeout(bytes, PUSH_TIMEOUT).await {
+        Ok(()) => Flow::Go,
+        Err(_) => {
+            tracing::info!(%peer, "smpp server: the client reads no answers: closing");
+            Flow::Close
+        }
+    }
 }
 
 /// A response with `status` and the body its command takes.
@@ -260,14 +269,14 @@ impl Session {
         self.server.count("smsgw_smpp_errors_total", &name, 1);
     }
 
-    /// Queues `p` for the writer; false (and the session should end) when the client has
-    /// not read its answers for [`PUSH_TIMEOUT`].
-    async fn send(&self, p: Pdu) -> bool {
-        match self.out.send_timeout(p, PUSH_TIMEOUT).await {
-            Ok(()) => true,
-            Err(_) => {
-                tracing::info!(peer = %self.peer, "smpp server: the client reads no answers: closing");
-                false
+    /// Encodes `p` and queues it for the writer (a PDU that cannot be encoded is logged and
+    /// not sent).
+    async fn send(&self, p: Pdu) -> Flow {
+        match p.encode() {
+            Ok(bytes) => queue_bytes(&self.out, bytes, self.peer).await,
+            Err(e) => {
+                tracing::warn!(peer = %self.peer, "smpp server: cannot encode 0x{:08X}: {e}", p.command_id);
+                Flow::Go
             }
         }
     }
@@ -276,12 +285,8 @@ impl Session {
         if st != status::ESME_ROK {
             self.count_error();
         }
-        let system_id = self.server.cfg().smpp_server.system_id.clone();
-        if self.send(resp(command_id, sequence, st, &system_id)).await {
-            Flow::Go
-        } else {
-            Flow::Close
-        }
+        // Binds are answered with the system_id by `bind`; an error needs none.
+        self.send(resp(command_id, sequence, st, "")).await
     }
 
     /// The account as configured now (a reload may have changed or removed it).
@@ -305,13 +310,13 @@ impl Session {
             sequence,
             body: Body::GenericNack,
         };
-        let sent = self.send(nack).await;
+        let flow = self.send(nack).await;
         // A body that ends before its fields, or a TLV running past the end: the length
         // lies, and what follows cannot be trusted.
-        if !sent || matches!(error, PduError::Truncated(_) | PduError::BadTlv(_)) {
+        if matches!(error, PduError::Truncated(_) | PduError::BadTlv(_)) {
             Flow::Close
         } else {
-            Flow::Go
+            flow
         }
     }
 
@@ -391,9 +396,9 @@ impl Session {
             tracing::warn!(peer = %self.peer, system_id = %b.system_id, "smpp server: bind refused: {why}");
             self.server
                 .count("smsgw_smpp_errors_total", &b.system_id, 1);
-            let sent = self.send(resp(command_id, seq, st, &conf.system_id)).await;
-            return if sent && self.failed_binds < MAX_FAILED_BINDS {
-                Flow::Go
+            let flow = self.send(resp(command_id, seq, st, &conf.system_id)).await;
+            return if self.failed_binds < MAX_FAILED_BINDS {
+                flow
             } else {
                 Flow::Close
             };
@@ -405,7 +410,7 @@ impl Session {
             tracing::warn!(peer = %self.peer, system_id = %b.system_id, "smpp server: bind refused: the account holds max_binds = {} binds", conf.max_binds);
             self.server
                 .count("smsgw_smpp_errors_total", &b.system_id, 1);
-            let _ = self
+            return self
                 .send(resp(
                     command_id,
                     seq,
@@ -413,7 +418,6 @@ impl Session {
                     &conf.system_id,
                 ))
                 .await;
-            return Flow::Go;
         };
         tracing::info!(peer = %self.peer, account = %b.system_id, "smpp server: bound as {kind}");
         self.bound = Some(Bound {
@@ -421,14 +425,8 @@ impl Session {
             transmit,
             id,
         });
-        if self
-            .send(resp(command_id, seq, status::ESME_ROK, &conf.system_id))
+        self.send(resp(command_id, seq, status::ESME_ROK, &conf.system_id))
             .await
-        {
-            Flow::Go
-        } else {
-            Flow::Close
-        }
     }
 
     async fn submit(&mut self, seq: u32, sm: Sm) -> Flow {
@@ -504,7 +502,7 @@ impl Session {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
-        let (server, out) = (self.server.clone(), self.out.clone());
+        let (server, out, peer) = (self.server.clone(), self.out.clone(), self.peer);
         let (from, mask) = meta.unwrap_or_default();
         tokio::spawn(async move {
             let cfg = server.cfg();
@@ -558,7 +556,9 @@ impl Session {
                         tlvs: vec![],
                     },
                 };
-                if out.send_timeout(p, PUSH_TIMEOUT).await.is_err() {
+                // A message id is at most 20 digits: this encodes.
+                let Ok(bytes) = p.encode() else { break };
+                if let Flow::Close = queue_bytes(&out, bytes, peer).await {
                     break;
                 }
             }
@@ -566,14 +566,15 @@ impl Session {
         });
     }
 
-    /// The message `id` names if it is this account's.
-    async fn own_message(&self, id: &str) -> Result<Option<crate::service::MessageView>, u32> {
+    /// The message `id` names if it is this account's; else the status to answer
+    /// (ESME_RINVMSGID, or ESME_RSYSERR when the storage fails).
+    async fn own_message(&self, id: &str) -> Result<crate::service::MessageView, u32> {
         let Ok(n) = id.trim().parse::<i64>() else {
-            return Ok(None);
+            return Err(status::ESME_RINVMSGID);
         };
         match self.server.storage.message_view(n).await {
-            Ok(Some(v)) if v.owner.as_deref() == Some(self.account_name()) => Ok(Some(v)),
-            Ok(_) => Ok(None),
+            Ok(Some(v)) if v.owner.as_deref() == Some(self.account_name()) => Ok(v),
+            Ok(_) => Err(status::ESME_RINVMSGID),
             Err(e) => {
                 tracing::warn!(peer = %self.peer, "smpp server: storage: {e}");
                 Err(status::ESME_RSYSERR)
@@ -588,12 +589,7 @@ impl Session {
                 .await;
         }
         let view = match self.own_message(&q.message_id).await {
-            Ok(Some(v)) => v,
-            Ok(None) => {
-                return self
-                    .answer(cmd::QUERY_SM, seq, status::ESME_RINVMSGID)
-                    .await
-            }
+            Ok(v) => v,
             Err(st) => return self.answer(cmd::QUERY_SM, seq, st).await,
         };
         let (state, final_at) = match view.status.as_str() {
@@ -613,11 +609,7 @@ impl Session {
                 error_code: 0,
             }),
         );
-        if self.send(p).await {
-            Flow::Go
-        } else {
-            Flow::Close
-        }
+        self.send(p).await
     }
 
     async fn cancel(&mut self, seq: u32, c: CancelSm) -> Flow {
@@ -627,12 +619,7 @@ impl Session {
                 .await;
         }
         let view = match self.own_message(&c.message_id).await {
-            Ok(Some(v)) => v,
-            Ok(None) => {
-                return self
-                    .answer(cmd::CANCEL_SM, seq, status::ESME_RINVMSGID)
-                    .await
-            }
+            Ok(v) => v,
             Err(st) => return self.answer(cmd::CANCEL_SM, seq, st).await,
         };
         let reason = format!(
@@ -653,18 +640,17 @@ impl Session {
     /// A deliver_sm from the account's consumer.
     async fn push(&mut self, push: Push) -> Flow {
         let seq = self.next_sequence();
-        let p = Pdu::new(cmd::DELIVER_SM, seq, Body::DeliverSm(push.sm));
-        if let Err(e) = p.encode() {
-            let _ = push
-                .reply
-                .send(Err(format!("cannot make the deliver_sm: {e}")));
-            return Flow::Go;
-        }
-        self.pending.insert(seq, push.reply);
-        if self.send(p).await {
-            Flow::Go
-        } else {
-            Flow::Close
+        match Pdu::new(cmd::DELIVER_SM, seq, Body::DeliverSm(push.sm)).encode() {
+            Ok(bytes) => {
+                self.pending.insert(seq, push.reply);
+                queue_bytes(&self.out, bytes, self.peer).await
+            }
+            Err(e) => {
+                let _ = push
+                    .reply
+                    .send(Err(format!("cannot make the deliver_sm: {e}")));
+                Flow::Go
+            }
         }
     }
 
@@ -678,7 +664,7 @@ impl Session {
             return;
         }
         let seq = self.next_sequence();
-        if !self.send(Pdu::new(cmd::UNBIND, seq, Body::Unbind)).await {
+        if let Flow::Close = self.send(Pdu::new(cmd::UNBIND, seq, Body::Unbind)).await {
             return;
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), async {
