@@ -238,8 +238,19 @@ impl Config {
         }
         // One receiver per phone or number: a received message goes to one account.
         let mut owners = std::collections::HashMap::new();
+        let known = self.route_ids();
         for a in &s.accounts {
             for r in &a.receive {
+                if r != "*" && !known.is_empty() && !known.contains(&r.as_str()) {
+                    return Err(err(
+                        "receive",
+                        "smpp_server.account.receive",
+                        format!(
+                            "account {:?}: {r:?} is no phone or transport id (\"*\" gives it every one)",
+                            a.system_id
+                        ),
+                    ));
+                }
                 if let Some(other) = owners.insert(r.as_str(), a.system_id.as_str()) {
                     return Err(err(
                         "receive",

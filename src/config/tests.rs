@@ -264,6 +264,18 @@ fn every_bad_value_names_file_line_and_key() {
 }
 
 #[test]
+fn an_smpp_account_receives_from_phones_that_exist() {
+    let base = "[[phone]]\nid = \"modem1\"\ndevice = \"/dev/null\"\n[smpp_server]\nlisten = \"127.0.0.1:2775\"\n[[smpp_server.account]]\nsystem_id = \"a\"\npassword = \"p\"\n";
+    assert!(parse(&format!("{base}receive = [\"modem1\", \"*\"]\n")).is_ok());
+    let e = parse(&format!("{base}receive = [\"modme1\"]\n")).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("smpp_server.account.receive"));
+    assert!(
+        e.message.contains("\"modme1\" is no phone or transport id"),
+        "{e}"
+    );
+}
+
+#[test]
 fn unknown_keys_and_sections_are_errors() {
     let e = parse("[daemon]\nstate_dir = \"/x\"\nstatedir = \"/y\"\n").unwrap_err();
     assert_eq!((e.line, e.key.as_deref()), (3, Some("daemon.statedir")));
