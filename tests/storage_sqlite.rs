@@ -109,6 +109,33 @@ async fn a_new_database_gets_gammus_schema_with_local_time() {
     assert!(!r.created);
 }
 
+/// The daemon and `smsgw inject` started together both find a new file without a schema:
+/// exactly one creates it, the other uses it (CI once failed with "table gammu already
+/// exists").
+#[tokio::test]
+async fn two_processes_creating_the_schema_at_once_both_succeed() {
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.db");
+        let (a, b) = (
+            Sqlite::open(&path, 5000).unwrap(),
+            Sqlite::open(&path, 5000).unwrap(),
+        );
+        let (ra, rb) = tokio::join!(a.prepare(), b.prepare());
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        assert!(
+            ra.created != rb.created,
+            "round {round}: exactly one creates"
+        );
+        assert_eq!((ra.version, rb.version), (17, 17));
+        let rows: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM gammu", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "round {round}: one version row");
+    }
+}
+
 const DEBIAN_GAMMU_SQLITE: &str = "/usr/share/doc/gammu-smsd/examples/sqlite.sql";
 
 #[tokio::test]

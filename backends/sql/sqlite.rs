@@ -231,6 +231,33 @@ fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
     .map(|n| n > 0)
 }
 
+/// Creates Gammu's schema in a database that has none; false when another process (the
+/// daemon and `smsgw inject` starting together) created it first. The check and the creation
+/// are one write transaction, so two creators never both run the schema.
+fn create(c: &mut Connection) -> Result<bool> {
+    // A database we create: WAL lets readers (Kalkun, monitor) work during writes. The
+    // journal mode cannot change inside a transaction, and setting it twice is harmless.
+    c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .map_err(db)?;
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db)?;
+    if table_exists(&tx, "gammu").map_err(db)? {
+        return Ok(false);
+    }
+    let others: i64 = tx
+        .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('inbox', 'outbox', 'sentitems')", [], |r| r.get(0))
+        .map_err(db)?;
+    if others > 0 {
+        return Err(StorageError::Schema(
+            "the database has Gammu's tables but no `gammu` version table: it is not a Gammu v17 database".into(),
+        ));
+    }
+    tx.execute_batch(GAMMU_SCHEMA).map_err(db)?;
+    tx.commit().map_err(db)?;
+    Ok(true)
+}
+
 fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
     let mut created = false;
     if !table_exists(c, "gammu").map_err(db)? && !change {
@@ -239,19 +266,7 @@ fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
         ));
     }
     if !table_exists(c, "gammu").map_err(db)? {
-        let others: i64 = c
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('inbox', 'outbox', 'sentitems')", [], |r| r.get(0))
-            .map_err(db)?;
-        if others > 0 {
-            return Err(StorageError::Schema(
-                "the database has Gammu's tables but no `gammu` version table: it is not a Gammu v17 database".into(),
-            ));
-        }
-        // A database we create: WAL lets readers (Kalkun, monitor) work during writes.
-        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .map_err(db)?;
-        c.execute_batch(GAMMU_SCHEMA).map_err(db)?;
-        created = true;
+        created = create(c)?;
     }
     let version: i64 = c
         .query_row("SELECT Version FROM gammu LIMIT 1", [], |r| r.get(0))
