@@ -25,6 +25,7 @@ impl Config {
         }
         self.check_http()?;
         self.check_smpp_server()?;
+        self.check_amqp()?;
         if self.spool.rescan == 0 {
             return Err(err(
                 "rescan",

@@ -176,6 +176,16 @@ pub const KEYS: &[Key] = &[
     Key { section: "smpp_server.account", name: "sources", default: "[]", doc: "Source addresses the account may submit with (a * at the end matches any rest); another is answered ESME_RINVSRCADR. Empty allows any.", example: "[\"NOC\", \"4790*\"]", bad: "\"NOC\"" },
     Key { section: "smpp_server.account", name: "default_alphabet", default: "\"gsm\"", doc: "What data_coding 0 means to this client, in submit_sm and in the deliver_sm it gets: gsm (GSM 03.38, one septet per octet), gsm-packed or latin1.", example: "\"latin1\"", bad: "\"ebcdic\"" },
     Key { section: "inbox_storage", name: "kind", default: NONE, doc: "With a nav [storage] (NAV's queue keeps no received messages): a second storage for received messages, with the same keys as [storage] (sqlite, postgres, mysql or files). Without it, phones do not receive.", example: "\"sqlite\"", bad: "\"pigeon\"" },
+    Key { section: "amqp", name: "url", default: "\"\"", doc: "The RabbitMQ broker of the vumi transport: amqp://user:password@host:5672/vhost (%2f for the vhost /), amqps:// for TLS (rustls, the webpki roots). Empty: no AMQP. Needs sqlite, postgres or mysql storage. The password is never logged.", example: "\"amqp://smsgw:secret@127.0.0.1:5672/%2f\"", bad: "\"http://broker/\"" },
+    Key { section: "amqp", name: "transport_name", default: "\"smsgw\"", doc: "vumi's transport name: smsgw consumes <name>.outbound and publishes <name>.inbound and <name>.event (queues declared durable and bound to the exchange by that name).", example: "\"sms_modems\"", bad: "\"two words\"" },
+    Key { section: "amqp", name: "exchange", default: "\"vumi\"", doc: "The direct, durable exchange of the three queues (vumi's).", example: "\"vumi\"", bad: "\"\"" },
+    Key { section: "amqp", name: "prefetch", default: "64", doc: "Outbound messages taken at once (unacknowledged until committed), and events or inbound messages published awaiting the broker's confirm.", example: "256", bad: "0" },
+    Key { section: "amqp", name: "route", default: NONE, doc: "The phone or transport id outbound messages go through; none: the default route list.", example: "\"modem1\"", bad: "\"nowhere\"" },
+    Key { section: "amqp", name: "receive", default: "[\"*\"]", doc: "Phone (or transport) ids whose received messages are published as user_message on <name>.inbound; \"*\" for every one, [] for none. Kept in the storage until the broker confirmed them.", example: "[\"modem1\"]", bad: "\"modem1\"" },
+    Key { section: "amqp", name: "delivery_reports", default: "true", doc: "Ask the network for a status report of each outbound message; it comes back as a delivery_report event.", example: "false", bad: "\"yes\"" },
+    Key { section: "amqp", name: "max_parts", default: "10", doc: "Most parts (SMS) one message may need; a longer content is answered with a nack event.", example: "5", bad: "0" },
+    Key { section: "amqp", name: "reconnect_min", default: "1", doc: "Seconds before reconnecting to a broker that went away; doubled after each failure up to reconnect_max.", example: "2", bad: "0" },
+    Key { section: "amqp", name: "reconnect_max", default: "60", doc: "Longest wait between reconnections, in seconds.", example: "30", bad: "-1" },
 ];
 
 /// Sections that are arrays of tables (`[[phone]]`).

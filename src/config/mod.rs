@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod amqp;
 mod check;
 mod error;
 mod keys;
@@ -21,6 +22,7 @@ mod smpp_server;
 mod storage;
 mod transport;
 
+pub use amqp::{redact as redact_url, Amqp};
 pub use error::ConfigError;
 use error::{friendly, line_of, locate, looks_like_gammu, START_HINT};
 pub use keys::{Key, ARRAY_SECTIONS, KEYS};
@@ -52,6 +54,7 @@ pub struct Config {
     pub http: Http,
     pub webhooks: Webhooks,
     pub smpp_server: SmppServer,
+    pub amqp: Amqp,
     pub retention: Retention,
     pub spool: Spool,
     /// `[inbox_storage]`: where received messages go when `[storage]` keeps none (nav).

@@ -213,6 +213,10 @@ fn config_with(k: &Key, value: &str) -> String {
             s.push_str(&format!("{} = {value}\n", k.name));
             s
         }
+        "amqp" if k.name != "url" => format!(
+            "[[phone]]\nid = \"modem1\"\ndevice = \"/dev/null\"\n[amqp]\nurl = \"amqp://127.0.0.1/%2f\"\n{} = {value}\n",
+            k.name
+        ),
         section => format!("# a comment\n\n[{section}]\n{} = {value}\n", k.name),
     }
 }

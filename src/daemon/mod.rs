@@ -473,11 +473,23 @@ pub async fn run_with(
             stop.clone(),
         )));
     }
+    // The AMQP face (vumi): consumes <name>.outbound, publishes what the event log gives it.
+    let amqp =
+        crate::face::amqp::Face::new(cfg.clone(), storage.clone(), board.clone(), wake_tx.clone());
+    if cfg.amqp.on() {
+        face_tasks.push(tokio::spawn(crate::face::amqp::run(
+            amqp.clone(),
+            stop.clone(),
+        )));
+    }
     // The event log's consumers: those of the config, and those a reload adds (an SMPP
     // account, a webhook); the pruner keeps what any of them has not passed.
     let consumer_names: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let (consumer_storage, consumer_smpp, consumer_stop) =
-        (storage.clone(), smpp_server.clone(), stop.clone());
+    let peers = crate::face::deliver::Peers {
+        smpp: Some(smpp_server.clone()),
+        amqp: Some(amqp.clone()),
+    };
+    let (consumer_storage, consumer_stop) = (storage.clone(), stop.clone());
     let start_consumers =
         move |cfg: &Config,
               names: &std::sync::Mutex<Vec<String>>,
@@ -495,7 +507,7 @@ pub async fn run_with(
                     target,
                     consumer_storage.clone(),
                     cfg.webhooks.clone(),
-                    Some(consumer_smpp.clone()),
+                    peers.clone(),
                     poll_every_ms(cfg),
                     consumer_stop.clone(),
                 )));
@@ -723,6 +735,7 @@ pub async fn run_with(
                 }
                 face.set_cfg(new.clone());
                 smpp_server.set_cfg(new.clone());
+                amqp.set_cfg(new.clone());
                 // New readers of the event log (an SMPP account, a webhook) start now; a
                 // webhook's changed URL needs a restart.
                 if start_consumers(&new, &consumer_names, &mut face_tasks) > 0 {

@@ -1,12 +1,14 @@
 //! Takes the event log to its readers: `[webhooks]` (JSON, signed), Kannel's `dlr-url` of
 //! each message that asked for one, and each SMPP server account (receipts and received
-//! messages as deliver_sm). Each is a consumer with its own cursor: an event is
+//! messages as deliver_sm) and the AMQP face (vumi events and inbound messages, each
+//! confirmed by the broker). Each is a consumer with its own cursor: an event is
 //! delivered at least once (its `event_id` is stable, for the peer to deduplicate), the
 //! cursor moves only past events delivered or parked for a retry, retries back off from
 //! 1 s to 10 min for `retry_hours`, across restarts. A dead peer slows only its own
 //! consumer: sending and receiving never wait for it. An SMPP account's consumer waits
 //! while the account has no receiving bind (its events stay in the log) and keeps up to
-//! `window` deliver_sm in flight.
+//! `window` deliver_sm in flight; the AMQP consumer waits while the broker is away and
+//! keeps `prefetch` messages awaiting the broker's confirm.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,15 @@ pub enum Target {
     Dlr,
     /// An SMPP server account: receipts of what it submitted, messages for its phones.
     Smpp { account: String },
+    /// The AMQP face: vumi events of what it queued, received messages for its phones.
+    Amqp,
+}
+
+/// The faces a consumer may hand its events to.
+#[derive(Clone, Default)]
+pub struct Peers {
+    pub smpp: Option<Arc<crate::face::smpp_server::Server>>,
+    pub amqp: Option<Arc<crate::face::amqp::Face>>,
 }
 
 /// Whether a storage opened with `cfg` must keep the event log: some face or webhook reads
@@ -76,6 +87,9 @@ pub fn consumers(cfg: &Config) -> Vec<(String, Target)> {
                 ));
             }
         }
+    }
+    if cfg.amqp.on() {
+        out.push((format!("amqp:{}", cfg.amqp.transport_name), Target::Amqp));
     }
     out
 }
@@ -236,7 +250,7 @@ struct Runner {
     /// Peers that failed lately, and until when they are not tried (their events are
     /// parked at once).
     down: Mutex<HashMap<String, Instant>>,
-    smpp: Option<Arc<crate::face::smpp_server::Server>>,
+    peers: Peers,
     /// Events tried at once (in order of the log).
     parallel: usize,
 }
@@ -269,13 +283,13 @@ impl Runner {
                 dlr_type(e, s.dlr_mask)?;
                 Some(url.clone())
             }
-            Target::Smpp { .. } => None,
+            Target::Smpp { .. } | Target::Amqp => None,
         }
     }
 
     /// An event for an SMPP account: its deliver_sm, if any, to one of its binds.
     async fn try_smpp(&self, account: &str, e: &Event) -> Tried {
-        let Some(server) = &self.smpp else {
+        let Some(server) = &self.peers.smpp else {
             return Tried::Skip;
         };
         let cfg = server.cfg();
@@ -304,9 +318,42 @@ impl Runner {
         }
     }
 
+    /// An event for the AMQP face: its vumi event or inbound message, confirmed.
+    async fn try_amqp(&self, e: &Event) -> Tried {
+        let Some(face) = &self.peers.amqp else {
+            return Tried::Skip;
+        };
+        let cfg = face.cfg();
+        let a = &cfg.amqp;
+        let ours = e.submission.as_ref().is_some_and(|s| s.face == "amqp");
+        if e.kind != EventKind::Received && !ours {
+            return Tried::Skip;
+        }
+        // A report about a message in parts needs its state (one report for the whole).
+        let view = if e.kind == EventKind::Report {
+            match self.storage.message_view(e.message_id).await {
+                Ok(v) => v,
+                Err(err) => return Tried::Failed(format!("storage: {err}")),
+            }
+        } else {
+            None
+        };
+        let Some((flow, body)) =
+            crate::face::amqp::vumi::for_event(e, &a.transport_name, &a.receive, view.as_ref())
+        else {
+            return Tried::Skip;
+        };
+        match face.publish(flow, &body).await {
+            Ok(()) => Tried::Done,
+            Err(why) => Tried::Failed(why),
+        }
+    }
+
     async fn try_one(&self, e: &Event) -> Tried {
-        if let Target::Smpp { account } = &self.target {
-            return self.try_smpp(account, e).await;
+        match &self.target {
+            Target::Smpp { account } => return self.try_smpp(account, e).await,
+            Target::Amqp => return self.try_amqp(e).await,
+            _ => {}
         }
         let Some(url) = self.url_of(e) else {
             return Tried::Skip;
@@ -343,7 +390,7 @@ impl Runner {
                 }
                 r.body(body)
             }
-            Target::Smpp { .. } => return Tried::Skip,
+            Target::Smpp { .. } | Target::Amqp => return Tried::Skip,
             Target::Dlr => {
                 let s = e.submission.clone().unwrap_or_default();
                 let kind = dlr_type(e, s.dlr_mask).unwrap_or(0);
@@ -477,7 +524,7 @@ pub async fn run(
     target: Target,
     storage: Arc<dyn Service>,
     hooks: Webhooks,
-    smpp: Option<Arc<crate::face::smpp_server::Server>>,
+    peers: Peers,
     poll: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -491,8 +538,9 @@ pub async fn run(
             return;
         }
     };
-    let parallel = match (&target, &smpp) {
-        (Target::Smpp { .. }, Some(s)) => s.cfg().smpp_server.window,
+    let parallel = match (&target, &peers.smpp, &peers.amqp) {
+        (Target::Smpp { .. }, Some(s), _) => s.cfg().smpp_server.window,
+        (Target::Amqp, _, Some(a)) => usize::from(a.cfg().amqp.prefetch),
         _ => 1,
     };
     let mut r = Runner {
@@ -502,7 +550,7 @@ pub async fn run(
         http,
         hooks,
         down: Mutex::default(),
-        smpp,
+        peers,
         parallel,
     };
     let mut cursor = loop {
@@ -523,8 +571,14 @@ pub async fn run(
     let mut gap = None;
     loop {
         // An SMPP account's events wait in the log while no bind can take them.
-        if let (Target::Smpp { account }, Some(server)) = (&r.target, &r.smpp) {
+        if let (Target::Smpp { account }, Some(server)) = (&r.target, &r.peers.smpp) {
             if !server.until_receiver(account, &mut stop).await {
+                return;
+            }
+        }
+        // The AMQP face's, while the broker is away.
+        if let (Target::Amqp, Some(face)) = (&r.target, &r.peers.amqp) {
+            if !face.until_connected(&mut stop).await {
                 return;
             }
         }

@@ -72,15 +72,22 @@ impl Drop for Peer {
 /// The Python of target/test-venv (with smpp34), or `None` outside CI when it is missing
 /// (said loudly); under CI a missing one fails the test.
 pub fn smpp34_python() -> Option<&'static str> {
+    venv_python("smpp34")
+}
+
+/// The Python of target/test-venv with `module`, or `None` outside CI when it is missing
+/// (said loudly); under CI a missing one fails the test.
+pub fn venv_python(module: &str) -> Option<&'static str> {
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
     let ok = Command::new(python)
-        .args(["-c", "import smpp34"])
+        .args(["-c", &format!("import {module}")])
         .status()
         .is_ok_and(|s| s.success());
     if ok {
         return Some(python);
     }
-    let msg = "smpp34 is not installed in target/test-venv: run scripts/install-test-deps.sh";
+    let msg =
+        format!("{module} is not installed in target/test-venv: run scripts/install-test-deps.sh");
     if std::env::var_os("CI").is_some() {
         panic!("{msg}");
     }
