@@ -287,3 +287,121 @@ fn a_vumi_application_sends_through_the_modem_and_gets_events_and_received_messa
     assert_eq!(app.depth("event"), 0, "one ack for the message sent twice");
     daemon.stop();
 }
+
+/// The `to` numbers the modem sent to, each with how many parts went to it.
+fn sends(sim: &Sim) -> std::collections::HashMap<String, usize> {
+    let mut m = std::collections::HashMap::new();
+    for s in sim.sent() {
+        *m.entry(s["to"].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    m
+}
+
+#[test]
+fn a_broker_outage_and_a_sigkill_lose_nothing() {
+    let Some(port) = broker_port() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let name = unique_name("faults");
+    let Some(mut app) = App::start(&name, &[]) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let proxy = rt.block_on(servers::Proxy::start(port));
+    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let sim = Sim::start(dir, &["--report-delay", "3600000"]);
+    let mut daemon = start(dir, &sqlite(dir), &name, &url, &sim);
+    let number = |i: usize| format!("+4812345{i:04}");
+    let msgs: Vec<Value> = (1..=3)
+        .map(|i| user_message(&format!("m{i}"), &number(i), &format!("message {i}")))
+        .collect();
+    app.publish(&msgs);
+    let acks = app.take("event", 3, &daemon);
+    assert!(acks.iter().all(|e| e["event_type"] == "ack"), "{acks:?}");
+
+    // The broker goes away: what happens meanwhile (status reports, a received message,
+    // messages the application publishes) waits, in the storage or in the queue.
+    proxy.set_cut(true);
+    daemon.wait_log("connecting again");
+    for s in sim.sent() {
+        let (mr, to) = (s["mr"].as_u64().unwrap(), s["to"].as_str().unwrap());
+        assert_eq!(
+            sim.tell(&format!("deliver {}", peer_report(mr, to))).trim(),
+            "delivered"
+        );
+    }
+    let messages = peer_messages();
+    sim.tell(&format!(
+        "deliver {}",
+        messages["single_gsm"][0].as_str().unwrap()
+    ));
+    app.publish(&[
+        user_message("m4", &number(4), "message 4"),
+        user_message("m5", &number(5), "message 5"),
+    ]);
+    assert_eq!(app.depth("event"), 0, "nothing can be published while cut");
+    proxy.set_cut(false);
+    // Back: 3 delivery reports and 2 acks on the event queue, the received message inbound.
+    let events = app.take("event", 5, &daemon);
+    for i in 1..=3 {
+        let dr = of(&events, &format!("m{i}"), "delivery_report");
+        assert_eq!(dr.len(), 1, "m{i}: {events:#?}");
+        assert_eq!(dr[0]["delivery_status"], "delivered");
+    }
+    assert_eq!(
+        of(&events, "m4", "ack").len() + of(&events, "m5", "ack").len(),
+        2
+    );
+    let inbound = app.take("inbound", 1, &daemon);
+    assert_eq!(inbound[0]["content"], messages["texts"]["single_gsm"]);
+
+    // SIGKILL while messages are being taken and sent; the restarted daemon sends the rest:
+    // every message goes out, at most the one in flight twice, and every one is acked.
+    let batch: Vec<Value> = (10..30)
+        .map(|i| user_message(&format!("m{i}"), &number(i), &format!("message {i}")))
+        .collect();
+    app.publish(&batch);
+    wait_for_or(
+        "the batch to start",
+        || sim.sent().len() > 6,
+        || daemon.log(),
+    );
+    daemon.child.as_mut().unwrap().kill().unwrap(); // SIGKILL
+    let _ = daemon.child.take().unwrap().wait();
+    let mut daemon = start(dir, &sqlite(dir), &name, &url, &sim);
+    let wanted: Vec<String> = (10..30).map(number).collect();
+    wait_for_or(
+        "every message of the batch sent",
+        || {
+            let s = sends(&sim);
+            wanted.iter().all(|n| s.contains_key(n))
+        },
+        || daemon.log(),
+    );
+    let s = sends(&sim);
+    let twice: Vec<&String> = wanted.iter().filter(|n| s[*n] > 1).collect();
+    assert!(twice.len() <= 1, "sent twice: {twice:?}");
+    let mut acked = std::collections::HashSet::new();
+    let deadline = std::time::Instant::now() + T;
+    while acked.len() < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "acks: {acked:?}\n{}",
+            daemon.log()
+        );
+        let r = app.ask(json!({"take": {"queue": "event", "count": 1, "timeout": 5}}));
+        for e in r["messages"].as_array().into_iter().flatten() {
+            if e["event_type"] == "ack" {
+                acked.insert(
+                    e["user_message_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    assert_eq!(app.depth("outbound"), 0);
+    daemon.stop();
+}
