@@ -285,7 +285,50 @@ fn a_vumi_application_sends_through_the_modem_and_gets_events_and_received_messa
     // Nothing left unanswered, and one message sent once.
     assert_eq!(app.depth("outbound"), 0);
     assert_eq!(app.depth("event"), 0, "one ack for the message sent twice");
+    // The counters, and doctor's view of the broker.
+    let metrics = http_get(&daemon, "/metrics");
+    for line in [
+        format!("smsgw_amqp_connected{{account=\"{name}\"}} 1"),
+        format!("smsgw_amqp_consumed_total{{account=\"{name}\"}} 8"),
+        format!("smsgw_amqp_refused_total{{account=\"{name}\"}} 4"),
+        format!("smsgw_amqp_unconfirmed{{account=\"{name}\"}} 0"),
+    ] {
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
+    let doctor = Command::new(release_bin())
+        .args(["doctor", "-c"])
+        .arg(&daemon.config)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        out.contains("AMQP broker:\n  amqp://guest:***@127.0.0.1:"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "{name}.outbound: 0 message(s) waiting, 1 consumer(s)"
+        )),
+        "{out}"
+    );
     daemon.stop();
+}
+
+/// GET `path` on the daemon's `[metrics] listen`.
+fn http_get(daemon: &Daemon, path: &str) -> String {
+    let config = std::fs::read_to_string(&daemon.config).unwrap();
+    let listen = config
+        .lines()
+        .skip_while(|l| *l != "[metrics]")
+        .find_map(|l| l.strip_prefix("listen = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://{listen}{path}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The `to` numbers the modem sent to, each with how many parts went to it.

@@ -297,6 +297,7 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
 
     listeners(&cfg, &mut fixes);
+    broker(&cfg, &mut fixes).await;
 
     println!("\nstorage:");
     match cfg.storage.kind {
@@ -406,6 +407,66 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     }
     report(fixes)
+}
+
+/// `[amqp]`: the broker answers with these credentials, and the transport's queues (how
+/// many messages wait, how many consumers read them).
+async fn broker(cfg: &Config, fixes: &mut Vec<String>) {
+    use lapin::options::QueueDeclareOptions;
+    let a = &cfg.amqp;
+    if !a.on() {
+        return;
+    }
+    let shown = a.url_for_logs();
+    println!("\nAMQP broker:");
+    let connect = lapin::Connection::connect(&a.url, lapin::ConnectionProperties::default());
+    let conn = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            println!("  {shown}: {e}");
+            fixes.push(format!("[amqp] url {shown}: {e} (is the broker running there, and are the user, password and vhost right? `rabbitmqctl list_users`, `list_vhosts`)"));
+            return;
+        }
+        Err(_) => {
+            println!("  {shown}: no answer within 5 s");
+            fixes.push(format!(
+                "[amqp] url {shown}: no answer within 5 s (a firewall, or not AMQP on that port)"
+            ));
+            return;
+        }
+    };
+    println!("  {shown}: connected");
+    for flow in ["outbound", "inbound", "event"] {
+        let q = a.queue(flow);
+        let Ok(ch) = conn.create_channel().await else {
+            break;
+        };
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        match ch
+            .queue_declare(q.as_str().into(), passive, Default::default())
+            .await
+        {
+            Ok(info) => println!(
+                "  {q}: {} message(s) waiting, {} consumer(s)",
+                info.message_count(),
+                info.consumer_count()
+            ),
+            Err(_) => println!("  {q}: not declared yet (the daemon declares it when it connects)"),
+        }
+    }
+    let _ = conn.close(200, "smsgw doctor".into()).await;
+    let host = a
+        .url
+        .split_once("://")
+        .map(|(_, r)| r.rsplit_once('@').map_or(r, |(_, h)| h))
+        .and_then(|h| h.split(['/', ':']).next())
+        .unwrap_or_default();
+    if a.url.starts_with("amqp://") && !matches!(host, "127.0.0.1" | "localhost" | "::1" | "[") {
+        println!("  [amqp] url goes to {host} without TLS: the password and the messages cross the network in the clear (amqps:// encrypts them)");
+    }
 }
 
 /// The faces' ports (`[http]`, `[metrics]`, `[smpp_server]`): free, or held by a running

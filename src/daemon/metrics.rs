@@ -15,7 +15,7 @@ fn label(v: &str) -> String {
 }
 
 /// The faces' metrics: name, help, type (values from [`Board::count`]).
-pub const FACE_METRICS: [(&str, &str, &str); 6] = [
+pub const FACE_METRICS: [(&str, &str, &str); 11] = [
     ("smsgw_smpp_binds", "SMPP binds open now.", "gauge"),
     ("smsgw_smpp_binds_total", "SMPP binds accepted.", "counter"),
     (
@@ -37,6 +37,31 @@ pub const FACE_METRICS: [(&str, &str, &str); 6] = [
         "smsgw_smpp_errors_total",
         "Requests answered with an error status, refused binds and generic_nack.",
         "counter",
+    ),
+    (
+        crate::face::amqp::CONNECTED,
+        "1 while the AMQP face is connected to its broker (account: the transport name).",
+        "gauge",
+    ),
+    (
+        crate::face::amqp::CONSUMED,
+        "Messages taken from <name>.outbound.",
+        "counter",
+    ),
+    (
+        crate::face::amqp::REFUSED,
+        "Outbound messages answered with a nack event or dead-lettered.",
+        "counter",
+    ),
+    (
+        crate::face::amqp::PUBLISHED,
+        "Events and inbound messages the broker confirmed.",
+        "counter",
+    ),
+    (
+        crate::face::amqp::UNCONFIRMED,
+        "Events and inbound messages published and not confirmed yet.",
+        "gauge",
     ),
 ];
 
