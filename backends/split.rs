@@ -59,6 +59,9 @@ impl Service for Split {
             .event_progress(consumer, cursor, parked, retried)
             .await
     }
+    async fn lease_events(&self, consumer: &str, holder: &str, secs: u32) -> Result<bool> {
+        self.inbox.lease_events(consumer, holder, secs).await
+    }
     async fn due_retries(&self, consumer: &str, limit: usize) -> Result<Vec<(Event, u32)>> {
         self.inbox.due_retries(consumer, limit).await
     }

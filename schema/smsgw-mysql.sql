@@ -90,6 +90,14 @@ CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
   UpdatedAt timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- Which daemon delivers a consumer's events now (several daemons on one database: one
+-- each, the others take over when its lease runs out).
+CREATE TABLE IF NOT EXISTS smsgw_event_leases (
+  Consumer varchar(255) NOT NULL PRIMARY KEY,
+  Holder varchar(255) NOT NULL,
+  LeasedUntil timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Events a consumer could not deliver yet, and when it tries again.
 CREATE TABLE IF NOT EXISTS smsgw_event_retries (
   Consumer varchar(255) NOT NULL,

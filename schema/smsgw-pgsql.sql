@@ -96,6 +96,14 @@ CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
   "UpdatedAt" timestamp(0) WITHOUT time zone NOT NULL DEFAULT LOCALTIMESTAMP(0)
 );
 
+-- Which daemon delivers a consumer's events now (several daemons on one database: one
+-- each, the others take over when its lease runs out).
+CREATE TABLE IF NOT EXISTS smsgw_event_leases (
+  "Consumer" text PRIMARY KEY,
+  "Holder" text NOT NULL,
+  "LeasedUntil" timestamp(0) WITHOUT time zone NOT NULL
+);
+
 -- Events a consumer could not deliver yet, and when it tries again.
 CREATE TABLE IF NOT EXISTS smsgw_event_retries (
   "Consumer" text NOT NULL,

@@ -101,6 +101,14 @@ CREATE TABLE IF NOT EXISTS smsgw_event_cursors (
   UpdatedAt NUMERIC NOT NULL DEFAULT (datetime('now', 'localtime'))
 );
 
+-- Which daemon delivers a consumer's events now (several daemons on one database: one
+-- each, the others take over when its lease runs out).
+CREATE TABLE IF NOT EXISTS smsgw_event_leases (
+  Consumer TEXT PRIMARY KEY,
+  Holder TEXT NOT NULL,
+  LeasedUntil NUMERIC NOT NULL
+);
+
 -- Events a consumer could not deliver yet, and when it tries again.
 CREATE TABLE IF NOT EXISTS smsgw_event_retries (
   Consumer TEXT NOT NULL,

@@ -509,6 +509,13 @@ pub trait Service: Send + Sync {
     ) -> Result<()> {
         Ok(())
     }
+    /// Takes or renews the lease on a consumer's events for `secs` seconds: true when
+    /// `holder` (a daemon: host and PID) may deliver them now, false while another daemon
+    /// on the same database holds an unexpired lease. A storage only one daemon uses
+    /// always grants it.
+    async fn lease_events(&self, _consumer: &str, _holder: &str, _secs: u32) -> Result<bool> {
+        Ok(true)
+    }
     /// Parked events of a consumer that are due, with the attempts made so far.
     async fn due_retries(&self, _consumer: &str, _limit: usize) -> Result<Vec<(Event, u32)>> {
         Ok(Vec::new())
@@ -585,12 +592,14 @@ pub trait Service: Send + Sync {
     async fn outbox_depth(&self) -> Result<Option<u64>> {
         Ok(None)
     }
-    /// The owners of the claims held now (as given to `claim_outbox`).
+    /// The owners of the claims held now (as given to `claim_outbox`), and the holders of
+    /// leases on the event log's consumers (`lease_events`).
     async fn claim_owners(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
     /// Ends the leases of owners known to be dead (a daemon killed on this host), so their
-    /// messages are sent again at once instead of after the lease; returns how many.
+    /// messages are sent again at once instead of after the lease, and their consumers'
+    /// events delivered by this daemon at once; returns how many messages.
     async fn release_claims(&self, _owners: &[String]) -> Result<usize> {
         Ok(0)
     }

@@ -120,10 +120,15 @@ fn user_message(id: &str, to: &str, content: &str) -> Value {
 
 /// The daemon with a modem (gsm1) and the AMQP face for transport `name` at `url`.
 fn start(dir: &Path, storage: &str, name: &str, url: &str, sim: &Sim) -> Daemon {
+    start_phone(dir, storage, name, url, sim, "gsm1")
+}
+
+/// [`start`] with the phone's id.
+fn start_phone(dir: &Path, storage: &str, name: &str, url: &str, sim: &Sim, phone: &str) -> Daemon {
     let daemon = Daemon::start(
         dir,
         &format!(
-            "{storage}\n[[phone]]\nid = \"gsm1\"\ndevice = \"{}\"\nreceive_frequency = 60\n\n\
+            "{storage}\n[[phone]]\nid = \"{phone}\"\ndevice = \"{}\"\nreceive_frequency = 60\n\n\
 [metrics]\nlisten = \"127.0.0.1:{}\"\n\n\
 [amqp]\nurl = \"{url}\"\ntransport_name = \"{name}\"\nreconnect_max = 2\n",
             sim.link.display(),
@@ -447,4 +452,63 @@ fn a_broker_outage_and_a_sigkill_lose_nothing() {
     }
     assert_eq!(app.depth("outbound"), 0);
     daemon.stop();
+}
+
+#[test]
+fn two_hosts_on_one_queue_and_one_postgresql_send_each_message_once() {
+    let Some(_) = broker_port() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(servers::TestDb::create(servers::Kind::Postgres)) else {
+        return;
+    };
+    let name = unique_name("two");
+    let Some(mut app) = App::start(&name, &[]) else {
+        return;
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (sim_a, sim_b) = (
+        Sim::start(a.path(), &["--report-delay", "3600000"]),
+        Sim::start(b.path(), &["--report-delay", "3600000"]),
+    );
+    let url = broker_url();
+    let mut one = start_phone(a.path(), &db.toml(), &name, &url, &sim_a, "hostA");
+    let mut two = start_phone(b.path(), &db.toml(), &name, &url, &sim_b, "hostB");
+    let logs = || format!("{}\n----\n{}", one.log(), two.log());
+    let number = |i: usize| format!("+4790{i:06}");
+    let batch: Vec<Value> = (0..40)
+        .map(|i| user_message(&format!("m{i}"), &number(i), &format!("message {i}")))
+        .collect();
+    app.publish(&batch);
+    let all = || {
+        let mut s = sends(&sim_a);
+        for (k, v) in sends(&sim_b) {
+            *s.entry(k).or_default() += v;
+        }
+        s
+    };
+    wait_for_or("all 40 sent", || all().len() == 40, logs);
+    assert!(all().values().all(|n| *n == 1), "each once: {:?}", all());
+    // Events come from one host: each message acked once.
+    app.publish(&[user_message("last", &number(99), "the last")]);
+    let mut acks = std::collections::HashMap::<String, usize>::new();
+    let deadline = std::time::Instant::now() + T;
+    while !acks.contains_key("last") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "acks: {acks:?}\n{}",
+            logs()
+        );
+        let r = app.ask(json!({"take": {"queue": "event", "count": 1, "timeout": 5}}));
+        for e in r["messages"].as_array().into_iter().flatten() {
+            if e["event_type"] == "ack" {
+                *acks
+                    .entry(e["user_message_id"].as_str().unwrap_or_default().into())
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(acks.len(), 41, "{acks:?}");
+    assert!(acks.values().all(|n| *n == 1), "acked twice: {acks:?}");
+    one.stop();
+    two.stop();
 }

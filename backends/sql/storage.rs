@@ -118,6 +118,12 @@ impl<C: Conn> Service for C {
         in_tx!(self, |tx| gammu::event_cursor(tx, &consumer).await)
     }
 
+    async fn lease_events(&self, consumer: &str, holder: &str, secs: u32) -> Result<bool> {
+        let (consumer, holder) = (consumer.to_string(), holder.to_string());
+        in_tx!(self, |tx| gammu::lease_events(tx, &consumer, &holder, secs)
+            .await)
+    }
+
     async fn event_progress(
         &self,
         consumer: &str,

@@ -518,6 +518,10 @@ impl Runner {
     }
 }
 
+/// How long a daemon's lease on a consumer's events lasts, and how often it is renewed.
+const LEASE_SECS: u32 = 30;
+const LEASE_RENEW: Duration = Duration::from_secs(10);
+
 /// Runs one consumer until `stop`; `poll` is how often an idle consumer looks for events.
 pub async fn run(
     name: String,
@@ -566,6 +570,16 @@ pub async fn run(
         }
     };
     tracing::info!(consumer = %r.name, cursor, "delivering events");
+    // Daemons sharing one database deliver each consumer's events from one of them.
+    let holder = format!(
+        "{}:{}",
+        nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    );
+    let mut lease_until: Option<Instant> = None;
+    let mut told_held = false;
     // Woken by this process's commits that append events; the poll finds other processes'.
     let mut appended = r.storage.events_appended();
     let mut gap = None;
@@ -580,6 +594,41 @@ pub async fn run(
         if let (Target::Amqp, Some(face)) = (&r.target, &r.peers.amqp) {
             if !face.until_connected(&mut stop).await {
                 return;
+            }
+        }
+        if lease_until.is_none_or(|t| Instant::now() >= t) {
+            match r.storage.lease_events(&r.name, &holder, LEASE_SECS).await {
+                Ok(true) => {
+                    lease_until = Some(Instant::now() + LEASE_RENEW);
+                    if told_held {
+                        tracing::info!(consumer = %r.name, "delivering events (the other daemon's lease ran out)");
+                        told_held = false;
+                        // Where the other daemon left off.
+                        if let Ok(c) = r.storage.event_cursor(&r.name).await {
+                            cursor = cursor.max(c);
+                        }
+                    }
+                }
+                Ok(false) => {
+                    if !told_held {
+                        tracing::info!(consumer = %r.name, "another daemon on this database delivers these events; taking over if it stops for {LEASE_SECS} s");
+                        told_held = true;
+                    }
+                    lease_until = None;
+                    tokio::select! {
+                        _ = tokio::time::sleep(LEASE_RENEW / 2) => {}
+                        () = crate::face::http::stopped(&mut stop) => return,
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(consumer = %r.name, "event log lease: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = crate::face::http::stopped(&mut stop) => return,
+                    }
+                    continue;
+                }
             }
         }
         let worked = tokio::select! {

@@ -1121,6 +1121,29 @@ pub async fn concurrent_writes_stand_or_fall_alone(b: &dyn Backend) {
     assert_eq!(raw.count("SELECT count(*) FROM smsgw_events"), 57);
 }
 
+/// Two daemons on one database: one delivers a consumer's events at a time; the other
+/// takes over when that one's lease runs out, and the holder renews its own.
+pub async fn one_daemon_at_a_time_delivers_a_consumer_s_events(b: &dyn Backend) {
+    let (one, two, raw) = (b.service(), b.second(), b.raw());
+    assert!(one.lease_events("amqp:smsgw", "a:1", 30).await.unwrap());
+    assert!(!two.lease_events("amqp:smsgw", "b:2", 30).await.unwrap());
+    assert!(
+        one.lease_events("amqp:smsgw", "a:1", 30).await.unwrap(),
+        "renewed"
+    );
+    // Another consumer is leased on its own.
+    assert!(two.lease_events("webhook:sent", "b:2", 30).await.unwrap());
+    // a:1 stopped renewing: its lease is in the past.
+    raw.exec(
+        "UPDATE smsgw_event_leases SET LeasedUntil = '2000-01-01 00:00:00' WHERE Consumer = 'amqp:smsgw'",
+    );
+    assert!(
+        two.lease_events("amqp:smsgw", "b:2", 30).await.unwrap(),
+        "taken over"
+    );
+    assert!(!one.lease_events("amqp:smsgw", "a:1", 30).await.unwrap());
+}
+
 /// What a backend constructor returns: the backend, or `None` when its server is
 /// unreachable (allowed outside CI only).
 pub trait Made<B> {
@@ -1162,6 +1185,7 @@ macro_rules! storage_suite_tests {
             a_keyed_message_is_queued_once,
             a_submission_is_queued_once_and_logged,
             event_cursors_retries_and_pruning,
+            one_daemon_at_a_time_delivers_a_consumer_s_events,
             concurrent_writes_stand_or_fall_alone
         );
     };

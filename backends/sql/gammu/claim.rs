@@ -193,7 +193,10 @@ pub async fn renew_claim(tx: &mut Tx<'_>, out: &Outgoing, lease_secs: u32) -> Re
 
 pub async fn claim_owners(tx: &mut Tx<'_>) -> Result<Vec<String>> {
     Ok(tx
-        .rows("SELECT DISTINCT \"Owner\" FROM smsgw_claims", &[])
+        .rows(
+            "SELECT DISTINCT \"Owner\" FROM smsgw_claims UNION SELECT \"Holder\" FROM smsgw_event_leases",
+            &[],
+        )
         .await?
         .iter()
         .map(|r| text(r, 0))
@@ -201,7 +204,7 @@ pub async fn claim_owners(tx: &mut Tx<'_>) -> Result<Vec<String>> {
 }
 
 /// Gives back the messages `owners` claimed (daemons that died), while their leases are
-/// still the ones those owners set.
+/// still the ones those owners set, and their leases on consumers' events.
 pub async fn release_claims(tx: &mut Tx<'_>, owners: &[String]) -> Result<usize> {
     let d = tx.dialect();
     let mut n = 0;
@@ -221,6 +224,13 @@ pub async fn release_claims(tx: &mut Tx<'_>, owners: &[String]) -> Result<usize>
         }
         tx.exec("DELETE FROM smsgw_claims WHERE \"Owner\" = ?", args![o])
             .await?;
+        // A daemon's leases on consumers' events (`host:pid`, where claims are
+        // `host:pid:route`).
+        tx.exec(
+            "DELETE FROM smsgw_event_leases WHERE \"Holder\" = ?",
+            args![o],
+        )
+        .await?;
     }
     Ok(n)
 }

@@ -241,6 +241,39 @@ pub async fn event_cursor(tx: &mut Tx<'_>, consumer: &str) -> Result<i64> {
     Ok(end)
 }
 
+/// [`Service::lease_events`]: renews `holder`'s lease, takes an expired one, or creates
+/// it; false while another holder's has not run out.
+pub async fn lease_events(
+    tx: &mut Tx<'_>,
+    consumer: &str,
+    holder: &str,
+    secs: u32,
+) -> Result<bool> {
+    let d = tx.dialect();
+    let sql = format!(
+        "UPDATE smsgw_event_leases SET \"Holder\" = ?, \"LeasedUntil\" = {} WHERE \"Consumer\" = ? AND (\"Holder\" = ? OR \"LeasedUntil\" < {})",
+        d.now_plus(secs.into()),
+        d.now()
+    );
+    if tx.exec(&sql, args![holder, consumer, holder]).await? > 0 {
+        return Ok(true);
+    }
+    let sql = d.insert_ignore(&format!(
+        "smsgw_event_leases (\"Consumer\", \"Holder\", \"LeasedUntil\") VALUES (?, ?, {})",
+        d.now_plus(secs.into())
+    ));
+    tx.exec(&sql, args![consumer, holder]).await?;
+    // Ours if the insert took, or if another holder's row is ours after all (MySQL counts
+    // an UPDATE that changes nothing as no row).
+    let row = tx
+        .row(
+            "SELECT \"Holder\" FROM smsgw_event_leases WHERE \"Consumer\" = ?",
+            args![consumer],
+        )
+        .await?;
+    Ok(row.is_some_and(|r| text(&r, 0) == holder))
+}
+
 pub async fn event_progress(
     tx: &mut Tx<'_>,
     consumer: &str,

@@ -37,8 +37,8 @@ use receipts::*;
 
 pub use claim::{claim, claim_owners, release_claims, renew_claim};
 pub use events::{
-    due_retries, event_cursor, event_progress, events_after, inbox_after, message_view,
-    prune_events, submissions, submit,
+    due_retries, event_cursor, event_progress, events_after, inbox_after, lease_events,
+    message_view, prune_events, submissions, submit,
 };
 pub use queue::{create_outbox_once, insert_message, split_outbox};
 pub use receipts::{apply_receipt, receipts_by_id};
