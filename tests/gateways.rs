@@ -954,11 +954,12 @@ async fn smpp_receipts_match_after_a_restart_and_messages_come_in() {
         return;
     };
     let mut d = Daemon::start(&format!(
-        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nsender = \"NOC\"\n",
+        "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nsender = \"NOC\"\nintermediate_notification = true\n",
         smsc.port
     ))
     .await;
-    // Two messages with receipts asked for; the SMSC answers with decimal ids.
+    // Two messages with receipts asked for (and intermediate notifications, 0x10); the
+    // SMSC answers with decimal ids.
     for to in ["+4799990001", "+4799990002"] {
         let out = Command::new(env!("CARGO_BIN_EXE_smsgw"))
             .args(["inject", "-c"])
@@ -967,7 +968,7 @@ async fn smpp_receipts_match_after_a_restart_and_messages_come_in() {
             .output()
             .unwrap();
         assert!(out.status.success());
-        assert_eq!(next_submit(&smsc)["submit"]["registered_delivery"], 1);
+        assert_eq!(next_submit(&smsc)["submit"]["registered_delivery"], 0x11);
     }
     d.wait_rows("SELECT ID FROM sentitems WHERE Status = 'SendingOK'", 2)
         .await;

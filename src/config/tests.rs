@@ -135,7 +135,9 @@ fn config_with(k: &Key, value: &str) -> String {
                 }
                 "result" => ("debug", &[]),
                 "system_type" | "system_id" | "address_range" | "interface_version" | "bind"
-                | "enquire_link" | "long_messages" | "window" | "default_alphabet" | "rate" => {
+                | "enquire_link" | "long_messages" | "window" | "default_alphabet" | "rate"
+                | "data_coding_overrides" | "receipt_regex" | "receipt_status"
+                | "intermediate_notification" | "sme_originated_acks" => {
                     ("smpp", &[("host", "\"smsc.example.org\"")])
                 }
                 "ca_file" => (

@@ -122,6 +122,26 @@ pub struct Transport {
     /// smpp: what data_coding 0 means to the SMSC: `gsm`, `gsm-packed` or `latin1`.
     #[serde(default = "default_alphabet")]
     pub default_alphabet: String,
+    /// smpp: data_coding values (as strings, TOML's keys) the SMSC uses its own way, and
+    /// the codec each is read with (vumi2's `data_coding_overrides`).
+    #[serde(default)]
+    pub data_coding_overrides: std::collections::BTreeMap<String, String>,
+    /// smpp: a regular expression for the SMSC's receipt text, with named groups `id` and
+    /// `stat` (and `done_date`); empty: SMPP 3.4's appendix B.
+    #[serde(default)]
+    pub receipt_regex: String,
+    /// smpp: receipt `stat:` values and what they mean (`delivered`, `failed`,
+    /// `pending`), before the usual ones.
+    #[serde(default)]
+    pub receipt_status: std::collections::BTreeMap<String, String>,
+    /// smpp: also ask for intermediate notifications (registered_delivery 0x10): the
+    /// SMSC's "enroute" receipts, reported as pending.
+    #[serde(default)]
+    pub intermediate_notification: bool,
+    /// smpp: SME acknowledgements to ask for with each report (`delivery`, `user`):
+    /// registered_delivery 0x04 and 0x08.
+    #[serde(default)]
+    pub sme_originated_acks: Vec<String>,
     /// smpp: at most this many submit_sm a second (0: no limit).
     #[serde(default)]
     pub rate: u32,
@@ -171,7 +191,7 @@ impl Transport {
     /// A key set on this transport that its kind does not use.
     pub(super) fn stray_key(&self) -> Option<&'static str> {
         use TransportKind::*;
-        let set: [(&'static str, bool, &[TransportKind]); 31] = [
+        let set: [(&'static str, bool, &[TransportKind]); 36] = [
             ("url", !self.url.is_empty(), &[Http, Soap]),
             ("method", !self.method.is_empty(), &[Http, Soap]),
             ("body", !self.body.is_empty(), &[Http, Soap, Mail]),
@@ -231,6 +251,23 @@ impl Transport {
                 &[Smpp],
             ),
             ("rate", self.rate != 0, &[Smpp]),
+            (
+                "data_coding_overrides",
+                !self.data_coding_overrides.is_empty(),
+                &[Smpp],
+            ),
+            ("receipt_regex", !self.receipt_regex.is_empty(), &[Smpp]),
+            ("receipt_status", !self.receipt_status.is_empty(), &[Smpp]),
+            (
+                "intermediate_notification",
+                self.intermediate_notification,
+                &[Smpp],
+            ),
+            (
+                "sme_originated_acks",
+                !self.sme_originated_acks.is_empty(),
+                &[Smpp],
+            ),
         ];
         if let Some((key, ..)) = set
             .iter()

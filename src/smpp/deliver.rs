@@ -41,6 +41,92 @@ pub fn tp_status(state: State) -> u8 {
     }
 }
 
+/// How a peer's deliver_sm are read (vumi2's `data_coding_overrides` and receipt `regex` /
+/// `status_mapping`): what data_coding 0 means, codings the peer uses its own way, and the
+/// text of its receipts.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub default: DefaultAlphabet,
+    /// A data_coding read with another codec than SMPP's (an SMSC that sends Latin-1 as 0,
+    /// Cyrillic as 3).
+    pub overrides: Vec<(u8, Codec)>,
+    /// A receipt's text read with this expression (named groups `id` and `stat`, and
+    /// `done_date` if it has one) instead of appendix B's layout.
+    pub receipt: Option<regex::Regex>,
+    /// `stat:` values and what they mean, before the usual ones.
+    pub statuses: Vec<(String, State)>,
+}
+
+impl Reading {
+    /// Only the default alphabet (the SMPP server's accounts).
+    pub fn plain(default: DefaultAlphabet) -> Reading {
+        Reading {
+            default,
+            ..Reading::default()
+        }
+    }
+
+    /// A receipt's `stat:` value as a state.
+    fn state(&self, stat: &str) -> State {
+        self.statuses
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(stat))
+            .map_or_else(|| State::from_stat(stat), |(_, st)| *st)
+    }
+
+    /// A receipt's text: (id, stat, done date), by the peer's expression or appendix B.
+    fn receipt_text(&self, text: &str) -> Option<(String, String, String)> {
+        match &self.receipt {
+            Some(re) => {
+                let c = re.captures(text)?;
+                let group = |n: &str| c.name(n).map_or("", |m| m.as_str()).to_string();
+                Some((group("id"), group("stat"), group("done_date")))
+            }
+            None => receipt::parse_text(text).map(|r| (r.id, r.stat, r.done_date)),
+        }
+    }
+}
+
+/// A codec a data_coding can be read with (`data_coding_overrides`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// GSM 03.38, one septet per octet.
+    Gsm,
+    /// GSM 03.38, packed.
+    GsmPacked,
+    Latin1,
+    Ascii,
+    Ucs2,
+    /// ISO-2022-JP.
+    Jis,
+    /// ISO-8859-5.
+    Cyrillic,
+    /// ISO-8859-8.
+    Hebrew,
+    /// 8-bit data, not text.
+    Binary,
+}
+
+impl Codec {
+    pub const NAMES: &'static str =
+        "gsm, gsm-packed, latin1, ascii, ucs2, iso-2022-jp, iso-8859-5, iso-8859-8 or binary";
+
+    pub fn parse(s: &str) -> Result<Codec, String> {
+        Ok(match s {
+            "gsm" => Codec::Gsm,
+            "gsm-packed" => Codec::GsmPacked,
+            "latin1" => Codec::Latin1,
+            "ascii" => Codec::Ascii,
+            "ucs2" => Codec::Ucs2,
+            "iso-2022-jp" => Codec::Jis,
+            "iso-8859-5" => Codec::Cyrillic,
+            "iso-8859-8" => Codec::Hebrew,
+            "binary" => Codec::Binary,
+            other => return Err(format!("{other:?} is not {}", Codec::NAMES)),
+        })
+    }
+}
+
 fn tlv(tlvs: &[Tlv], t: u16) -> Option<&[u8]> {
     tlvs.iter().find(|x| x.tag == t).map(|x| x.value.as_slice())
 }
@@ -80,7 +166,7 @@ fn user_data(
     dc: u8,
     body: &[u8],
     udh_octets: usize,
-    default: DefaultAlphabet,
+    reading: &Reading,
 ) -> Result<(Dcs, UserData), String> {
     let text = |t: String| {
         let alphabet = if gsm7::is_gsm7(&t) {
@@ -128,8 +214,34 @@ fn user_data(
             UserData::Binary(b.to_vec()),
         )
     };
+    let codec = reading
+        .overrides
+        .iter()
+        .find(|(d, _)| *d == dc)
+        .map(|(_, c)| *c);
+    if let Some(codec) = codec {
+        return Ok(match codec {
+            Codec::Gsm => text(septets(body)),
+            Codec::GsmPacked => text(packed(body)),
+            Codec::Latin1 => text(latin1(body)),
+            Codec::Ascii => match body.iter().position(|b| !b.is_ascii()) {
+                None => text(latin1(body)),
+                Some(i) => {
+                    return Err(format!(
+                        "octet {i} (0x{:02X}) of the text is not ASCII",
+                        body[i]
+                    ))
+                }
+            },
+            Codec::Ucs2 => text(ucs2(body)?),
+            Codec::Jis => text(charset(encoding_rs::ISO_2022_JP, body)?),
+            Codec::Cyrillic => text(charset(encoding_rs::ISO_8859_5, body)?),
+            Codec::Hebrew => text(charset(encoding_rs::ISO_8859_8, body)?),
+            Codec::Binary => binary(body),
+        });
+    }
     Ok(match dc {
-        0x00 => match default {
+        0x00 => match reading.default {
             DefaultAlphabet::Gsm => text(septets(body)),
             DefaultAlphabet::GsmPacked => text(packed(body)),
             DefaultAlphabet::Latin1 => text(latin1(body)),
@@ -164,7 +276,7 @@ pub fn content(
     dc: u8,
     payload: &[u8],
     tlvs: &[Tlv],
-    default: DefaultAlphabet,
+    reading: &Reading,
 ) -> Result<(Option<Udh>, Dcs, UserData), String> {
     let (udh, body, udh_octets) = if esm_class & 0x40 != 0 {
         let (udh, len) = Udh::decode(payload, 0).map_err(|e| format!("its UDH: {e}"))?;
@@ -186,13 +298,13 @@ pub fn content(
         })),
         (udh, _) => udh,
     };
-    let (dcs, user_data) = user_data(dc, body, udh_octets, default)?;
+    let (dcs, user_data) = user_data(dc, body, udh_octets, reading)?;
     Ok((udh, dcs, user_data))
 }
 
 /// Reads a deliver_sm or data_sm. An error says what is wrong with it (the PDU is then
 /// refused, and logged, rather than stored wrong).
-pub fn incoming(pdu: &Pdu, default: DefaultAlphabet) -> Result<Incoming, String> {
+pub fn incoming(pdu: &Pdu, reading: &Reading) -> Result<Incoming, String> {
     let (source, esm_class, dc, short, tlvs) = match &pdu.body {
         Body::DeliverSm(sm) => (
             &sm.source,
@@ -213,27 +325,33 @@ pub fn incoming(pdu: &Pdu, default: DefaultAlphabet) -> Result<Incoming, String>
     let payload = tlv(tlvs, tag::MESSAGE_PAYLOAD).unwrap_or(short);
     let kind = esm_class & 0x3C;
     let receipted = tlv(tlvs, tag::RECEIPTED_MESSAGE_ID).map(tlv_text);
-    if kind == 0x04 || kind == 0x20 || (kind == 0 && receipted.is_some()) {
+    // A receipt (0x04), an intermediate notification (0x20), or an SME's delivery or
+    // manual acknowledgement (0x08, 0x10: asked for by `sme_originated_acks`) naming the
+    // message it acknowledges.
+    let sme_ack = (kind == 0x08 || kind == 0x10) && receipted.is_some();
+    if kind == 0x04 || kind == 0x20 || sme_ack || (kind == 0 && receipted.is_some()) {
         let text = latin1(payload);
-        let parsed = receipt::parse_text(&text);
+        let parsed = reading.receipt_text(&text);
         let id = receipted
             .filter(|i| !i.is_empty())
-            .or_else(|| parsed.as_ref().map(|r| r.id.clone()))
+            .or_else(|| parsed.as_ref().map(|r| r.0.clone()))
+            .filter(|i| !i.is_empty())
             .ok_or_else(|| format!("a delivery receipt without a message id: {text:?}"))?;
         let state = match tlv(tlvs, tag::MESSAGE_STATE) {
             Some(&[s]) => State::from_message_state(s),
+            _ if sme_ack => State::Delivered,
             _ => parsed
                 .as_ref()
-                .map_or(State::Pending, |r| State::from_stat(&r.stat)),
+                .map_or(State::Pending, |r| reading.state(&r.1)),
         };
-        let done = parsed.and_then(|r| receipt::done_time(&r.done_date));
+        let done = parsed.and_then(|r| receipt::done_time(&r.2));
         return Ok(Incoming::Receipt {
             id,
             status: tp_status(state),
             done,
         });
     }
-    let (udh, dcs, user_data) = content(esm_class, dc, payload, tlvs, default)?;
+    let (udh, dcs, user_data) = content(esm_class, dc, payload, tlvs, reading)?;
     Ok(Incoming::Message(Deliver {
         smsc: None,
         more_messages: false,
@@ -259,7 +377,7 @@ mod tests {
     }
 
     fn incoming_gsm(p: &Pdu) -> Result<Incoming, String> {
-        incoming(p, DefaultAlphabet::Gsm)
+        incoming(p, &Reading::default())
     }
 
     #[test]
@@ -273,7 +391,8 @@ mod tests {
             short_message: packed,
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::GsmPacked).unwrap()
+        let Incoming::Message(d) =
+            incoming(&deliver(sm), &Reading::plain(DefaultAlphabet::GsmPacked)).unwrap()
         else {
             panic!("not a message")
         };
@@ -285,7 +404,8 @@ mod tests {
             short_message: seven,
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::GsmPacked).unwrap()
+        let Incoming::Message(d) =
+            incoming(&deliver(sm), &Reading::plain(DefaultAlphabet::GsmPacked)).unwrap()
         else {
             panic!("not a message")
         };
@@ -294,7 +414,9 @@ mod tests {
             short_message: b"caf\xe9".to_vec(),
             ..Sm::default()
         };
-        let Incoming::Message(d) = incoming(&deliver(sm), DefaultAlphabet::Latin1).unwrap() else {
+        let Incoming::Message(d) =
+            incoming(&deliver(sm), &Reading::plain(DefaultAlphabet::Latin1)).unwrap()
+        else {
             panic!("not a message")
         };
         assert_eq!(d.user_data, UserData::Text("café".into()));
@@ -399,6 +521,81 @@ mod tests {
             ..Sm::default()
         };
         assert!(incoming_gsm(&deliver(no_id)).is_err());
+    }
+
+    /// vumi2's options: a receipt text of the SMSC's own layout and its own status
+    /// words, data codings it uses its own way, an SME's acknowledgement.
+    #[test]
+    fn an_smsc_s_own_receipts_and_codings_are_read_as_configured() {
+        let reading = Reading {
+            default: DefaultAlphabet::Gsm,
+            overrides: vec![(0, Codec::Latin1), (3, Codec::Cyrillic)],
+            receipt: Some(
+                regex::Regex::new(r"^ref=(?P<id>\w+);st=(?P<stat>\w+);at=(?P<done_date>\d*)")
+                    .unwrap(),
+            ),
+            statuses: vec![
+                ("OKAY".into(), State::Delivered),
+                ("0".into(), State::Failed),
+            ],
+        };
+        let receipt = |text: &[u8]| {
+            incoming(
+                &deliver(Sm {
+                    esm_class: 0x04,
+                    short_message: text.to_vec(),
+                    ..Sm::default()
+                }),
+                &reading,
+            )
+        };
+        assert_eq!(
+            receipt(b"ref=77f;st=OKAY;at=2612071005").unwrap(),
+            Incoming::Receipt {
+                id: "77f".into(),
+                status: 0,
+                done: Some("2026-12-07 10:05:00".into())
+            }
+        );
+        // The configured meaning first ("0" is usually delivered), then the usual words.
+        assert!(matches!(
+            receipt(b"ref=1;st=0;at=").unwrap(),
+            Incoming::Receipt { status: 0x40, .. }
+        ));
+        assert!(matches!(
+            receipt(b"ref=1;st=UNDELIV;at=").unwrap(),
+            Incoming::Receipt { status: 0x40, .. }
+        ));
+        assert!(
+            receipt(b"id:1 stat:DELIVRD").is_err(),
+            "appendix B is not this SMSC's"
+        );
+        let text = |dc: u8, body: &[u8]| match incoming(
+            &deliver(Sm {
+                data_coding: dc,
+                short_message: body.to_vec(),
+                ..Sm::default()
+            }),
+            &reading,
+        ) {
+            Ok(Incoming::Message(d)) => d.user_data,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(0, b"caf\xe9"), UserData::Text("café".into()));
+        assert_eq!(
+            text(3, b"\xbf\xe0\xd8\xd2\xd5\xe2"),
+            UserData::Text("Привет".into())
+        );
+        // An SME's delivery acknowledgement naming the message delivers it.
+        let ack = Sm {
+            esm_class: 0x08,
+            tlvs: vec![Tlv::new(tag::RECEIPTED_MESSAGE_ID, b"9\0".to_vec())],
+            ..Sm::default()
+        };
+        assert!(matches!(
+            incoming(&deliver(ack), &reading).unwrap(),
+            Incoming::Receipt { id, status: 0, .. } if id == "9"
+        ));
     }
 
     #[test]

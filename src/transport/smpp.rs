@@ -35,8 +35,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::pdu::{Alphabet, Submit, UserData};
 use crate::route::{PartReceipt, Received, SendError, SendErrorKind, Transport};
-use crate::smpp::deliver::incoming;
+use crate::smpp::deliver::{incoming, Codec, Reading};
 use crate::smpp::pdu::{cmd, status, tag, Addr, Body, Pdu, Sm, Tlv};
+use crate::smpp::receipt::State;
 use crate::smpp::session::{status_name, BindAs, Inbound, Session, SessionError, Settings, Tls};
 use crate::smpp::{fill_bits, DefaultAlphabet};
 
@@ -49,6 +50,11 @@ struct Link {
     session: tokio::sync::Mutex<Option<Session>>,
     /// What data_coding 0 means to this SMSC.
     alphabet: DefaultAlphabet,
+    /// How its deliver_sm are read (the same default alphabet, its codings and receipts).
+    reading: Arc<Reading>,
+    /// What registered_delivery asks for with a report besides the receipt (0x10
+    /// intermediate notifications, 0x04/0x08 SME acknowledgements).
+    report_extra: u8,
     /// The earliest moment of the next submit_sm (with `rate`), and the spacing.
     pace: Option<(std::sync::Mutex<tokio::time::Instant>, Duration)>,
     /// Where deliver_sm go once the daemon takes them.
@@ -96,7 +102,7 @@ impl Link {
                         s.clone(),
                         inbound,
                         to,
-                        self.alphabet,
+                        self.reading.clone(),
                     ));
                 }
                 Ok(s)
@@ -116,7 +122,7 @@ async fn forward(
     session: Session,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
     to: mpsc::UnboundedSender<Received>,
-    alphabet: DefaultAlphabet,
+    reading: Arc<Reading>,
 ) {
     let answer = |p: &Pdu, status: u32| {
         let mut r = Pdu::new(
@@ -131,7 +137,7 @@ async fn forward(
         r
     };
     while let Some(Inbound::Deliver(p)) = inbound.recv().await {
-        let what = match incoming(&p, alphabet) {
+        let what = match incoming(&p, &reading) {
             Ok(w) => w,
             Err(e) => {
                 tracing::error!(transport = %id, seq = p.sequence, "cannot read a deliver_sm, refused for good (ESME_RX_P_APPN): {e}; PDU: {p:?}");
@@ -280,6 +286,71 @@ pub fn settings(t: &crate::config::Transport, password: String) -> Result<Settin
     })
 }
 
+/// How the SMSC's deliver_sm are read: `default_alphabet`, `data_coding_overrides`,
+/// `receipt_regex`, `receipt_status`.
+pub fn reading(t: &crate::config::Transport) -> Result<Reading, String> {
+    let mut overrides = Vec::new();
+    for (dc, codec) in &t.data_coding_overrides {
+        let dc: u8 = dc.parse().map_err(|_| {
+            format!("data_coding_overrides: {dc:?} is not a data_coding (0 to 255)")
+        })?;
+        let codec = Codec::parse(codec).map_err(|e| format!("data_coding_overrides: {e}"))?;
+        overrides.push((dc, codec));
+    }
+    let receipt = match t.receipt_regex.as_str() {
+        "" => None,
+        re => {
+            let re = regex::Regex::new(re).map_err(|e| format!("receipt_regex: {e}"))?;
+            for group in ["id", "stat"] {
+                if !re.capture_names().flatten().any(|n| n == group) {
+                    return Err(format!(
+                        "receipt_regex: it has no group named {group} (write (?P<{group}>...))"
+                    ));
+                }
+            }
+            Some(re)
+        }
+    };
+    let mut statuses = Vec::new();
+    for (stat, meaning) in &t.receipt_status {
+        let state = match meaning.as_str() {
+            "delivered" => State::Delivered,
+            "failed" => State::Failed,
+            "pending" => State::Pending,
+            other => {
+                return Err(format!(
+                    "receipt_status: {stat:?} = {other:?}: write delivered, failed or pending"
+                ))
+            }
+        };
+        statuses.push((stat.clone(), state));
+    }
+    Ok(Reading {
+        default: DefaultAlphabet::parse(&t.default_alphabet)?,
+        overrides,
+        receipt,
+        statuses,
+    })
+}
+
+/// The registered_delivery bits asked for with a receipt: `intermediate_notification`
+/// and `sme_originated_acks`.
+fn report_extra(t: &crate::config::Transport) -> Result<u8, String> {
+    let mut bits = if t.intermediate_notification { 0x10 } else { 0 };
+    for a in &t.sme_originated_acks {
+        bits |= match a.as_str() {
+            "delivery" => 0x04,
+            "user" => 0x08,
+            other => {
+                return Err(format!(
+                    "sme_originated_acks: {other:?} is not delivery or user"
+                ))
+            }
+        };
+    }
+    Ok(bits)
+}
+
 impl Smpp {
     /// Builds the transport from its config (`password` already resolved).
     pub fn new(t: &crate::config::Transport, password: String) -> Result<Smpp, String> {
@@ -313,6 +384,8 @@ impl Smpp {
                 receiver,
                 session: tokio::sync::Mutex::new(None),
                 alphabet: DefaultAlphabet::parse(&t.default_alphabet)?,
+                reading: Arc::new(reading(t)?),
+                report_extra: report_extra(t)?,
                 pace,
                 inbound: std::sync::Mutex::new(None),
             }),
@@ -445,8 +518,11 @@ impl Transport for Smpp {
     }
     async fn send(&mut self, part: &Submit) -> Result<PartReceipt, SendError> {
         let address = &self.link.settings.address;
-        let sm = submit_sm(part, &self.source, self.long, self.link.alphabet)
+        let mut sm = submit_sm(part, &self.source, self.long, self.link.alphabet)
             .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
+        if sm.registered_delivery != 0 {
+            sm.registered_delivery |= self.link.report_extra;
+        }
         let session = self.link.session().await?;
         if let Some((next, gap)) = &self.link.pace {
             let at = {
@@ -502,6 +578,38 @@ impl Transport for Smpp {
 mod tests {
     use super::*;
     use crate::pdu::{Address, ConcatRef, Encoding};
+
+    fn transport(keys: &str) -> crate::config::Transport {
+        let text = format!(
+            "[[transport]]\nid = \"smsc\"\nkind = \"smpp\"\nhost = \"smsc.example.org\"\n{keys}"
+        );
+        let cfg = crate::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+        cfg.transports[0].clone()
+    }
+
+    #[test]
+    fn vumi2_s_report_options_set_registered_delivery_bits() {
+        assert_eq!(report_extra(&transport("")), Ok(0));
+        assert_eq!(
+            report_extra(&transport(
+                "intermediate_notification = true\nsme_originated_acks = [\"delivery\", \"user\"]"
+            )),
+            Ok(0x1C)
+        );
+        let e = reading(&transport("receipt_regex = \"id:(?P<id>\\\\w+)\"")).unwrap_err();
+        assert_eq!(
+            e,
+            "receipt_regex: it has no group named stat (write (?P<stat>...))"
+        );
+        let e = reading(&transport(
+            "data_coding_overrides = { \"300\" = \"latin1\" }",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "data_coding_overrides: \"300\" is not a data_coding (0 to 255)"
+        );
+    }
 
     fn bind_settings(keys: &str) -> Settings {
         let text = format!(

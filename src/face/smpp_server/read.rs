@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use crate::config::SmppAccount;
 use crate::face::submit::{Body, Request};
 use crate::pdu::{Alphabet, UserData};
-use crate::smpp::deliver::content;
+use crate::smpp::deliver::{content, Reading};
 use crate::smpp::pdu::{status, tag, Addr, Sm};
 use crate::smpp::DefaultAlphabet;
 
@@ -119,7 +119,7 @@ pub fn read(sm: &Sm, account: &SmppAccount, now: DateTime<Utc>) -> Result<Read, 
         sm.data_coding,
         payload.unwrap_or(&sm.short_message),
         &sm.tlvs,
-        alphabet,
+        &Reading::plain(alphabet),
     )
     .map_err(|e| refuse(status::ESME_RINVDCS, e))?;
     let body = match user_data {
