@@ -57,6 +57,9 @@ struct App {
 impl App {
     fn start(name: &str, extra: &[&str]) -> Option<App> {
         let python = gateway::peer::venv_python("pika")?;
+        // The release binary first (the first test builds it, for minutes): the
+        // application then waits for nothing.
+        release_bin();
         let mut cmd = Command::new(python);
         cmd.arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -451,6 +454,22 @@ fn a_broker_outage_and_a_sigkill_lose_nothing() {
         }
     }
     assert_eq!(app.depth("outbound"), 0);
+
+    // The event queue deleted under smsgw: the next event comes back unroutable, the
+    // queues are declared again, and it is published again, not lost.
+    app.ask(json!({"drop": "event"}));
+    app.publish(&[user_message("m-after-drop", &number(40), "after the drop")]);
+    let mut found = false;
+    let deadline = std::time::Instant::now() + T;
+    while !found {
+        assert!(std::time::Instant::now() < deadline, "{}", daemon.log());
+        let r = app.ask(json!({"take": {"queue": "event", "count": 1, "timeout": 5}}));
+        found = r["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["user_message_id"] == "m-after-drop");
+    }
     daemon.stop();
 }
 

@@ -63,6 +63,31 @@ impl Amqp {
         format!("{}.{flow}", self.transport_name)
     }
 
+    /// A reload keeps the running connection's settings (`url`, `transport_name`,
+    /// `exchange`, `prefetch`, the reconnection waits) from `running`: they change at the
+    /// next start. Whether any differed.
+    pub fn keep_connection(&mut self, running: &Amqp) -> bool {
+        let changed = (
+            &self.url,
+            &self.transport_name,
+            &self.exchange,
+            self.prefetch,
+        ) != (
+            &running.url,
+            &running.transport_name,
+            &running.exchange,
+            running.prefetch,
+        ) || (self.reconnect_min, self.reconnect_max)
+            != (running.reconnect_min, running.reconnect_max);
+        self.url = running.url.clone();
+        self.transport_name = running.transport_name.clone();
+        self.exchange = running.exchange.clone();
+        self.prefetch = running.prefetch;
+        self.reconnect_min = running.reconnect_min;
+        self.reconnect_max = running.reconnect_max;
+        changed
+    }
+
     /// The URL without its password, for logs.
     pub fn url_for_logs(&self) -> String {
         redact(&self.url)

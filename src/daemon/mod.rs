@@ -702,7 +702,12 @@ pub async fn run_with(
                 let new = match Config::load(path).and_then(|c| {
                     crate::transport::check(&c, crate::transport::Secrets::Read).map(|()| c)
                 }) {
-                    Ok(c) => Arc::new(c),
+                    Ok(mut c) => {
+                        if c.amqp.keep_connection(&cfg.amqp) {
+                            tracing::warn!("reload: [amqp] url, transport_name, exchange, prefetch and the reconnection waits change at the next start");
+                        }
+                        Arc::new(c)
+                    }
                     Err(e) => {
                         tracing::error!("reload refused, the running config stays: {e}");
                         continue;

@@ -10,6 +10,7 @@ Commands, one JSON object a line on stdin, each answered with one JSON line:
                                       the next n messages of <name>.Q, acked;
                                       -> {"messages": [...]} (JSON, or {"raw": text})
   {"depth": Q}                        -> {"depth": n}
+  {"drop": Q}                         deletes <name>.Q (as a careless operator would); -> {"dropped": Q}
   {"delete": true}                    deletes the test's queues; -> {"deleted": true}
 
 Usage: vumi_app.py --url URL --name NAME [--dead-letter]
@@ -32,7 +33,11 @@ def main():
     ap.add_argument("--dead-letter", action="store_true")
     args = ap.parse_args()
     name = args.name
-    conn = pika.BlockingConnection(pika.URLParameters(args.url))
+    params = pika.URLParameters(args.url)
+    # It waits on its standard input between commands without serving the connection:
+    # no heartbeats, or the broker would close it during a long wait.
+    params.heartbeat = 0
+    conn = pika.BlockingConnection(params)
     ch = conn.channel()
     ch.confirm_delivery()
     ch.exchange_declare("vumi", exchange_type="direct", durable=True)
@@ -72,7 +77,14 @@ def main():
             deadline = time.monotonic() + t.get("timeout", 30)
             got = []
             while len(got) < t["count"] and time.monotonic() < deadline:
-                method, _props, body = ch.basic_get(q, auto_ack=False)
+                try:
+                    method, _props, body = ch.basic_get(q, auto_ack=False)
+                except pika.exceptions.ChannelClosedByBroker:
+                    # The queue is gone (dropped, not declared again yet).
+                    ch = conn.channel()
+                    ch.confirm_delivery()
+                    conn.process_data_events(time_limit=0.05)
+                    continue
                 if method is None:
                     conn.process_data_events(time_limit=0.02)
                     continue
@@ -85,6 +97,9 @@ def main():
         elif "depth" in cmd:
             q = ch.queue_declare(f"{name}.{cmd['depth']}", passive=True)
             print(json.dumps({"depth": q.method.message_count}), flush=True)
+        elif "drop" in cmd:
+            ch.queue_delete(f"{name}.{cmd['drop']}")
+            print(json.dumps({"dropped": cmd["drop"]}), flush=True)
         elif "delete" in cmd:
             for flow in queues:
                 ch.queue_delete(f"{name}.{flow}")

@@ -55,6 +55,8 @@ pub struct Face {
     /// The publishing channel (publisher confirms on), `None` while disconnected.
     publisher: watch::Sender<Option<Channel>>,
     connected: AtomicBool,
+    /// A queue was missing (a message came back unroutable): connect again, declaring.
+    redeclare: tokio::sync::Notify,
 }
 
 impl Face {
@@ -77,6 +79,7 @@ impl Face {
             wake,
             publisher: watch::channel(None).0,
             connected: AtomicBool::new(false),
+            redeclare: tokio::sync::Notify::new(),
         })
     }
 
@@ -84,16 +87,9 @@ impl Face {
         self.cfg.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// A reloaded config: `route`, `receive`, `delivery_reports` and `max_parts` apply at
-    /// once; the broker, names and prefetch at the next start.
+    /// A reloaded config (its connection settings kept as they were:
+    /// [`Amqp::keep_connection`]).
     pub fn set_cfg(&self, new: Arc<Config>) {
-        let old = self.cfg();
-        let (a, b) = (&old.amqp, &new.amqp);
-        if (&a.url, &a.transport_name, &a.exchange, a.prefetch)
-            != (&b.url, &b.transport_name, &b.exchange, b.prefetch)
-        {
-            tracing::warn!("reload: [amqp] url, transport_name, exchange and prefetch change at the next start");
-        }
         *self.cfg.write().unwrap_or_else(|p| p.into_inner()) = new;
     }
 
@@ -124,7 +120,11 @@ impl Face {
                 .basic_publish(
                     a.exchange.as_str().into(),
                     a.queue(flow).into(),
-                    BasicPublishOptions::default(),
+                    // A queue deleted under us returns the message instead of losing it.
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
                     payload.as_bytes(),
                     BasicProperties::default()
                         .with_delivery_mode(2)
@@ -132,11 +132,17 @@ impl Face {
                 )
                 .await
                 .map_err(|e| format!("publish: {e}"))?;
-            let c = confirm.await.map_err(|e| format!("confirm: {e}"))?;
-            if c.is_ack() {
-                Ok(())
-            } else {
-                Err("the broker refused the message (nack)".to_string())
+            match confirm.await.map_err(|e| format!("confirm: {e}"))? {
+                lapin::Confirmation::Ack(None) => Ok(()),
+                lapin::Confirmation::Ack(Some(_)) => {
+                    self.redeclare.notify_one();
+                    Err(format!(
+                        "no queue is bound to {} on exchange {} (deleted?): declaring the queues again",
+                        a.queue(flow),
+                        a.exchange
+                    ))
+                }
+                _ => Err("the broker refused the message (nack)".to_string()),
             }
         }
         .await;
@@ -296,21 +302,28 @@ async fn session(
                 None => break Err("the broker ended the consumer".to_string()),
             },
             Some(_) = handling.join_next(), if !handling.is_empty() => {}
+            () = face.redeclare.notified() => break Err("a queue was missing".to_string()),
             () = stopped(stop) => break Ok(()),
         }
     };
-    if end.is_ok() {
-        // No more deliveries; those being committed are acked, then the connection
-        // closes (what is unacknowledged goes back to the queue).
-        let _ = input
+    // No more deliveries; those being committed are acked (if the connection still
+    // works), then it closes: what is unacknowledged goes back to the queue.
+    face.set_publisher(None);
+    let _ = tokio::time::timeout(Duration::from_millis(300), async {
+        input
             .basic_cancel(tag.as_str().into(), BasicCancelOptions::default())
-            .await;
-        let _ = tokio::time::timeout(Duration::from_millis(1500), async {
-            while handling.join_next().await.is_some() {}
-        })
-        .await;
-        let _ = conn.close(200, "smsgw stopping".into()).await;
-    }
+            .await
+    })
+    .await;
+    let _ = tokio::time::timeout(Duration::from_millis(1200), async {
+        while handling.join_next().await.is_some() {}
+    })
+    .await;
+    let _ = tokio::time::timeout(
+        Duration::from_millis(300),
+        conn.close(200, "smsgw stopping".into()),
+    )
+    .await;
     end
 }
 
