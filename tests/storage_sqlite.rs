@@ -114,7 +114,7 @@ async fn a_new_database_gets_gammus_schema_with_local_time() {
 /// exists").
 #[tokio::test]
 async fn two_processes_creating_the_schema_at_once_both_succeed() {
-    for round in 0..20 {
+    for round in 0..50 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("race.db");
         let (a, b) = (
@@ -128,11 +128,16 @@ async fn two_processes_creating_the_schema_at_once_both_succeed() {
             "round {round}: exactly one creates"
         );
         assert_eq!((ra.version, rb.version), (17, 17));
-        let rows: i64 = Connection::open(&path)
-            .unwrap()
+        let check = Connection::open(&path).unwrap();
+        let rows: i64 = check
             .query_row("SELECT count(*) FROM gammu", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 1, "round {round}: one version row");
+        // The creator switched it to WAL although the other one was reading it.
+        let mode: String = check
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal", "round {round}");
     }
 }
 

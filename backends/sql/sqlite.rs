@@ -235,10 +235,6 @@ fn table_exists(c: &Connection, name: &str) -> rusqlite::Result<bool> {
 /// daemon and `smsgw inject` starting together) created it first. The check and the creation
 /// are one write transaction, so two creators never both run the schema.
 fn create(c: &mut Connection) -> Result<bool> {
-    // A database we create: WAL lets readers (Kalkun, monitor) work during writes. The
-    // journal mode cannot change inside a transaction, and setting it twice is harmless.
-    c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-        .map_err(db)?;
     let tx = c
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(db)?;
@@ -255,7 +251,41 @@ fn create(c: &mut Connection) -> Result<bool> {
     }
     tx.execute_batch(GAMMU_SCHEMA).map_err(db)?;
     tx.commit().map_err(db)?;
+    use_wal(c);
     Ok(true)
+}
+
+/// Switches a database we created to WAL, which lets readers (Kalkun, `smsgw monitor`) work
+/// during writes. The switch needs the file to itself, and SQLite answers "database is
+/// locked" at once rather than waiting when another connection reads it (the other process
+/// that found the new file), so it is tried again until the busy timeout has passed; a
+/// database left in rollback mode still works, so that is a warning.
+fn use_wal(c: &Connection) {
+    let timeout_ms: u64 = c
+        .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms);
+    loop {
+        match c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return,
+            Err(e) if std::time::Instant::now() < deadline && is_busy(&e) => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "could not switch the new database to WAL ({e}); it keeps SQLite's rollback journal, which works but blocks readers during writes: `sqlite3 FILE 'PRAGMA journal_mode=WAL'` switches it while nothing else has it open"
+                );
+                return;
+            }
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn prepare(c: &mut Connection, change: bool) -> Result<SchemaReport> {
