@@ -651,3 +651,124 @@ fn the_simulator_serves_on_with_its_input_closed_until_a_signal() {
     assert!(sim.child.wait().unwrap().success());
     assert!(!sim.link.exists() && !sim.control.exists());
 }
+
+/// A phone bound by IMEI finds its modem among ports with other names, leaves the modem of a
+/// phone bound by path and a port that is no modem alone, follows its modem when it comes
+/// back under another name (a re-plug), sends what was queued meanwhile through it and no
+/// other; `smsgw modems` shows who serves what; SIGTERM stops it while it looks.
+#[test]
+fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = dir.path().join("ports");
+    let (a_dir, b_dir, b2_dir) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("b2"),
+    );
+    for d in [&ports, &a_dir, &b_dir, &b2_dir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let a = Sim::start_at(
+        &a_dir,
+        &ports.join("ttyUSB0"),
+        &["--imei", "111111111111116"],
+    );
+    let b = Sim::start_at(
+        &b_dir,
+        &ports.join("ttyUSB1"),
+        &["--imei", "353270040000019"],
+    );
+    // A port that answers nothing (a GPS, a console): a pseudo-terminal nobody serves.
+    let silent = nix::pty::openpty(None, None).unwrap();
+    let silent_name = std::fs::read_link(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&silent.slave)
+    ))
+    .unwrap();
+    std::os::unix::fs::symlink(&silent_name, ports.join("ttyUSB2")).unwrap();
+
+    let body = format!(
+        "modem_search = [\"{}/*\"]\n\n{}[[phone]]\nid = \"a\"\ndevice = \"{}\"\n\n[[phone]]\nid = \"b\"\ndevice = \"imei:353270040000019\"\n",
+        ports.display(),
+        sqlite_toml(dir.path()),
+        ports.join("ttyUSB0").display()
+    );
+    let mut daemon = Daemon::start(dir.path(), &body);
+    let found_on = |port: &str| format!("device={}", ports.join(port).display());
+    daemon.wait_log(&found_on("ttyUSB1"));
+    daemon.inject(&[
+        "TEXT",
+        "+48123456789",
+        "--text",
+        "By IMEI",
+        "--phone-id",
+        "b",
+    ]);
+    wait_for("modem b to send", || b.sent().len() == 1);
+
+    // `smsgw modems` while the daemon runs: both modems are in use and named by phone.
+    let out = Command::new(release_bin())
+        .args(["modems", "--json", "-c"])
+        .arg(&daemon.config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["port"].as_str() == Some(ports.join(name).to_str().unwrap()))
+            .unwrap_or_else(|| panic!("{name} not listed: {rows:#}"))
+            .clone()
+    };
+    assert_eq!(row("ttyUSB0")["state"], "in use", "{rows:#}");
+    assert_eq!(row("ttyUSB0")["phone"], "a", "{rows:#}");
+    assert_eq!(row("ttyUSB1")["phone"], "b", "{rows:#}");
+    assert_eq!(row("ttyUSB1")["imei"], "353270040000019", "{rows:#}");
+    assert_eq!(row("ttyUSB2")["state"], "no answer", "{rows:#}");
+
+    // Unplugged: the modem goes away; a message queued meanwhile waits for it.
+    drop(b);
+    std::fs::remove_file(ports.join("ttyUSB1")).ok();
+    daemon.wait_log("reconnecting");
+    daemon.inject(&[
+        "TEXT",
+        "+48123456789",
+        "--text",
+        "While away",
+        "--phone-id",
+        "b",
+    ]);
+    // Plugged in again, under another name.
+    let b2 = Sim::start_at(
+        &b2_dir,
+        &ports.join("ttyUSB5"),
+        &["--imei", "353270040000019"],
+    );
+    daemon.wait_log(&found_on("ttyUSB5"));
+    wait_for("modem b to send what waited", || b2.sent().len() == 1);
+    assert!(
+        a.sent().is_empty(),
+        "b's messages went out through a: {:?}",
+        a.sent()
+    );
+    assert_eq!(b2.sent()[0]["text"], "While away");
+
+    // Unplugged again; SIGTERM while the phone looks for it.
+    drop(b2);
+    let looking = || {
+        daemon
+            .log()
+            .matches("no modem with IMEI 353270040000019")
+            .count()
+    };
+    let before = looking();
+    wait_for("phone b to look for its modem again", || looking() > before);
+    daemon.stop();
+}

@@ -6,6 +6,7 @@ mod db;
 mod doc;
 mod doctor;
 mod inject;
+mod modems;
 mod monitor;
 mod pdu;
 mod queue;
@@ -40,6 +41,9 @@ enum Command {
     /// Check this machine: serial ports and who holds them, the configured modems (PIN,
     /// signal, network, storage) and the database; print what to fix.
     Doctor(doctor::DoctorArgs),
+    /// List the serial ports that answer AT: the modem (vendor, model, IMEI) and its SIM
+    /// (IMSI, ICCID), what a phone binds to with device = "imei:...".
+    Modems(modems::ModemsArgs),
     /// Show the phones' status: signal, battery, network, counters, state.
     Monitor(monitor::MonitorArgs),
     /// Look at and act on the outbox: list, show, cancel, retry.
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Db(c) => db::run(c),
         Command::Monitor(a) => monitor::run(a),
+        Command::Modems(a) => modems::run(a),
         Command::Doc(c) => doc::run(c),
         Command::Doctor(a) => doctor::run(a),
         Command::Outbox(c) => queue::outbox(c),

@@ -31,7 +31,8 @@ pub struct MonitorArgs {
     json: bool,
 }
 
-fn from_daemon(cfg: &Config) -> Option<Status> {
+/// The running daemon's status, from its control socket.
+pub(super) fn from_daemon(cfg: &Config) -> Option<Status> {
     let mut s = UnixStream::connect(&cfg.daemon.control_socket).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"status\n").ok()?;
@@ -169,6 +170,9 @@ fn print(st: &Status, source: &str, a: &MonitorArgs) {
         println!("Client: {client}");
         println!("PhoneID: {}", p.id);
         println!("State: {}", p.state);
+        if !p.device.is_empty() {
+            println!("Device: {}", p.device);
+        }
         if let Some(e) = &p.error {
             println!("Error: {e}");
         }

@@ -98,6 +98,15 @@ pub struct SimArgs {
     /// Send a "pending" status report before the final one.
     #[arg(long)]
     report_pending: bool,
+    /// The modem's IMEI (AT+CGSN), to try phones bound with device = "imei:...".
+    #[arg(long, default_value = "490154203237518")]
+    imei: String,
+    /// The SIM's IMSI (AT+CIMI).
+    #[arg(long, default_value = "260011234567890")]
+    imsi: String,
+    /// The SIM's ICCID (AT+CCID).
+    #[arg(long, default_value = "8948011234567890123")]
+    iccid: String,
 }
 
 /// `--tell`: one command to a running simulator.
@@ -146,6 +155,9 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
         report_status: a.report_status,
         report_pending_first: a.report_pending,
         record: a.record,
+        imei: a.imei,
+        imsi: a.imsi,
+        iccid: a.iccid,
         ..SimConfig::default()
     };
     if let Some(path) = &a.inbox {

@@ -11,6 +11,22 @@ impl Config {
     pub(super) fn check(&self) -> Result<(), ConfigError> {
         let (text, file) = (&self.source.text, &self.source.file);
         let err = |needle: &str, key: &str, message: String| self.error_at(needle, key, message);
+        for pattern in &self.daemon.modem_search {
+            if let Err(e) = glob::Pattern::new(pattern) {
+                return Err(err(
+                    "modem_search",
+                    "daemon.modem_search",
+                    format!("{pattern:?} is not a glob pattern: {e}"),
+                ));
+            }
+            if !pattern.starts_with('/') {
+                return Err(err(
+                    "modem_search",
+                    "daemon.modem_search",
+                    format!("{pattern:?}: write a full path, e.g. \"/dev/serial/by-id/*\""),
+                ));
+            }
+        }
         if !self.metrics.listen.is_empty()
             && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
         {
@@ -108,12 +124,29 @@ impl Config {
                     format!("phone {:?} needs a device", p.id),
                 ));
             }
-            if !(p.device == "sim" || p.device.starts_with('/') || p.device.contains("://")) {
+            let device = crate::modem::fleet::Device::parse(&p.device)
+                .map_err(|e| err("device", "phone.device", e))?;
+            if device.is_identity() {
+                if let Some(other) = self.phones.iter().find(|o| {
+                    o.id != p.id
+                        && crate::modem::fleet::Device::parse(&o.device).as_ref() == Ok(&device)
+                }) {
+                    return Err(err(
+                        &p.device,
+                        "phone.device",
+                        format!(
+                            "phones {:?} and {:?} are both bound to {device}: one modem serves one phone",
+                            other.id, p.id
+                        ),
+                    ));
+                }
+            } else if !(p.device == "sim" || p.device.starts_with('/') || p.device.contains("://"))
+            {
                 return Err(err(
                     &format!("\"{}\"", p.device),
                     "phone.device",
                     format!(
-                        "{:?} is not a device path: write the full path, e.g. \"/dev/{}\" (or /dev/serial/by-id/..., tcp://host:port, \"sim\")",
+                        "{:?} is not a device path: write the full path, e.g. \"/dev/{}\" (or /dev/serial/by-id/..., imei:<IMEI>, tcp://host:port, \"sim\")",
                         p.device,
                         p.device.trim_start_matches("dev/")
                     ),

@@ -55,6 +55,9 @@ pub struct Daemon {
     pub pid_file: PathBuf,
     pub log: String,
     pub log_level: String,
+    /// Where phones bound by identity (`device = "imei:..."`) look for their modem: glob
+    /// patterns of serial ports, in order.
+    pub modem_search: Vec<String>,
 }
 
 impl Default for Daemon {
@@ -65,6 +68,10 @@ impl Default for Daemon {
             pid_file: "/run/smsgw/smsgw.pid".into(),
             log: "stderr".into(),
             log_level: "info".into(),
+            modem_search: crate::modem::fleet::DEFAULT_SEARCH
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use crate::modem::{wait_for_device, Modem, ModemConfig, ModemError, ModemEvent};
+use crate::modem::{fleet, wait_for_device, Modem, ModemConfig, ModemError, ModemEvent};
 use crate::service::PhoneStatus;
 use crate::sim::{Sim, SimConfig};
 
@@ -16,6 +16,8 @@ use super::{outbound, phone_inbound, PhoneCtx};
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// After an error only a person can fix (PIN rejected, SIM locked), how often to look again.
 const OPERATOR_WAIT: Duration = Duration::from_secs(300);
+/// The longest a phone bound by identity waits before it looks for its modem again.
+const FLEET_LOOK: Duration = Duration::from_secs(5);
 
 fn modem_config(ctx: &PhoneCtx) -> ModemConfig {
     let p = &ctx.phone;
@@ -45,11 +47,37 @@ pub fn demo_sim() -> Sim {
     })
 }
 
+/// The modem identity the phone is bound to (`device = "imei:..."`), if it is.
+fn bound_to(ctx: &PhoneCtx) -> Option<fleet::Device> {
+    fleet::Device::parse(&ctx.phone.device)
+        .ok()
+        .filter(fleet::Device::is_identity)
+}
+
+/// The device paths of the other phones: a phone looking for its modem leaves them alone.
+fn others_paths(ctx: &PhoneCtx) -> Vec<std::path::PathBuf> {
+    ctx.cfg
+        .phones
+        .iter()
+        .filter(|p| p.id != ctx.phone.id && p.device.starts_with('/'))
+        .map(|p| std::path::PathBuf::from(&p.device))
+        .collect()
+}
+
 async fn connect(ctx: &PhoneCtx, sim: Option<&Sim>) -> Result<Modem, ModemError> {
     let cfg = modem_config(ctx);
-    let mut modem = match sim {
-        Some(s) => Modem::on_port(cfg, s.connect()),
-        None => Modem::open(cfg).await?,
+    let mut modem = match (sim, bound_to(ctx)) {
+        (Some(s), _) => Modem::on_port(cfg, s.connect()),
+        (None, Some(wanted)) => {
+            fleet::find(
+                &wanted,
+                &ctx.cfg.daemon.modem_search,
+                &others_paths(ctx),
+                &cfg,
+            )
+            .await?
+        }
+        (None, None) => Modem::open(cfg).await?,
     };
     match modem.init().await {
         Ok(()) => Ok(modem),
@@ -216,10 +244,11 @@ pub async fn run(
             Ok(modem) => {
                 backoff = Duration::from_secs(1);
                 let id = &modem.identity;
+                let port = modem.config().device.clone();
                 let known = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
                 tracing::info!(
                     phone = %ctx.phone.id,
-                    device = %ctx.phone.device,
+                    device = %port,
                     "modem connected: {} {}, IMEI {}",
                     known(&id.manufacturer),
                     known(&id.model),
@@ -228,9 +257,12 @@ pub async fn run(
                 ctx.board.update(&ctx.phone.id, |p| {
                     p.state = "connected".into();
                     p.error = None;
+                    p.device = port.clone();
                     p.imei = modem.identity.imei.clone().unwrap_or_default();
                     p.imsi = modem.identity.imsi.clone().unwrap_or_default();
                 });
+                // While it is served, phones looking for their modem leave this port alone.
+                let _claim = fleet::claim(&port, &ctx.phone.id);
                 match serve(modem, &mut ctx, &mut stop, &mut suspended).await {
                     End::Stop => {
                         ctx.board
@@ -244,6 +276,10 @@ pub async fn run(
                             p.state = "reconnecting".into();
                             p.error = Some(why.clone());
                         });
+                        if bound_to(&ctx).is_some() {
+                            // It is looked for again wherever it comes back.
+                            continue;
+                        }
                         let back = tokio::select! {
                             b = wait_for_device(&ctx.phone.device, Duration::from_secs(30)) => b,
                             _ = stop.changed() => {
@@ -259,14 +295,31 @@ pub async fn run(
                 }
             }
             Err(e) if e.is_transient() => {
-                on_failure_init(&ctx);
+                // A phone bound by identity looks often while its modem is away: the hook
+                // and the warning are for the first failure in a row.
+                let first = backoff == Duration::from_secs(1);
+                if first || bound_to(&ctx).is_none() {
+                    on_failure_init(&ctx);
+                }
                 ctx.board.update(&ctx.phone.id, |p| {
                     p.state = "reconnecting".into();
                     p.error = Some(e.to_string());
                 });
-                tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
+                // A phone bound by identity looks again when a port appears, and at least
+                // every few seconds (a look at ports already known is cheap).
+                let max = if bound_to(&ctx).is_some() {
+                    FLEET_LOOK
+                } else {
+                    MAX_BACKOFF
+                };
+                backoff = backoff.min(max);
+                if first || bound_to(&ctx).is_none() {
+                    tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
+                } else {
+                    tracing::debug!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
+                }
                 let w = backoff;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                backoff = (backoff * 2).min(max);
                 w
             }
             Err(e) => {
@@ -285,8 +338,16 @@ pub async fn run(
                 OPERATOR_WAIT
             }
         };
+        let pause = async {
+            match bound_to(&ctx) {
+                Some(_) if wait < OPERATOR_WAIT => {
+                    fleet::wait_for_change(&ctx.cfg.daemon.modem_search, wait).await
+                }
+                _ => tokio::time::sleep(wait).await,
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = pause => {}
             _ = stop.changed() => {
                 ctx.board.update(&ctx.phone.id, |p| p.state = "stopped".into());
                 return;

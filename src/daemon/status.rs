@@ -14,6 +14,9 @@ pub struct PhoneState {
     /// `connecting`, `connected`, `PIN needed`, `PIN rejected`, `SIM locked (PUK)`,
     /// `reconnecting`, `stopped`.
     pub state: String,
+    /// The port the modem was found on (for a phone bound by identity, it can change).
+    #[serde(default)]
+    pub device: String,
     pub imei: String,
     pub imsi: String,
     /// Percent, -1 unknown.

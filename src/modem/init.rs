@@ -6,27 +6,7 @@ impl Modem {
     /// Brings the modem from power-on to ready for SMS: wake-up, echo off, numeric errors,
     /// identity, vendor init, PIN, PDU mode, storage, new-message indications, SMSC.
     pub async fn init(&mut self) -> Result<(), ModemError> {
-        // Leave a pending `> ` prompt, then wake the modem (some need a few tries).
-        let _ = self.chan.write_raw(b"\x1b\r").await;
-        let mut awake = false;
-        for _ in 0..3 {
-            if let Ok(r) = self.chan.command("AT", Duration::from_secs(2)).await {
-                if r.result.is_ok() {
-                    awake = true;
-                    break;
-                }
-            }
-        }
-        if !awake {
-            return Err(ModemError::NoAnswer {
-                device: self.cfg.device.clone(),
-            });
-        }
-        // Echo off where the modem lets us; the channel copes either way.
-        self.try_command("ATE0").await;
-        if self.try_command("AT+CMEE=1").await.is_none() {
-            self.try_command("AT+CMEE=2").await;
-        }
+        self.wake(3, Duration::from_secs(2)).await?;
         self.identify().await;
         self.vendor_init().await;
         self.unlock().await?;
@@ -56,6 +36,42 @@ impl Modem {
             "modem ready"
         );
         Ok(())
+    }
+
+    /// Leaves a pending `> ` prompt, wakes the modem (some need a few tries: `tries` `AT`s
+    /// of `each` at most), turns echo off and asks for numeric errors.
+    async fn wake(&mut self, tries: u32, each: Duration) -> Result<(), ModemError> {
+        let _ = self.chan.write_raw(b"\x1b\r").await;
+        let mut awake = false;
+        for _ in 0..tries {
+            if let Ok(r) = self.chan.command("AT", each).await {
+                if r.result.is_ok() {
+                    awake = true;
+                    break;
+                }
+            }
+        }
+        if !awake {
+            return Err(ModemError::NoAnswer {
+                device: self.cfg.device.clone(),
+            });
+        }
+        // Echo off where the modem lets us; the channel copes either way.
+        self.try_command("ATE0").await;
+        if self.try_command("AT+CMEE=1").await.is_none() {
+            self.try_command("AT+CMEE=2").await;
+        }
+        Ok(())
+    }
+
+    /// Who the modem is, without changing anything: no PIN is entered (the IMSI is read
+    /// only from a SIM that is not locked). For finding modems by identity.
+    pub async fn probe(&mut self) -> Result<Identity, ModemError> {
+        let each = self.cfg.command_timeout.min(Duration::from_secs(2));
+        self.wake(2, each).await?;
+        self.identify().await;
+        self.identity.imsi = self.single_line("AT+CIMI").await;
+        Ok(self.identity.clone())
     }
 
     /// The one information line of a command (`AT+CGSN` answers the IMEI alone).

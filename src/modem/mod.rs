@@ -7,6 +7,7 @@
 
 mod events;
 mod failure;
+pub mod fleet;
 mod init;
 mod open;
 pub mod parse;
@@ -157,6 +158,8 @@ pub enum ModemError {
     NoSim { id: String, detail: String },
     #[error("the modem does not support PDU mode (AT+CMGF=0): {0}")]
     NoPduMode(String),
+    #[error(transparent)]
+    NotFound(#[from] fleet::NotFound),
 }
 
 impl ModemError {
@@ -167,6 +170,7 @@ impl ModemError {
             ModemError::Open(OpenError::Missing { .. } | OpenError::Other { .. })
                 | ModemError::At(_)
                 | ModemError::NoAnswer { .. }
+                | ModemError::NotFound(_)
         )
     }
 }

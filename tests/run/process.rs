@@ -27,7 +27,33 @@ pub fn release_bin() -> &'static Path {
             return PathBuf::from(bin);
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        // Cargo runs tests with the package's variables set (CARGO_PKG_NAME, OUT_DIR...);
+        // build scripts that watch them (ring's) would see a change, rebuild, and make the
+        // next outer build rebuild again: minutes each time. The nested build gets none.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            let set_for_tests = k == "OUT_DIR"
+                || [
+                    "CARGO_PKG_",
+                    "CARGO_MANIFEST_",
+                    "CARGO_CRATE_",
+                    "CARGO_BIN_",
+                    "CARGO_CFG_",
+                ]
+                .iter()
+                .any(|p| k.starts_with(p))
+                || [
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_RUSTC_CURRENT_DIR",
+                ]
+                .contains(&k.as_ref());
+            if set_for_tests {
+                build.env_remove(k.as_ref());
+            }
+        }
+        let st = build
             .args(["build", "--release", "--locked", "--bin", "smsgw"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
@@ -77,8 +103,13 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(dir: &Path, extra: &[&str]) -> Sim {
+        Sim::start_at(dir, &dir.join("modem"), extra)
+    }
+
+    /// A simulator whose device link is `link` (its socket and record stay in `dir`).
+    pub fn start_at(dir: &Path, link: &Path, extra: &[&str]) -> Sim {
         let (link, control, record) = (
-            dir.join("modem"),
+            link.to_path_buf(),
             dir.join("sim.sock"),
             dir.join("sent.jsonl"),
         );
