@@ -37,6 +37,9 @@ _smsgw() {
             smsgw,inject)
                 cmd="smsgw__subcmd__inject"
                 ;;
+            smsgw,modems)
+                cmd="smsgw__subcmd__modems"
+                ;;
             smsgw,monitor)
                 cmd="smsgw__subcmd__monitor"
                 ;;
@@ -153,6 +156,9 @@ _smsgw() {
                 ;;
             smsgw__subcmd__help,inject)
                 cmd="smsgw__subcmd__help__subcmd__inject"
+                ;;
+            smsgw__subcmd__help,modems)
+                cmd="smsgw__subcmd__help__subcmd__modems"
                 ;;
             smsgw__subcmd__help,monitor)
                 cmd="smsgw__subcmd__help__subcmd__monitor"
@@ -299,7 +305,7 @@ _smsgw() {
 
     case "${cmd}" in
         smsgw)
-            opts="-h -V --help --version pdu run inject doctor monitor outbox ussd inbox db doc config sim help"
+            opts="-h -V --help --version pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -793,7 +799,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help)
-            opts="pdu run inject doctor monitor outbox ussd inbox db doc config sim help"
+            opts="pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1045,6 +1051,20 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__help__subcmd__inject)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__help__subcmd__modems)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1362,6 +1382,36 @@ _smsgw() {
                     return 0
                     ;;
                 --phone-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smsgw__subcmd__modems)
+            opts="-c -h -V --search --config --timeout --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --search)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1793,7 +1843,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__sim)
-            opts="-h -V --link --control --tell --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --help --version"
+            opts="-h -V --link --control --tell --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --imei --imsi --iccid --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1856,6 +1906,18 @@ _smsgw() {
                     return 0
                     ;;
                 --report-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --imei)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --imsi)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iccid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

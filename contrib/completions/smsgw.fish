@@ -30,6 +30,7 @@ complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "pdu" -d 'Decode, encode
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "run" -d 'Run the daemon: drive the configured modems, send the outbox, store what arrives'
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "inject" -d 'Queue a message in the configured storage (like gammu-smsd-inject)'
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "doctor" -d 'Check this machine: serial ports and who holds them, the configured modems (PIN, signal, network, storage) and the database; print what to fix'
+complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "modems" -d 'List the serial ports that answer AT: the modem (vendor, model, IMEI) and its SIM (IMSI, ICCID), what a phone binds to with device = "imei:..."'
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "monitor" -d 'Show the phones\' status: signal, battery, network, counters, state'
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "outbox" -d 'Look at and act on the outbox: list, show, cancel, retry'
 complete -c smsgw -n "__fish_smsgw_needs_command" -f -a "ussd" -d 'Send a USSD code (a prepaid balance query such as *100#) through the running daemon and print the network\'s answer'
@@ -99,6 +100,12 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s c -l config -d 'T
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -l probe -d 'Also send `AT` to serial ports that are not configured (GPS receivers and UPS links live on serial ports too, so this is off by default)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l search -d 'Where to look: a glob pattern of serial ports, repeatable (default: the config\'s [daemon] modem_search, else /dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -s c -l config -d 'The config file: its search patterns, and which phone each modem serves (read when it exists; given explicitly, it must)' -r -F
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l timeout -d 'Seconds a port has to answer AT before it is taken for something else (a GPS, a console, a modem\'s diagnostics port)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l json -d 'Print a JSON array, one object per port'
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -s h -l help -d 'Print help'
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -s V -l version -d 'Print version'
 complete -c smsgw -n "__fish_smsgw_using_subcommand monitor" -s c -l config -d 'The config file (names the control socket and the storage)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand monitor" -s n -l loops -d 'How many times to print; -1 for ever' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand monitor" -s d -l delay -d 'Seconds between prints' -r
@@ -227,6 +234,9 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l reply-delay -d 'Mill
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l send-delay -d 'Extra milliseconds before the answer to a sent PDU' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-delay -d 'Milliseconds until a requested status report arrives' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-status -d 'TP-ST of status reports (0 delivered, 64 failed...)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l imei -d 'The modem\'s IMEI (AT+CGSN), to try phones bound with device = "imei:..."' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l imsi -d 'The SIM\'s IMSI (AT+CIMI)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l iccid -d 'The SIM\'s ICCID (AT+CCID)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l no-echo -d 'Start with echo off'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l echo-stuck -d 'ATE0 does not turn echo off'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l huawei -d 'Huawei-like: \\r\\r\\n line ends, ^RSSI noise, COMMAND NOT SUPPORT'
@@ -236,19 +246,20 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l no-network -d 'Not r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-pending -d 'Send a "pending" status report before the final one'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -s V -l version -d 'Print version'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "pdu" -d 'Decode, encode and measure SMS PDUs (GSM 03.40), offline'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "run" -d 'Run the daemon: drive the configured modems, send the outbox, store what arrives'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "inject" -d 'Queue a message in the configured storage (like gammu-smsd-inject)'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "doctor" -d 'Check this machine: serial ports and who holds them, the configured modems (PIN, signal, network, storage) and the database; print what to fix'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "monitor" -d 'Show the phones\' status: signal, battery, network, counters, state'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "outbox" -d 'Look at and act on the outbox: list, show, cancel, retry'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "ussd" -d 'Send a USSD code (a prepaid balance query such as *100#) through the running daemon and print the network\'s answer'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "inbox" -d 'Look at the inbox'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "db" -d 'Create or check the database schema'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "doc" -d 'Write the man pages or shell completions (for packagers)'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "config" -d 'Check the configuration file'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "sim" -d 'Run a simulated GSM modem on a pseudo-terminal (for tests and trying smsgw without hardware); it prints the device path to use'
-complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor monitor outbox ussd inbox db doc config sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "pdu" -d 'Decode, encode and measure SMS PDUs (GSM 03.40), offline'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "run" -d 'Run the daemon: drive the configured modems, send the outbox, store what arrives'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "inject" -d 'Queue a message in the configured storage (like gammu-smsd-inject)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "doctor" -d 'Check this machine: serial ports and who holds them, the configured modems (PIN, signal, network, storage) and the database; print what to fix'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "modems" -d 'List the serial ports that answer AT: the modem (vendor, model, IMEI) and its SIM (IMSI, ICCID), what a phone binds to with device = "imei:..."'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "monitor" -d 'Show the phones\' status: signal, battery, network, counters, state'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "outbox" -d 'Look at and act on the outbox: list, show, cancel, retry'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "ussd" -d 'Send a USSD code (a prepaid balance query such as *100#) through the running daemon and print the network\'s answer'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "inbox" -d 'Look at the inbox'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "db" -d 'Create or check the database schema'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "doc" -d 'Write the man pages or shell completions (for packagers)'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "config" -d 'Check the configuration file'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "sim" -d 'Run a simulated GSM modem on a pseudo-terminal (for tests and trying smsgw without hardware); it prints the device path to use'
+complete -c smsgw -n "__fish_smsgw_using_subcommand help; and not __fish_seen_subcommand_from pdu run inject doctor modems monitor outbox ussd inbox db doc config sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from pdu" -f -a "decode" -d 'Print every field of a PDU, as `AT+CMGR`/`AT+CMGL` show it (SMSC part first)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from pdu" -f -a "encode" -d 'Print the hex PDUs a modem is given to send TEXT to NUMBER (one line per part)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand help; and __fish_seen_subcommand_from pdu" -f -a "count" -d 'Print how many parts and characters a text needs (like gammu-smsd-inject -autolen)'

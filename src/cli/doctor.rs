@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use smsgw::config::{Config, StorageKind, DEFAULT_PATH};
+use smsgw::modem::fleet::{self, Device};
 use smsgw::modem::{Modem, ModemConfig};
 
 /// Options of `smsgw doctor`.
@@ -19,18 +20,6 @@ pub struct DoctorArgs {
     #[arg(long)]
     probe: bool,
 }
-
-/// USB modems whose AT port is a known interface (vendor, product, interface, name).
-const AT_PORTS: &[(&str, &str, &str, &str)] = &[
-    ("2c7c", "0125", "02", "Quectel EC25/EG25"),
-    ("2c7c", "0296", "02", "Quectel BG96"),
-    ("1e0e", "9001", "02", "SIMCom SIM7600"),
-    ("1199", "9071", "03", "Sierra Wireless MC7455"),
-    ("1199", "9091", "03", "Sierra Wireless EM7565"),
-    ("12d1", "1001", "00", "Huawei E1550/E173"),
-    ("12d1", "1506", "00", "Huawei E3372 (stick mode)"),
-    ("12d1", "1436", "02", "Huawei E1752"),
-];
 
 #[derive(Debug, Default)]
 struct Port {
@@ -64,26 +53,7 @@ fn ports() -> Vec<Port> {
         if driver == "serial8250" && read(&e.path().join("type")) == "0" {
             continue;
         }
-        let mut usb = None;
-        let mut dir = device.as_path();
-        let mut interface = String::new();
-        while let Some(parent) = dir.parent() {
-            if interface.is_empty() {
-                interface = read(&dir.join("bInterfaceNumber"));
-            }
-            let vendor = read(&dir.join("idVendor"));
-            if !vendor.is_empty() {
-                let product = read(&dir.join("idProduct"));
-                let label = format!(
-                    "{} {}",
-                    read(&dir.join("manufacturer")),
-                    read(&dir.join("product"))
-                );
-                usb = Some((vendor, product, interface.clone(), label.trim().to_string()));
-                break;
-            }
-            dir = parent;
-        }
+        let usb = fleet::usb_of(&name).map(|u| (u.vendor, u.product, u.interface, u.label));
         out.push(Port {
             dev: Path::new("/dev").join(&name),
             driver,
@@ -147,11 +117,15 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
         );
         if let Some((v, pr, i, label)) = &p.usb {
             line.push_str(&format!(" USB {v}:{pr} interface {i} {label}"));
-            if let Some((_, _, _, name)) = AT_PORTS
-                .iter()
-                .find(|(kv, kp, ki, _)| kv == v && kp == pr && ki == i)
-            {
-                line.push_str(&format!(" - the AT port of a {name}"));
+            match smsgw::modem::profile::for_usb(v, pr) {
+                Some((_, port)) if port.interface == i => {
+                    line.push_str(&format!(" - the AT port of a {}", port.model))
+                }
+                Some((_, port)) => line.push_str(&format!(
+                    " - a {} port, not its AT port (interface {})",
+                    port.model, port.interface
+                )),
+                None => {}
             }
         }
         for h in smsgw::modem::holders(&p.dev) {
@@ -180,9 +154,23 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
             println!("  {}: the built-in simulated modem", p.id);
             continue;
         }
+        let bound = Device::parse(&p.device).ok().filter(Device::is_identity);
+        if ["/dev/ttyUSB", "/dev/ttyACM"]
+            .iter()
+            .any(|n| p.device.starts_with(n))
+        {
+            fixes.push(format!(
+                "phone {}: {} is a name the kernel gives in the order modems appear: after a re-plug or a reboot it can be another modem, or a port that is not the AT port. Use its /dev/serial/by-id/ link, or bind it by identity with device = \"imei:<IMEI>\" (`smsgw modems` lists them)",
+                p.id, p.device
+            ));
+        }
         // A port in use is not opened (as root, TIOCEXCL would not even stop us, and the
         // answers would be stolen from its holder): say who holds it.
-        let held = smsgw::modem::holders(Path::new(&p.device));
+        let held = if bound.is_some() {
+            Vec::new()
+        } else {
+            smsgw::modem::holders(Path::new(&p.device))
+        };
         if !held.is_empty() {
             let ours = held.iter().any(smsgw::modem::Holder::is_smsgw);
             let why = smsgw::modem::OpenError::Busy {
@@ -201,7 +189,14 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
         mc.state_dir = cfg.daemon.state_dir.clone();
         mc.command_timeout = Duration::from_secs(p.command_timeout.min(5));
         let result = async {
-            let mut m = Modem::open(mc).await?;
+            let mut m = match &bound {
+                Some(wanted) => {
+                    let m = fleet::find(wanted, &cfg.daemon.modem_search, &[], &mc).await?;
+                    println!("  {}: {wanted} is on {}", p.id, m.config().device);
+                    m
+                }
+                None => Modem::open(mc).await?,
+            };
             let init = m.init().await;
             if let Err(e) = init {
                 m.close().await;

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 use smsgw::config::{Config, DEFAULT_PATH};
 use smsgw::modem::fleet::{self, Device, Found, Port};
-use smsgw::modem::ModemConfig;
+use smsgw::modem::{profile, ModemConfig};
 
 /// Options of `smsgw modems`.
 #[derive(Debug, Args)]
@@ -46,6 +46,10 @@ struct Row {
     imei: Option<String>,
     imsi: Option<String>,
     iccid: Option<String>,
+    /// USB `vendor:product`, interface and name, for a USB port.
+    usb: Option<String>,
+    /// The vendor profile that applies (`smsgw.toml(5)`, "Vendor profiles").
+    profile: Option<String>,
     /// The processes that have it open.
     held_by: Vec<String>,
     /// The configured phone it serves (bound by path or by identity).
@@ -115,10 +119,37 @@ fn row(port: &Port, found: Found, cfg: Option<&Config>, timeout: u64) -> Row {
         imei: None,
         imsi: None,
         iccid: None,
+        usb: None,
+        profile: None,
         held_by: Vec::new(),
         phone: None,
         error: None,
     };
+    let usb = port
+        .node
+        .file_name()
+        .and_then(|n| fleet::usb_of(&n.to_string_lossy()));
+    let known = usb
+        .as_ref()
+        .and_then(|u| profile::for_usb(&u.vendor, &u.product));
+    if let Some(u) = &usb {
+        let mut text = format!(
+            "{}:{} interface {} {}",
+            u.vendor, u.product, u.interface, u.label
+        );
+        if let Some((_, at)) = known {
+            if at.interface == u.interface {
+                text.push_str(&format!(" (the AT port of a {})", at.model));
+            } else {
+                text.push_str(&format!(
+                    " (a {} port; its AT port is interface {})",
+                    at.model, at.interface
+                ));
+            }
+        }
+        r.usb = Some(text.trim().to_string());
+    }
+    r.profile = known.map(|(p, _)| p.name.to_string());
     // A phone bound to one of the port's names.
     r.phone = cfg.and_then(|c| {
         c.phones
@@ -141,6 +172,11 @@ fn row(port: &Port, found: Found, cfg: Option<&Config>, timeout: u64) -> Row {
                         .map(|p| p.id.clone())
                 })
             });
+            r.profile = Some(
+                profile::for_manufacturer(id.manufacturer.as_deref())
+                    .name
+                    .into(),
+            );
             r.manufacturer = id.manufacturer;
             r.model = id.model;
             r.revision = id.revision;
@@ -189,6 +225,9 @@ fn print(r: &Row) {
     if r.node != r.port {
         head.push_str(&format!(" -> {}", r.node));
     }
+    if let Some(u) = &r.usb {
+        head.push_str(&format!("\n  USB {u}"));
+    }
     match r.state {
         "modem" => {
             let name = [&r.manufacturer, &r.model]
@@ -213,6 +252,9 @@ fn print(r: &Row) {
                     .unwrap_or("unknown (SIM locked or absent)"),
                 r.iccid.as_deref().unwrap_or("unknown")
             );
+            if let Some(p) = &r.profile {
+                println!("  profile: {p}");
+            }
             match &r.phone {
                 Some(p) => println!("  serves phone {p}"),
                 None => {

@@ -1,12 +1,20 @@
 //! Unsolicited result codes as events: a new message, a report, a call, a registration,
-//! a reboot.
+//! a reboot; the vendor's noise dropped.
 
 use super::*;
 
 impl Modem {
     /// The next unsolicited event; `None` when the port closed.
+    /// The vendor's noise (its profile's list: Huawei's `^RSSI`, Quectel's `+QIND`) is
+    /// dropped here.
     pub async fn next_event(&mut self) -> Option<ModemEvent> {
-        self.urcs.recv().await.map(|u| event(&u))
+        loop {
+            let e = event(&self.urcs.recv().await?);
+            match &e {
+                ModemEvent::Other(u) if self.profile.is_noise(&u.name().to_ascii_uppercase()) => {}
+                _ => return Some(e),
+            }
+        }
     }
 }
 
@@ -37,7 +45,11 @@ pub fn event(u: &Urc) -> ModemEvent {
             |(r, _, _)| ModemEvent::Registration(r),
         ),
         "+CUSD" => ModemEvent::Ussd(v.to_string()),
-        "^BOOT" | "RDY" | "+CFUN" | "SMS READY" | "CALL READY" | "+PBREADY" => ModemEvent::Rebooted,
+        // Not Huawei's `^BOOT`: some firmwares send it every few seconds (a real reboot of
+        // a USB stick takes its port away anyway).
+        "RDY" | "+CFUN" | "SMS READY" | "CALL READY" | "+PBREADY" | "^SYSSTART" => {
+            ModemEvent::Rebooted
+        }
         _ => ModemEvent::Other(u.clone()),
     }
 }
@@ -84,7 +96,11 @@ mod tests {
             event(&urc("+CREG: 5", None)),
             ModemEvent::Registration(Registration::Roaming)
         );
-        assert_eq!(event(&urc("^BOOT:1,0,0,0,6", None)), ModemEvent::Rebooted);
+        assert_eq!(event(&urc("RDY", None)), ModemEvent::Rebooted);
+        assert!(matches!(
+            event(&urc("^BOOT:20824016,0,0,0,72", None)),
+            ModemEvent::Other(_)
+        ));
         assert!(matches!(
             event(&urc("+CMTI: garbage", None)),
             ModemEvent::Other(_)

@@ -19,6 +19,52 @@ use std::time::Duration;
 
 use super::{holders, Holder, Identity, Modem, ModemConfig, ModemError, OpenError};
 
+/// The USB device behind a tty (`ttyUSB2`), from sysfs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usb {
+    pub vendor: String,
+    pub product: String,
+    /// `bInterfaceNumber` of the tty's interface.
+    pub interface: String,
+    /// Manufacturer and product strings.
+    pub label: String,
+}
+
+/// The USB ids of the device behind `/dev/<tty>`; `None` for a port that is not USB (a
+/// pseudo-terminal, a built-in UART).
+pub fn usb_of(tty: &str) -> Option<Usb> {
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let device =
+        std::fs::canonicalize(Path::new("/sys/class/tty").join(tty).join("device")).ok()?;
+    let mut dir = device.as_path();
+    let mut interface = String::new();
+    while let Some(parent) = dir.parent() {
+        if interface.is_empty() {
+            interface = read(&dir.join("bInterfaceNumber"));
+        }
+        let vendor = read(&dir.join("idVendor"));
+        if !vendor.is_empty() {
+            let label = format!(
+                "{} {}",
+                read(&dir.join("manufacturer")),
+                read(&dir.join("product"))
+            );
+            return Some(Usb {
+                vendor,
+                product: read(&dir.join("idProduct")),
+                interface,
+                label: label.trim().to_string(),
+            });
+        }
+        dir = parent;
+    }
+    None
+}
+
 /// Where `smsgw modems` and phones bound by identity look when the config does not say.
 pub const DEFAULT_SEARCH: &[&str] = &["/dev/serial/by-id/*", "/dev/ttyUSB*", "/dev/ttyACM*"];
 

@@ -102,29 +102,15 @@ impl Modem {
             Some(r) => r.lines.iter().find_map(|l| parse::iccid(l)),
             None => None,
         };
+        self.profile = profile::for_manufacturer(self.identity.manufacturer.as_deref());
         self.identity.clone()
     }
 
+    /// The profile's init commands, or the phone's `vendor_init` instead.
     async fn vendor_init(&mut self) {
-        let cmds = match &self.cfg.vendor_init {
+        let cmds: Vec<String> = match &self.cfg.vendor_init {
             Some(list) => list.clone(),
-            None => {
-                let m = self
-                    .identity
-                    .manufacturer
-                    .as_deref()
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                if m.contains("huawei") {
-                    // Stop ^RSSI/^BOOT/^MODE noise; the channel copes if some remain.
-                    vec!["AT^CURC=0".to_string()]
-                } else if m.contains("zte") {
-                    // As Gammu does: no CD-ROM autorun, stay on the modem's preferred mode.
-                    vec!["AT+ZCDRUN=8".to_string(), "AT+ZOPRT=5".to_string()]
-                } else {
-                    Vec::new()
-                }
-            }
+            None => self.profile.init.iter().map(|c| c.to_string()).collect(),
         };
         for c in cmds {
             self.try_command(&c).await;

@@ -12,6 +12,7 @@ mod init;
 mod open;
 pub mod parse;
 mod pin;
+pub mod profile;
 mod route;
 mod sms;
 mod status;
@@ -190,6 +191,8 @@ pub struct Modem {
     pub delivery: Delivery,
     /// The memory `AT+CPMS` last selected for reading.
     current_memory: Option<String>,
+    /// The vendor's ways, by what `AT+CGMI` said ([`profile::GENERIC`] until then).
+    pub profile: &'static profile::Profile,
 }
 
 impl Modem {
@@ -215,6 +218,7 @@ impl Modem {
             receive_memory: "SM".into(),
             delivery: Delivery::Sweep,
             current_memory: None,
+            profile: &profile::GENERIC,
         }
     }
 
