@@ -548,3 +548,55 @@ async fn an_incoming_call_rings_with_caller_id_and_is_hung_up() {
     );
     m.hang_up().await.unwrap();
 }
+
+/// Each vendor's dialect (`smsgw sim --profile`), played against the driver: it is taken for
+/// its profile, gets the profile's init commands, reads the identity through the vendor's
+/// noise, sends a message, and the noise never surfaces as an event ahead of a new message.
+#[tokio::test]
+async fn every_vendor_dialect_is_driven_through_its_profile() {
+    for d in smsgw::sim::DIALECTS {
+        let mut cfg = SimConfig::default();
+        d.apply(&mut cfg);
+        let b = Bench::new(cfg);
+        let mut mc = b.config(None);
+        mc.command_timeout = Duration::from_millis(800);
+        let mut m = Modem::open(mc).await.unwrap();
+        m.init().await.unwrap_or_else(|e| panic!("{}: {e}", d.name));
+        assert_eq!(m.profile.name, d.profile, "{}", d.name);
+        assert_eq!(
+            m.identity.model.as_deref(),
+            Some(d.model.trim()),
+            "{}",
+            d.name
+        );
+        assert_eq!(
+            m.identity.imei.as_deref(),
+            Some("490154203237518"),
+            "{}",
+            d.name
+        );
+        let commands = b.sim.snapshot().commands;
+        for c in m.profile.init {
+            assert!(
+                commands.contains(&c.to_ascii_uppercase()),
+                "{}: {c} not sent: {commands:?}",
+                d.name
+            );
+        }
+        // Enough answers for the noise to come, inside them.
+        for _ in 0..4 {
+            m.signal().await;
+        }
+        let mr = m
+            .send(&submits("+48123456789", "vendor", 0)[0])
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", d.name));
+        assert_eq!(b.sim.snapshot().sent.len(), 1, "{} (TP-MR {mr})", d.name);
+        b.sim.deliver_text("+48999", "Hello there", 0).unwrap();
+        match next_event(&mut m).await {
+            ModemEvent::NewMessage { .. } => {}
+            other => panic!("{}: {other:?} came before the new message", d.name),
+        }
+        m.close().await;
+    }
+}

@@ -234,6 +234,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l reply-delay -d 'Mill
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l send-delay -d 'Extra milliseconds before the answer to a sent PDU' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-delay -d 'Milliseconds until a requested status report arrives' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-status -d 'TP-ST of status reports (0 delivered, 64 failed...)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l profile -d 'Speak a vendor\'s dialect: its identity, the unsolicited noise it drops into answers, its line ends and quirks, its profile\'s init commands (huawei-e173, huawei-e3372, zte-mf190, quectel-ec25, quectel-bg96, simcom-sim800, simcom-sim7600, sierra-mc7304, telit-le910, ublox-sara, cinterion-ehs6, siemens-mc35i, wavecom-fastrack)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l imei -d 'The modem\'s IMEI (AT+CGSN), to try phones bound with device = "imei:..."' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l imsi -d 'The SIM\'s IMSI (AT+CIMI)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l iccid -d 'The SIM\'s ICCID (AT+CCID)' -r

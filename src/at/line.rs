@@ -118,7 +118,7 @@ pub enum UrcShape {
 const WITH_PDU: &[&str] = &["+CMT:", "+CDS:", "+CBM:"];
 
 /// One-line URCs of GSM 07.05/07.07 and common vendors (boot notices of SIMCom modems,
-/// ZTE and Wavecom indications). Any `^XXX` line (Huawei) is a URC too.
+/// ZTE, Wavecom, Quectel, Telit and u-blox indications). Any `^XXX` line (Huawei) is a URC too.
 const URCS: &[&str] = &[
     "+CMTI:",
     "+CDSI:",
@@ -153,6 +153,16 @@ const URCS: &[&str] = &[
     "+CTZV:",
     "+CTZE:",
     "+NITZ:",
+    // Vendors' (see modem::profile): ZTE, Quectel, SIMCom, Telit, u-blox.
+    "+ZEND",
+    "+QUSIM:",
+    "POWERED DOWN",
+    "PB DONE",
+    "SMS DONE",
+    "#QSS:",
+    "+UUPSDA:",
+    "+UUPSDD:",
+    "+UUSOCL:",
 ];
 
 /// Whether `line` is an unsolicited result code, and its shape.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use smsgw::sim::{Sim, SimConfig};
+use smsgw::sim::{Dialect, Sim, SimConfig, DIALECTS};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
@@ -98,6 +98,12 @@ pub struct SimArgs {
     /// Send a "pending" status report before the final one.
     #[arg(long)]
     report_pending: bool,
+    /// Speak a vendor's dialect: its identity, the unsolicited noise it drops into answers,
+    /// its line ends and quirks, its profile's init commands (huawei-e173, huawei-e3372,
+    /// zte-mf190, quectel-ec25, quectel-bg96, simcom-sim800, simcom-sim7600, sierra-mc7304,
+    /// telit-le910, ublox-sara, cinterion-ehs6, siemens-mc35i, wavecom-fastrack).
+    #[arg(long, value_name = "NAME", value_parser = dialect_name)]
+    profile: Option<&'static Dialect>,
     /// The modem's IMEI (AT+CGSN), to try phones bound with device = "imei:...".
     #[arg(long, default_value = "490154203237518")]
     imei: String,
@@ -107,6 +113,14 @@ pub struct SimArgs {
     /// The SIM's ICCID (AT+CCID).
     #[arg(long, default_value = "8948011234567890123")]
     iccid: String,
+}
+
+/// A `--profile` name.
+fn dialect_name(name: &str) -> Result<&'static Dialect, String> {
+    Dialect::named(name).ok_or_else(|| {
+        let names: Vec<&str> = DIALECTS.iter().map(|d| d.name).collect();
+        format!("no dialect {name:?}; there are {}", names.join(", "))
+    })
 }
 
 /// `--tell`: one command to a running simulator.
@@ -160,6 +174,11 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
         iccid: a.iccid,
         ..SimConfig::default()
     };
+    if let Some(d) = a.profile {
+        d.apply(&mut cfg);
+        cfg.huawei |= a.huawei;
+        cfg.cpin_no_ok |= a.cpin_no_ok;
+    }
     if let Some(path) = &a.inbox {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading --inbox {}", path.display()))?;

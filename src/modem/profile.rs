@@ -104,7 +104,7 @@ pub static PROFILES: &[Profile] = &[
         manufacturer: &["zte"],
         usb: &[],
         init: &["AT+ZCDRUN=8", "AT+ZOPRT=5"],
-        noise: &["+ZDONR", "+ZPASR", "+ZUSIMR", "+ZEND", "+ZPAS"],
+        noise: &["+ZDONR", "+ZPASR", "+ZUSIMR", "+ZEND"],
         reset: "AT+CFUN=1,1",
         reset_wait: 30,
         notes: "AT+ZCDRUN=8 stops the CD-ROM autorun, AT+ZOPRT=5 keeps the preferred mode. Some refuse every command until the PIN is entered; AT+CSMP= clears the stored SMSC number; +CMGR of a status report may lack <stat>; +ZDONR/+ZPASR can arrive inside a send before the prompt.",
@@ -265,6 +265,16 @@ mod tests {
                 "{}",
                 p.name
             );
+        }
+        // The channel takes every noise line for an unsolicited code.
+        for p in PROFILES {
+            for n in p.noise {
+                assert!(
+                    crate::at::line::urc_shape(&format!("{n}: 1")).is_some(),
+                    "{}: {n}",
+                    p.name
+                );
+            }
         }
         let mut names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
         names.dedup();

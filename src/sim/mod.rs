@@ -8,6 +8,7 @@
 //! [`SimConfig`] add a PIN, failing sends, no network, delays, a hang, Huawei-style line ends
 //! and URC noise, direct delivery (`+CMT`), storage limits and index 0.
 
+mod dialect;
 mod pty;
 mod state;
 
@@ -23,6 +24,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::pdu::{self, Address, ConcatRef, Deliver, Encoding, Scts, Submit};
 
+pub use dialect::{Dialect, DIALECTS};
 pub use pty::{PtyHandle, PtyMaster};
 
 /// What the simulated modem is like.
@@ -34,8 +36,13 @@ pub struct SimConfig {
     pub echo: bool,
     /// `ATE0` does not turn the echo off.
     pub echo_stuck: bool,
-    /// Huawei style: `\r\r\n` line ends, `^RSSI` noise inside responses, `COMMAND NOT SUPPORT`.
+    /// Huawei style: `\r\r\n` line ends, `COMMAND NOT SUPPORT`, and `^RSSI` noise when
+    /// `noise` names none.
     pub huawei: bool,
+    /// Unsolicited lines dropped into every third response (a vendor's noise).
+    pub noise: Vec<String>,
+    /// Vendor commands answered `OK` (a profile's init), even before the PIN.
+    pub accepts: Vec<String>,
     /// `AT+CPIN?` answers without a final `OK` (Wavecom).
     pub cpin_no_ok: bool,
     /// The modem cannot store incoming messages: only `+CMT`/`+CDS` direct delivery.
@@ -92,6 +99,8 @@ impl Default for SimConfig {
             echo: true,
             echo_stuck: false,
             huawei: false,
+            noise: Vec::new(),
+            accepts: Vec::new(),
             cpin_no_ok: false,
             direct_only: false,
             index_base: 1,
@@ -161,6 +170,8 @@ pub struct Snapshot {
     pub attempts: u32,
     /// Bare `AT` lines received, even while hanging (a client waking or re-initialising it).
     pub wakeups: u32,
+    /// The command lines received, upper case, oldest first (the last thousand).
+    pub commands: Vec<String>,
 }
 
 enum ConnCmd {
@@ -237,6 +248,7 @@ impl Sim {
             puk_locked: s.lock == state::Lock::Puk,
             attempts: s.attempts,
             wakeups: s.wakeups,
+            commands: s.commands.clone(),
         }
     }
 

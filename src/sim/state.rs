@@ -77,7 +77,12 @@ pub(crate) struct State {
     pub wakeups: u32,
     /// `AT+CREG=n`: 1 or 2 announce registration changes with a `+CREG:` URC.
     pub creg_urc: u8,
+    /// Every command line received, upper case (the last [`COMMANDS_KEPT`]).
+    pub commands: Vec<String>,
 }
+
+/// How many command lines the simulator remembers.
+const COMMANDS_KEPT: usize = 1000;
 
 fn hex_tpdu_len(pdu: &str) -> usize {
     let bytes = pdu::from_hex(pdu).unwrap_or_default();
@@ -96,6 +101,10 @@ impl State {
                     capacity: cfg.capacity,
                 },
             );
+        }
+        let mut cfg = cfg;
+        if cfg.huawei && cfg.noise.is_empty() {
+            cfg.noise = vec![format!("^RSSI: {}", cfg.signal)];
         }
         let mut s = State {
             lock: if cfg.pin.is_some() {
@@ -120,6 +129,7 @@ impl State {
             attempts: 0,
             wakeups: 0,
             creg_urc: 0,
+            commands: Vec::new(),
             cfg,
         };
         let inbox = s.cfg.inbox.clone();
@@ -213,6 +223,10 @@ impl State {
         }
         self.responses += 1;
         let up = cmd.to_ascii_uppercase();
+        if self.commands.len() >= COMMANDS_KEPT {
+            self.commands.remove(0);
+        }
+        self.commands.push(up.clone());
         let Some(body) = up.strip_prefix("AT") else {
             self.line(&mut o.out, "ERROR");
             return o;
@@ -221,7 +235,9 @@ impl State {
             "", "Z", "E0", "E1", "&F", "I", "+CMEE", "+CPIN", "+CGMI", "+CGMM", "+CGMR", "+CGSN",
             "+GSN", "+CFUN", "+CCID", "^CURC",
         ];
+        let vendor_init = self.cfg.accepts.iter().any(|a| a.eq_ignore_ascii_case(cmd));
         if self.lock != Lock::Ready
+            && !vendor_init
             && !allowed_locked
                 .iter()
                 .any(|a| body == *a || a.len() > 1 && body.starts_with(a))
@@ -234,8 +250,11 @@ impl State {
         for l in &info {
             self.line(&mut o.out, l);
         }
-        if self.cfg.huawei && self.responses.is_multiple_of(3) && o.prompt.is_none() {
-            self.line(&mut o.out, &format!("^RSSI: {}", self.cfg.signal));
+        // The vendor's unsolicited lines, one every third response, inside it.
+        if !self.cfg.noise.is_empty() && self.responses.is_multiple_of(3) && o.prompt.is_none() {
+            let n = (self.responses / 3) as usize % self.cfg.noise.len();
+            let noise = self.cfg.noise[n].clone();
+            self.line(&mut o.out, &noise);
         }
         if let Some(r) = result {
             self.line(&mut o.out, &r);
@@ -564,6 +583,7 @@ impl State {
                 ok
             }
             _ if body.ends_with("=?") => ok,
+            _ if self.cfg.accepts.iter().any(|a| a.eq_ignore_ascii_case(cmd)) => ok,
             _ => err,
         }
     }
