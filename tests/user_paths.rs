@@ -655,17 +655,20 @@ fn the_simulator_serves_on_with_its_input_closed_until_a_signal() {
 /// A phone bound by IMEI finds its modem among ports with other names, leaves the modem of a
 /// phone bound by path and a port that is no modem alone, follows its modem when it comes
 /// back under another name (a re-plug), sends what was queued meanwhile through it and no
-/// other; `smsgw modems` shows who serves what; SIGTERM stops it while it looks.
+/// other; a phone bound by ICCID follows its SIM into another modem; `smsgw modems` shows
+/// who serves what; SIGTERM stops it while it looks.
 #[test]
 fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
     let dir = tempfile::tempdir().unwrap();
     let ports = dir.path().join("ports");
-    let (a_dir, b_dir, b2_dir) = (
+    let (a_dir, b_dir, b2_dir, c_dir, c2_dir) = (
         dir.path().join("a"),
         dir.path().join("b"),
         dir.path().join("b2"),
+        dir.path().join("c"),
+        dir.path().join("c2"),
     );
-    for d in [&ports, &a_dir, &b_dir, &b2_dir] {
+    for d in [&ports, &a_dir, &b_dir, &b2_dir, &c_dir, &c2_dir] {
         std::fs::create_dir_all(d).unwrap();
     }
     let a = Sim::start_at(
@@ -678,6 +681,13 @@ fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
         &ports.join("ttyUSB1"),
         &["--imei", "353270040000019"],
     );
+    // Phone c is bound to its SIM card.
+    let sim_card = ["--iccid", "89480000000000000017"];
+    let c = Sim::start_at(
+        &c_dir,
+        &ports.join("ttyACM0"),
+        &[&["--imei", "222222222222220"][..], &sim_card].concat(),
+    );
     // A port that answers nothing (a GPS, a console): a pseudo-terminal nobody serves.
     let silent = nix::pty::openpty(None, None).unwrap();
     let silent_name = std::fs::read_link(format!(
@@ -688,7 +698,7 @@ fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
     std::os::unix::fs::symlink(&silent_name, ports.join("ttyUSB2")).unwrap();
 
     let body = format!(
-        "modem_search = [\"{}/*\"]\n\n{}[[phone]]\nid = \"a\"\ndevice = \"{}\"\n\n[[phone]]\nid = \"b\"\ndevice = \"imei:353270040000019\"\n",
+        "modem_search = [\"{}/*\"]\n\n{}[[phone]]\nid = \"a\"\ndevice = \"{}\"\n\n[[phone]]\nid = \"b\"\ndevice = \"imei:353270040000019\"\n\n[[phone]]\nid = \"c\"\ndevice = \"iccid:89480000000000000017\"\n",
         ports.display(),
         sqlite_toml(dir.path()),
         ports.join("ttyUSB0").display()
@@ -759,6 +769,28 @@ fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
         a.sent()
     );
     assert_eq!(b2.sent()[0]["text"], "While away");
+
+    // The SIM of phone c moves to another modem, on another port: the phone follows it.
+    daemon.wait_log(&found_on("ttyACM0"));
+    drop(c);
+    std::fs::remove_file(ports.join("ttyACM0")).ok();
+    daemon.inject(&[
+        "TEXT",
+        "+48123456789",
+        "--text",
+        "Same SIM",
+        "--phone-id",
+        "c",
+    ]);
+    let c2 = Sim::start_at(
+        &c2_dir,
+        &ports.join("ttyACM3"),
+        &[&["--imei", "333333333333335"][..], &sim_card].concat(),
+    );
+    daemon.wait_log(&found_on("ttyACM3"));
+    wait_for("the SIM's new modem to send", || c2.sent().len() == 1);
+    assert_eq!(c2.sent()[0]["text"], "Same SIM");
+    assert!(a.sent().is_empty(), "{:?}", a.sent());
 
     // Unplugged again; SIGTERM while the phone looks for it.
     drop(b2);

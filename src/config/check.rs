@@ -127,18 +127,29 @@ impl Config {
             let device = crate::modem::fleet::Device::parse(&p.device)
                 .map_err(|e| err("device", "phone.device", e))?;
             if device.is_identity() {
-                if let Some(other) = self.phones.iter().find(|o| {
-                    o.id != p.id
-                        && crate::modem::fleet::Device::parse(&o.device).as_ref() == Ok(&device)
-                }) {
-                    return Err(err(
-                        &p.device,
-                        "phone.device",
-                        format!(
+                let earlier = self.phones.iter().take_while(|o| !std::ptr::eq(*o, p));
+                if let Some(other) = earlier
+                    .into_iter()
+                    .find(|o| crate::modem::fleet::Device::parse(&o.device).as_ref() == Ok(&device))
+                {
+                    // The line of this phone's id: the second of the two.
+                    let line = text
+                        .lines()
+                        .position(|l| {
+                            l.split_once('=').is_some_and(|(k, v)| {
+                                k.trim() == "id" && v.trim().trim_matches(['"', '\'']) == p.id
+                            })
+                        })
+                        .map_or(0, |i| i + 1);
+                    return Err(ConfigError {
+                        file: file.to_path_buf(),
+                        line,
+                        key: Some("phone.device".into()),
+                        message: format!(
                             "phones {:?} and {:?} are both bound to {device}: one modem serves one phone",
                             other.id, p.id
                         ),
-                    ));
+                    });
                 }
             } else if !(p.device == "sim" || p.device.starts_with('/') || p.device.contains("://"))
             {

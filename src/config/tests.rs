@@ -322,6 +322,25 @@ fn checks_beyond_types() {
     assert_eq!(e.line, 5, "the second one");
     let e = parse("[[phone]]\ndevice = \"/dev/x\"\n").unwrap_err();
     assert!(e.message.contains("missing field `id`"), "{e}");
+    // One modem, one phone: two phones bound to the same IMEI.
+    let e = parse(
+        "[[phone]]\nid = \"a\"\ndevice = \"imei:490154203237518\"\n[[phone]]\nid = \"b\"\ndevice = \"IMEI:490154203237518\"\n",
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .contains("\"a\" and \"b\" are both bound to IMEI 490154203237518"),
+        "{e}"
+    );
+    assert_eq!((e.key.as_deref(), e.line), (Some("phone.device"), 5));
+    let e = parse("[[phone]]\nid = \"a\"\ndevice = \"imei:4901542032\"\n").unwrap_err();
+    assert!(e.message.contains("an IMEI is 15 digits"), "{e}");
+    let e = parse(
+        "[daemon]\nmodem_search = [\"dev/ttyUSB*\"]\n[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("write a full path"), "{e}");
+    parse("[daemon]\nmodem_search = [\"/dev/serial/by-id/*\"]\n[[phone]]\nid = \"a\"\ndevice = \"iccid:8948011234567890123\"\n[[phone]]\nid = \"b\"\ndevice = \"imei:490154203237518\"\n").unwrap();
     let e = parse("[[phone]]\nid = \"a\"\ndevice = \"/dev/x\"\npin = \"12a4\"\n").unwrap_err();
     assert_eq!(e.line, 4);
     assert!(e.message.contains("4 to 8 digits"), "{e}");
