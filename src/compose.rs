@@ -15,7 +15,8 @@ pub fn ucs2_hex(text: &str) -> String {
     pdu::to_hex(&bytes)
 }
 
-fn from_ucs2_hex(hex: &str) -> Result<String, String> {
+/// Text from UTF-16 hex (an unpaired surrogate becomes U+FFFD).
+pub fn from_ucs2_hex(hex: &str) -> Result<String, String> {
     let bytes = pdu::from_hex(hex).map_err(|e| format!("Text is not hex: {e}"))?;
     if bytes.len() % 2 != 0 {
         return Err("Text has an odd number of octets for UTF-16".into());

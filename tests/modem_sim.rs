@@ -600,3 +600,65 @@ async fn every_vendor_dialect_is_driven_through_its_profile() {
         m.close().await;
     }
 }
+
+/// A device that refuses PDU mode is driven in text mode: UCS2 character set, a message with
+/// a status report asked for sent (and its report read back as the report it stands for), a
+/// received message read with its Polish letters, a concatenated part refused with a reason.
+#[tokio::test]
+async fn a_modem_that_refuses_pdu_mode_is_driven_in_text_mode() {
+    let b = Bench::new(SimConfig {
+        text_only: true,
+        ..SimConfig::default()
+    });
+    let mut m = b.modem(None).await.unwrap();
+    assert_eq!(m.text, Some(smsgw::modem::text::Charset::Ucs2));
+    assert_eq!(m.delivery, Delivery::Stored);
+    let one = &submits("+48123456789", "Zażółć gęślą jaźń", 0)[0];
+    let mr = m.send(one).await.unwrap();
+    let sent = b.sim.snapshot().sent;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (
+            sent[0].to.as_str(),
+            sent[0].text.as_str(),
+            sent[0].report,
+            sent[0].mr
+        ),
+        ("+48123456789", "Zażółć gęślą jaźń", true, mr)
+    );
+    // The status report the network sends back, read in text mode.
+    let (memory, index) = match next_event(&mut m).await {
+        ModemEvent::NewReport { memory, index } => (memory, index),
+        other => panic!("{other:?}"),
+    };
+    let report = m.read(&memory, index).await.unwrap().unwrap();
+    match report.decoded.unwrap() {
+        Pdu::StatusReport(r) => {
+            assert_eq!((r.message_reference, r.status), (mr, 0));
+            assert_eq!(r.recipient.to_string(), "+48123456789");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A received message.
+    b.sim.deliver_text("+48999", "Dzień dobry, 10€", 0).unwrap();
+    let (memory, index) = match next_event(&mut m).await {
+        ModemEvent::NewMessage { memory, index } => (memory, index),
+        other => panic!("{other:?}"),
+    };
+    let got = m.read(&memory, index).await.unwrap().unwrap();
+    match got.decoded.unwrap() {
+        Pdu::Deliver(d) => {
+            assert_eq!(d.originator.to_string(), "+48999");
+            assert_eq!(d.user_data.text(), Some("Dzień dobry, 10€"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The sweep lists both.
+    assert_eq!(m.list_all().await.unwrap().len(), 2);
+    // A part of a long message cannot go in text mode.
+    let parts = submits("+48123456789", &"long ".repeat(60), 7);
+    let e = m.send(&parts[0]).await.unwrap_err();
+    assert_eq!(e.kind, FailureKind::Rejected, "{e}");
+    assert!(e.to_string().contains("concatenated"), "{e}");
+    assert_eq!(b.sim.snapshot().sent.len(), 1);
+}

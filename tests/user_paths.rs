@@ -804,3 +804,49 @@ fn a_phone_bound_by_imei_follows_its_modem_to_another_port() {
     wait_for("phone b to look for its modem again", || looking() > before);
     daemon.stop();
 }
+
+/// A modem that refuses PDU mode, as a user meets it: the daemon says it falls back to text
+/// mode, sends a message with a status report and stores the report, and stores a received
+/// message with its accented letters.
+#[test]
+fn a_text_mode_only_modem_sends_and_receives() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(dir.path(), &["--text-only"]);
+    let mut daemon = Daemon::start(
+        dir.path(),
+        &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
+    );
+    daemon.wait_log("text mode with the Ucs2 character set");
+    daemon.inject(&[
+        "TEXT",
+        "+48123456789",
+        "--text",
+        "Zażółć, text mode",
+        "--report",
+    ]);
+    wait_for("the modem to send", || sim.sent().len() == 1);
+    assert_eq!(sim.sent()[0]["text"], "Zażółć, text mode");
+    let db = dir.path().join("smsgw.db");
+    wait_for_or(
+        "the status report stored",
+        || {
+            sqlite_count(
+                &db,
+                "SELECT count(*) FROM sentitems WHERE Status = 'DeliveryOK'",
+            ) == 1
+        },
+        || daemon.log(),
+    );
+    sim.tell("sms +48600111222 Dzień dobry z trybu tekstowego");
+    wait_for_or(
+        "the received message stored",
+        || {
+            sqlite_count(
+                &db,
+                "SELECT count(*) FROM inbox WHERE TextDecoded = 'Dzień dobry z trybu tekstowego' AND SenderNumber = '+48600111222'",
+            ) == 1
+        },
+        || daemon.log(),
+    );
+    daemon.stop();
+}

@@ -1843,7 +1843,7 @@ _smsgw() {
             return 0
             ;;
         smsgw__subcmd__sim)
-            opts="-h -V --link --control --tell --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --profile --imei --imsi --iccid --help --version"
+            opts="-h -V --link --control --tell --pin --inbox --record --no-echo --echo-stuck --huawei --cpin-no-ok --text-only --direct --index-base --capacity --fail-sends --fail-code --fail-percent --no-network --reply-delay --send-delay --report-delay --report-status --report-pending --profile --imei --imsi --iccid --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

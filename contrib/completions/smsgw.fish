@@ -242,6 +242,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l no-echo -d 'Start wi
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l echo-stuck -d 'ATE0 does not turn echo off'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l huawei -d 'Huawei-like: \\r\\r\\n line ends, ^RSSI noise, COMMAND NOT SUPPORT'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l cpin-no-ok -d 'AT+CPIN? answers without a final OK'
+complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l text-only -d 'Refuse PDU mode (AT+CMGF=0): text mode only, as some devices are'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l direct -d 'Only direct delivery (+CMT / +CDS), no storage of incoming messages'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l no-network -d 'Not registered to a network'
 complete -c smsgw -n "__fish_smsgw_using_subcommand sim" -l report-pending -d 'Send a "pending" status report before the final one'

@@ -62,6 +62,9 @@ pub struct SimArgs {
     /// AT+CPIN? answers without a final OK.
     #[arg(long)]
     cpin_no_ok: bool,
+    /// Refuse PDU mode (AT+CMGF=0): text mode only, as some devices are.
+    #[arg(long)]
+    text_only: bool,
     /// Only direct delivery (+CMT / +CDS), no storage of incoming messages.
     #[arg(long)]
     direct: bool,
@@ -157,6 +160,7 @@ pub fn run(a: SimArgs) -> anyhow::Result<ExitCode> {
         huawei: a.huawei,
         cpin_no_ok: a.cpin_no_ok,
         direct_only: a.direct,
+        text_only: a.text_only,
         index_base: a.index_base,
         capacity: a.capacity,
         fail_sends: a.fail_sends,

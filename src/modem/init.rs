@@ -15,8 +15,9 @@ impl Modem {
             .chan
             .command("AT+CMGF=0", self.cfg.command_timeout)
             .await?;
+        self.text = None;
         if !r.result.is_ok() {
-            return Err(ModemError::NoPduMode(r.result.to_string()));
+            self.text_mode(&r.result.to_string()).await?;
         }
         self.choose_storage().await?;
         self.choose_indications().await;
@@ -35,6 +36,34 @@ impl Modem {
             memories = ?self.read_memories,
             "modem ready"
         );
+        Ok(())
+    }
+
+    /// The fallback for a modem that refuses PDU mode: text mode, its character set UCS2
+    /// (else IRA), header details shown (`AT+CSDH=1`, which gives the data coding).
+    async fn text_mode(&mut self, refused: &str) -> Result<(), ModemError> {
+        let r = self
+            .chan
+            .command("AT+CMGF=1", self.cfg.command_timeout)
+            .await?;
+        if !r.result.is_ok() {
+            return Err(ModemError::NoPduMode(format!(
+                "{refused}; text mode (AT+CMGF=1) is refused too: {}",
+                r.result
+            )));
+        }
+        self.try_command("AT+CSDH=1").await;
+        let charset = if self.try_command("AT+CSCS=\"UCS2\"").await.is_some() {
+            text::Charset::Ucs2
+        } else {
+            self.try_command("AT+CSCS=\"IRA\"").await;
+            text::Charset::Ira
+        };
+        tracing::warn!(
+            phone = %self.cfg.id,
+            "the modem refuses PDU mode ({refused}): text mode with the {charset:?} character set; concatenated and 8-bit messages cannot be sent through it"
+        );
+        self.text = Some(charset);
         Ok(())
     }
 
@@ -277,6 +306,11 @@ impl Modem {
             .map(|s| s.to_string()),
         );
         for t in tries {
+            // In text mode `+CMT`/`+CDS` come as fields, not PDUs: stored messages only.
+            let p: Vec<&str> = t.split(',').map(str::trim).collect();
+            if self.text.is_some() && (p.get(1) != Some(&"1") || p.get(3) == Some(&"1")) {
+                continue;
+            }
             if self.try_command(&format!("AT+CNMI={t}")).await.is_some() {
                 let mt = t.split(',').nth(1).unwrap_or("0");
                 self.delivery = match mt {

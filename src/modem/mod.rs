@@ -16,6 +16,7 @@ pub mod profile;
 mod route;
 mod sms;
 mod status;
+pub mod text;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -193,6 +194,9 @@ pub struct Modem {
     current_memory: Option<String>,
     /// The vendor's ways, by what `AT+CGMI` said ([`profile::GENERIC`] until then).
     pub profile: &'static profile::Profile,
+    /// Text mode and its character set, for a modem that refuses PDU mode; `None` in PDU
+    /// mode.
+    pub text: Option<text::Charset>,
 }
 
 impl Modem {
@@ -219,6 +223,7 @@ impl Modem {
             delivery: Delivery::Sweep,
             current_memory: None,
             profile: &profile::GENERIC,
+            text: None,
         }
     }
 

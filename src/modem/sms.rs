@@ -44,9 +44,18 @@ impl Modem {
         Ok(())
     }
 
-    /// Every message in one memory (`AT+CMGL=4`).
+    /// Every message in one memory (`AT+CMGL=4`; in text mode `AT+CMGL="ALL"` for the
+    /// indexes, then each read with its details).
     pub async fn list(&mut self, memory: &str) -> Result<Vec<StoredSms>, AtError> {
         self.select_memory(memory).await?;
+        if self.text.is_some() {
+            let r = self.required("AT+CMGL=\"ALL\"").await?;
+            let mut out = Vec::new();
+            for index in text::cmgl_indexes(&r) {
+                out.extend(self.read(memory, index).await?);
+            }
+            return Ok(out);
+        }
         let r = self.required("AT+CMGL=4").await?;
         let mut out = Vec::new();
         for (header, pdu_hex) in listing(&r, "+CMGL:") {
@@ -90,6 +99,9 @@ impl Modem {
                 result: r.result,
             });
         }
+        if let Some(charset) = self.text {
+            return Ok(text_listed(&r, memory, index, charset));
+        }
         Ok(listing(&r, "+CMGR:")
             .first()
             .map(|(header, pdu_hex)| StoredSms {
@@ -118,10 +130,33 @@ impl Modem {
     /// Sends one encoded part; returns its TP-MR. `AT+CMGS` gets the TPDU length, which does
     /// not count the SMSC part.
     pub async fn send(&mut self, pdu: &Encoded) -> Result<u8, SendError> {
-        let cmd = format!("AT+CMGS={}", pdu.tpdu_len());
+        let (cmd, payload) = match self.text {
+            None => (format!("AT+CMGS={}", pdu.tpdu_len()), pdu.to_hex()),
+            Some(charset) => {
+                let options = pdu::DecodeOptions {
+                    direction: pdu::Direction::MsToSc,
+                    ..pdu::DecodeOptions::default()
+                };
+                let submit = match pdu::decode_with(&pdu.bytes, options) {
+                    Ok(Pdu::Submit(s)) => s,
+                    _ => {
+                        return Err(SendError::new(
+                            SendErrorKind::Rejected,
+                            "not an SMS-SUBMIT".to_string(),
+                        ))
+                    }
+                };
+                let (csmp, cmgs, text) = text::submit(&submit, charset)
+                    .map_err(|e| SendError::new(SendErrorKind::Rejected, e))?;
+                if let Err(e) = self.chan.ok(&csmp, self.cfg.command_timeout).await {
+                    return Err(SendError::new(SendErrorKind::NotSent, e.to_string()));
+                }
+                (cmgs, text)
+            }
+        };
         let r = match self
             .chan
-            .send_pdu(&cmd, &pdu.to_hex(), self.cfg.send_timeout)
+            .send_pdu(&cmd, &payload, self.cfg.send_timeout)
             .await
         {
             Ok(r) => r,
@@ -171,6 +206,51 @@ impl Modem {
             )),
         }
     }
+}
+
+/// A text-mode `+CMGR:` answer as a stored message: the PDU it stands for (encoded, for
+/// the logs and the inbox), or the answer itself when it does not read.
+fn text_listed(
+    r: &Response,
+    memory: &str,
+    index: usize,
+    charset: text::Charset,
+) -> Option<StoredSms> {
+    let at = r
+        .lines
+        .iter()
+        .position(|l| crate::at::line::strip_prefix_ci(l.trim(), "+CMGR:").is_some())?;
+    let header = crate::at::line::strip_prefix_ci(r.lines[at].trim(), "+CMGR:")?.trim();
+    let data: Vec<&str> = r.lines[at + 1..].iter().map(String::as_str).collect();
+    let (stat, decoded, hex) = match text::cmgr(header, &data, charset) {
+        Ok((stat, p)) => {
+            let hex = match &p {
+                Pdu::Deliver(d) => d.encode().map(|e| e.to_hex()),
+                Pdu::StatusReport(s) => s.encode().map(|e| e.to_hex()),
+                Pdu::Submit(s) => s.encode().map(|e| e.to_hex()),
+            };
+            (stat, Ok(p), hex.unwrap_or_default())
+        }
+        Err(e) => {
+            tracing::warn!("{memory} {index}: {e}");
+            let raw = std::iter::once(header)
+                .chain(data)
+                .collect::<Vec<_>>()
+                .join("\n");
+            let unreadable = PduError {
+                offset: 0,
+                kind: pdu::PduErrorKind::Unsupported("a text-mode answer that does not read"),
+            };
+            (None, Err(unreadable), raw)
+        }
+    };
+    Some(StoredSms {
+        memory: memory.to_string(),
+        index,
+        stat,
+        pdu: hex,
+        decoded,
+    })
 }
 
 #[cfg(test)]

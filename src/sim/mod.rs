@@ -47,6 +47,8 @@ pub struct SimConfig {
     pub cpin_no_ok: bool,
     /// The modem cannot store incoming messages: only `+CMT`/`+CDS` direct delivery.
     pub direct_only: bool,
+    /// The modem refuses PDU mode (`AT+CMGF=0`): text mode only.
+    pub text_only: bool,
     /// First storage index (0 on some Vodafone/Huawei devices).
     pub index_base: usize,
     /// Slots per memory (SM, ME, SR).
@@ -103,6 +105,7 @@ impl Default for SimConfig {
             accepts: Vec::new(),
             cpin_no_ok: false,
             direct_only: false,
+            text_only: false,
             index_base: 1,
             capacity: 30,
             inbox: Vec::new(),
@@ -446,6 +449,7 @@ impl Sim {
                         0x1B => {
                             pdu_mode = None;
                             line.clear();
+                            lock(&self.inner.state).pending_text = None;
                         }
                         b'\r' | b'\n' => {}
                         _ if line.len() < 1024 => line.push(b),

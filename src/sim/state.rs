@@ -77,6 +77,12 @@ pub(crate) struct State {
     pub wakeups: u32,
     /// `AT+CREG=n`: 1 or 2 announce registration changes with a `+CREG:` URC.
     pub creg_urc: u8,
+    /// `AT+CMGF=1`, `AT+CSCS="UCS2"`, `AT+CSMP` (fo, vp, pid, dcs), and the recipient of a
+    /// text-mode `AT+CMGS` waiting for its text.
+    pub text_mode: bool,
+    pub ucs2: bool,
+    pub csmp: (u8, u8, u8, u8),
+    pub pending_text: Option<String>,
     /// Every command line received, upper case (the last [`COMMANDS_KEPT`]).
     pub commands: Vec<String>,
 }
@@ -130,6 +136,10 @@ impl State {
             wakeups: 0,
             creg_urc: 0,
             commands: Vec::new(),
+            text_mode: false,
+            ucs2: false,
+            csmp: (17, 167, 0, 0),
+            pending_text: None,
             cfg,
         };
         let inbox = s.cfg.inbox.clone();
@@ -283,9 +293,8 @@ impl State {
         match body {
             "" | "Z" | "&F" | "+CMEE=1" | "+CMEE=2" | "+CMEE=0" | "^CURC=0" | "+CLIP=1"
             | "+CLIP=0" | "+CRC=1" | "+CCWA=1" | "+CUSD=1" | "+CUSD=0" | "+CMMS=2" | "+CMMS=1"
-            | "+CMMS=0" | "H" | "+CHUP" | "+CSCS=\"GSM\"" | "+CSCS=\"IRA\"" | "+CSCS=\"UCS2\""
-            | "+CGREG=0" | "+CGREG=1" | "+CGREG=2" | "+CMGF=0" | "+CVHU=0" | "+CFUN=1"
-            | "+CSMS=0" | "+CSMS=1" => ok,
+            | "+CMMS=0" | "H" | "+CHUP" | "+CSDH=0" | "+CSDH=1" | "+CGREG=0" | "+CGREG=1"
+            | "+CGREG=2" | "+CVHU=0" | "+CFUN=1" | "+CSMS=0" | "+CSMS=1" => ok,
             "+CREG=0" | "+CREG=1" | "+CREG=2" => {
                 self.creg_urc = body.as_bytes()[6] - b'0';
                 ok
@@ -326,7 +335,76 @@ impl State {
                 info.push("+CMEE: 1".into());
                 ok
             }
-            "+CMGF=1" => unsupported(),
+            "+CMGF=0" if self.cfg.text_only => err,
+            "+CMGF=0" | "+CMGF=1" => {
+                self.text_mode = body == "+CMGF=1";
+                ok
+            }
+            "+CSCS=\"GSM\"" | "+CSCS=\"IRA\"" | "+CSCS=\"UCS2\"" => {
+                self.ucs2 = body == "+CSCS=\"UCS2\"";
+                ok
+            }
+            _ if body.starts_with("+CSMP=") => {
+                let p: Vec<Option<u8>> = body[6..]
+                    .split(',')
+                    .map(|v| v.trim().parse().ok())
+                    .collect();
+                match p.as_slice() {
+                    [Some(fo), Some(vp), Some(pid), Some(dcs)] => {
+                        self.csmp = (*fo, *vp, *pid, *dcs);
+                        ok
+                    }
+                    _ => err,
+                }
+            }
+            _ if self.text_mode && body.starts_with("+CMGS=") => {
+                let da = cmd[8..]
+                    .split(',')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches('"');
+                self.pending_text = Some(self.te_decode(da));
+                o.prompt = Some(0);
+                None
+            }
+            _ if self.text_mode && body.starts_with("+CMGL=") => {
+                let mem = self.mem[0].clone();
+                let slots: Vec<(usize, u8, String)> = self
+                    .memories
+                    .get(&mem)
+                    .map(|m| {
+                        m.slots
+                            .iter()
+                            .map(|(i, s)| (*i, s.stat, s.pdu.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (idx, stat, pdu) in slots {
+                    let (header, data) = self.as_text(stat, &pdu);
+                    info.push(format!("+CMGL: {idx},{header}"));
+                    info.extend(data);
+                }
+                ok
+            }
+            _ if self.text_mode && body.starts_with("+CMGR=") => {
+                let idx: Option<usize> = body[6..].trim().parse().ok();
+                let mem = self.mem[0].clone();
+                let slot = idx.and_then(|i| self.memories.get_mut(&mem)?.slots.get_mut(&i));
+                match slot {
+                    Some(s) => {
+                        let (stat, pdu) = (s.stat, s.pdu.clone());
+                        if s.stat == REC_UNREAD {
+                            s.stat = REC_READ;
+                        }
+                        let (header, data) = self.as_text(stat, &pdu);
+                        info.push(format!("+CMGR: {header}"));
+                        info.extend(data);
+                        ok
+                    }
+                    None => Some("+CMS ERROR: 321".into()),
+                }
+            }
             "+CMGF?" => {
                 info.push("+CMGF: 0".into());
                 ok
@@ -584,13 +662,109 @@ impl State {
             }
             _ if body.ends_with("=?") => ok,
             _ if self.cfg.accepts.iter().any(|a| a.eq_ignore_ascii_case(cmd)) => ok,
-            _ => err,
+            _ => unsupported(),
         }
+    }
+
+    /// A string parameter or text as the TE wrote it in the current character set.
+    fn te_decode(&self, s: &str) -> String {
+        if self.ucs2 {
+            crate::compose::from_ucs2_hex(s).unwrap_or_else(|_| s.to_string())
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn te_encode(&self, s: &str) -> String {
+        if self.ucs2 {
+            crate::compose::ucs2_hex(s)
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// A stored PDU as text mode shows it (`AT+CSDH=1`): the header after `<index>,` or
+    /// `+CMGR: `, and the data lines.
+    fn as_text(&self, stat: u8, hex: &str) -> (String, Vec<String>) {
+        let stat = ["REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"]
+            .get(usize::from(stat))
+            .copied()
+            .unwrap_or("REC READ");
+        let time = |t: &Scts| {
+            format!(
+                "\"{:02}/{:02}/{:02},{:02}:{:02}:{:02}{:+03}\"",
+                t.year, t.month, t.day, t.hour, t.minute, t.second, t.tz_quarters
+            )
+        };
+        let bytes = pdu::from_hex(hex).unwrap_or_default();
+        match pdu::decode_with(&bytes, DecodeOptions::default()) {
+            Ok(Pdu::StatusReport(r)) => (
+                format!(
+                    "\"{stat}\",6,{},\"{}\",145,{},{},{}",
+                    r.message_reference,
+                    self.te_encode(&r.recipient.to_string()),
+                    time(&r.scts),
+                    time(&r.discharge_time),
+                    r.status
+                ),
+                Vec::new(),
+            ),
+            Ok(Pdu::Deliver(d)) => {
+                let text = match &d.user_data {
+                    UserData::Text(t) if d.dcs.alphabet() == crate::pdu::Alphabet::Ucs2 => {
+                        crate::compose::ucs2_hex(t)
+                    }
+                    UserData::Text(t) => self.te_encode(t),
+                    UserData::Binary(b) => pdu::to_hex(b),
+                };
+                let sca = d.smsc.as_ref().map(|a| a.to_string()).unwrap_or_default();
+                (
+                    format!(
+                        "\"{stat}\",\"{}\",,{},145,4,{},{},\"{}\",145,{}",
+                        self.te_encode(&d.originator.to_string()),
+                        time(&d.scts),
+                        d.pid,
+                        d.dcs.0,
+                        self.te_encode(&sca),
+                        text.len()
+                    ),
+                    vec![text],
+                )
+            }
+            _ => (
+                format!("\"{stat}\",\"\",,\"00/01/01,00:00:00+00\""),
+                vec![String::new()],
+            ),
+        }
+    }
+
+    /// The text given after a text-mode `AT+CMGS` prompt, composed into the SUBMIT the
+    /// modem would send (`AT+CSMP`'s first octet, validity and data coding).
+    fn text_submit(&self, da: &str, text: &str) -> Option<String> {
+        let (fo, vp, pid, dcs) = self.csmp;
+        let text = self.te_decode(text);
+        let mut s = Submit::new(Address::parse(da).ok()?, text);
+        s.status_report_request = fo & 0x20 != 0;
+        s.validity = crate::pdu::Validity::Relative(vp);
+        s.pid = pid;
+        s.dcs = crate::pdu::Dcs(dcs);
+        s.encode().ok().map(|e| e.to_hex())
     }
 
     /// The PDU given after the prompt. Returns the result text and, for a message that asked
     /// for one, the status report to deliver later.
     pub fn submit(&mut self, expected_len: usize, hex: &str) -> Outcome {
+        if let Some(da) = self.pending_text.take() {
+            // Text mode: the text, composed as the modem would.
+            let Some(pdu_hex) = self.text_submit(&da, hex) else {
+                let mut o = Outcome::default();
+                self.attempts += 1;
+                self.line(&mut o.out, "+CMS ERROR: 304");
+                return o;
+            };
+            let len = pdu::from_hex(&pdu_hex).map_or(0, |b| b.len().saturating_sub(1));
+            return self.submit(len, &pdu_hex);
+        }
         let mut o = Outcome::default();
         self.attempts += 1;
         let hex = hex.trim();
