@@ -816,7 +816,7 @@ fn a_text_mode_only_modem_sends_and_receives() {
         dir.path(),
         &format!("{}{}", sqlite_toml(dir.path()), phone_toml(&sim, "")),
     );
-    daemon.wait_log("text mode with the Ucs2 character set");
+    daemon.wait_log("text mode with the UCS2 character set");
     daemon.inject(&[
         "TEXT",
         "+48123456789",

@@ -61,7 +61,7 @@ impl Modem {
         };
         tracing::warn!(
             phone = %self.cfg.id,
-            "the modem refuses PDU mode ({refused}): text mode with the {charset:?} character set; concatenated and 8-bit messages cannot be sent through it"
+            "the modem refuses PDU mode ({refused}): text mode with the {charset} character set; concatenated and 8-bit messages cannot be sent through it"
         );
         self.text = Some(charset);
         Ok(())

@@ -23,6 +23,15 @@ pub enum Charset {
     Ira,
 }
 
+impl std::fmt::Display for Charset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Charset::Ucs2 => "UCS2",
+            Charset::Ira => "IRA",
+        })
+    }
+}
+
 impl Charset {
     /// A string as the modem wants it.
     fn encode(self, s: &str) -> String {
