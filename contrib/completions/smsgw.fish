@@ -100,7 +100,7 @@ complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s c -l config -d 'T
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -l probe -d 'Also send `AT` to serial ports that are not configured (GPS receivers and UPS links live on serial ports too, so this is off by default)'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c smsgw -n "__fish_smsgw_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l search -d 'Where to look: a glob pattern of serial ports, repeatable (default: the config\'s [daemon] modem_search, else /dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*)' -r
+complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l search -d 'Where to look: a glob pattern of serial ports as a full path, repeatable (default: the config\'s [daemon] modem_search, else /dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -s c -l config -d 'The config file: its search patterns, and which phone each modem serves (read when it exists; given explicitly, it must)' -r -F
 complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l timeout -d 'Seconds a port has to answer AT before it is taken for something else (a GPS, a console, a modem\'s diagnostics port)' -r
 complete -c smsgw -n "__fish_smsgw_using_subcommand modems" -l json -d 'Print a JSON array, one object per port'

@@ -25,7 +25,7 @@ pub struct DoctorArgs {
 struct Port {
     dev: PathBuf,
     driver: String,
-    usb: Option<(String, String, String, String)>,
+    usb: Option<fleet::Usb>,
 }
 
 fn read(p: &Path) -> String {
@@ -53,7 +53,7 @@ fn ports() -> Vec<Port> {
         if driver == "serial8250" && read(&e.path().join("type")) == "0" {
             continue;
         }
-        let usb = fleet::usb_of(&name).map(|u| (u.vendor, u.product, u.interface, u.label));
+        let usb = fleet::usb_of(&name);
         out.push(Port {
             dev: Path::new("/dev").join(&name),
             driver,
@@ -115,17 +115,15 @@ async fn doctor(a: DoctorArgs) -> anyhow::Result<ExitCode> {
             p.dev.display(),
             if p.driver.is_empty() { "?" } else { &p.driver }
         );
-        if let Some((v, pr, i, label)) = &p.usb {
-            line.push_str(&format!(" USB {v}:{pr} interface {i} {label}"));
-            match smsgw::modem::profile::for_usb(v, pr) {
-                Some((_, port)) if port.interface == i => {
-                    line.push_str(&format!(" - the AT port of a {}", port.model))
-                }
-                Some((_, port)) => line.push_str(&format!(
-                    " - a {} port, not its AT port (interface {})",
-                    port.model, port.interface
-                )),
-                None => {}
+        if let Some(u) = &p.usb {
+            line.push_str(&format!(
+                " USB {}:{} interface {} {}",
+                u.vendor, u.product, u.interface, u.label
+            ));
+            if let Some(hint) =
+                smsgw::modem::profile::at_port_hint(&u.vendor, &u.product, &u.interface)
+            {
+                line.push_str(&format!(" - {hint}"));
             }
         }
         for h in smsgw::modem::holders(&p.dev) {

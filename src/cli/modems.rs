@@ -8,13 +8,14 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 use smsgw::config::{Config, DEFAULT_PATH};
+use smsgw::daemon::status::Status;
 use smsgw::modem::fleet::{self, Device, Found, Port};
 use smsgw::modem::{profile, ModemConfig};
 
 /// Options of `smsgw modems`.
 #[derive(Debug, Args)]
 pub struct ModemsArgs {
-    /// Where to look: a glob pattern of serial ports, repeatable (default: the config's
+    /// Where to look: a glob pattern of serial ports as a full path, repeatable (default: the config's
     /// [daemon] modem_search, else /dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*).
     #[arg(long, value_name = "GLOB")]
     search: Vec<String>,
@@ -76,10 +77,10 @@ pub fn run(a: ModemsArgs) -> anyhow::Result<ExitCode> {
             .collect()
     };
     for s in &search {
-        if let Err(e) = glob::Pattern::new(s) {
-            anyhow::bail!("--search {s:?} is not a glob pattern: {e}");
-        }
+        fleet::check_pattern(s).map_err(|e| anyhow::anyhow!("--search {e}"))?;
     }
+    // What the running daemon found on the ports it holds (asked once).
+    let daemon = cfg.as_ref().and_then(super::monitor::from_daemon);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -89,7 +90,7 @@ pub fn run(a: ModemsArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for port in &ports {
         let found = rt.block_on(fleet::probe(port, &probe_cfg));
-        rows.push(row(port, found, cfg.as_ref(), a.timeout));
+        rows.push(row(port, found, cfg.as_ref(), daemon.as_ref(), a.timeout));
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -107,7 +108,13 @@ pub fn run(a: ModemsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(port: &Port, found: Found, cfg: Option<&Config>, timeout: u64) -> Row {
+fn row(
+    port: &Port,
+    found: Found,
+    cfg: Option<&Config>,
+    daemon: Option<&Status>,
+    timeout: u64,
+) -> Row {
     let mut r = Row {
         port: port.path.display().to_string(),
         node: port.node.display().to_string(),
@@ -137,15 +144,8 @@ fn row(port: &Port, found: Found, cfg: Option<&Config>, timeout: u64) -> Row {
             "{}:{} interface {} {}",
             u.vendor, u.product, u.interface, u.label
         );
-        if let Some((_, at)) = known {
-            if at.interface == u.interface {
-                text.push_str(&format!(" (the AT port of a {})", at.model));
-            } else {
-                text.push_str(&format!(
-                    " (a {} port; its AT port is interface {})",
-                    at.model, at.interface
-                ));
-            }
+        if let Some(hint) = profile::at_port_hint(&u.vendor, &u.product, &u.interface) {
+            text.push_str(&format!(" ({hint})"));
         }
         r.usb = Some(text.trim().to_string());
     }
@@ -191,7 +191,7 @@ fn row(port: &Port, found: Found, cfg: Option<&Config>, timeout: u64) -> Row {
                 .map(|h| format!("{} (PID {})", h.program, h.pid))
                 .collect();
             // The daemon knows what it found there.
-            if let Some(st) = cfg.and_then(super::monitor::from_daemon) {
+            if let Some(st) = daemon {
                 if let Some(p) = st.phones.iter().find(|p| {
                     !p.device.is_empty()
                         && std::fs::canonicalize(&p.device).is_ok_and(|d| d == port.node)

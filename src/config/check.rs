@@ -12,20 +12,8 @@ impl Config {
         let (text, file) = (&self.source.text, &self.source.file);
         let err = |needle: &str, key: &str, message: String| self.error_at(needle, key, message);
         for pattern in &self.daemon.modem_search {
-            if let Err(e) = glob::Pattern::new(pattern) {
-                return Err(err(
-                    "modem_search",
-                    "daemon.modem_search",
-                    format!("{pattern:?} is not a glob pattern: {e}"),
-                ));
-            }
-            if !pattern.starts_with('/') {
-                return Err(err(
-                    "modem_search",
-                    "daemon.modem_search",
-                    format!("{pattern:?}: write a full path, e.g. \"/dev/serial/by-id/*\""),
-                ));
-            }
+            crate::modem::fleet::check_pattern(pattern)
+                .map_err(|e| err("modem_search", "daemon.modem_search", e))?;
         }
         if !self.metrics.listen.is_empty()
             && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
@@ -91,8 +79,8 @@ impl Config {
                 ));
             }
         }
-        // The line where `id = "x"` is written for the second time (a duplicate).
-        let second_id = |id: &str| {
+        // The line where `id = "x"` is written for the `nth` time (the second: a duplicate).
+        let id_line = |id: &str, nth: usize| {
             let mut seen = 0;
             text.lines()
                 .position(|l| {
@@ -100,10 +88,11 @@ impl Config {
                         k.trim() == "id" && v.trim().trim_matches(['"', '\'']) == id
                     });
                     seen += usize::from(is);
-                    seen == 2
+                    seen == nth
                 })
                 .map_or(0, |i| i + 1)
         };
+        let second_id = |id: &str| id_line(id, 2);
         let mut ids = HashSet::new();
         for p in &self.phones {
             if p.id.trim().is_empty() {
@@ -125,25 +114,17 @@ impl Config {
                 ));
             }
             let device = crate::modem::fleet::Device::parse(&p.device)
-                .map_err(|e| err("device", "phone.device", e))?;
+                .map_err(|e| err(&format!("\"{}\"", p.device), "phone.device", e))?;
             if device.is_identity() {
                 let earlier = self.phones.iter().take_while(|o| !std::ptr::eq(*o, p));
                 if let Some(other) = earlier
                     .into_iter()
                     .find(|o| crate::modem::fleet::Device::parse(&o.device).as_ref() == Ok(&device))
                 {
-                    // The line of this phone's id: the second of the two.
-                    let line = text
-                        .lines()
-                        .position(|l| {
-                            l.split_once('=').is_some_and(|(k, v)| {
-                                k.trim() == "id" && v.trim().trim_matches(['"', '\'']) == p.id
-                            })
-                        })
-                        .map_or(0, |i| i + 1);
+                    // At this phone's id: the second of the two.
                     return Err(ConfigError {
                         file: file.to_path_buf(),
-                        line,
+                        line: id_line(&p.id, 1),
                         key: Some("phone.device".into()),
                         message: format!(
                             "phones {:?} and {:?} are both bound to {device}: one modem serves one phone",

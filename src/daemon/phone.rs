@@ -64,13 +64,17 @@ fn others_paths(ctx: &PhoneCtx) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-async fn connect(ctx: &PhoneCtx, sim: Option<&Sim>) -> Result<Modem, ModemError> {
+async fn connect(
+    ctx: &PhoneCtx,
+    sim: Option<&Sim>,
+    bound: Option<&fleet::Device>,
+) -> Result<Modem, ModemError> {
     let cfg = modem_config(ctx);
-    let mut modem = match (sim, bound_to(ctx)) {
+    let mut modem = match (sim, bound) {
         (Some(s), _) => Modem::on_port(cfg, s.connect()),
         (None, Some(wanted)) => {
             fleet::find(
-                &wanted,
+                wanted,
                 &ctx.cfg.daemon.modem_search,
                 &others_paths(ctx),
                 &cfg,
@@ -207,6 +211,7 @@ pub async fn run(
     mut suspended: watch::Receiver<bool>,
 ) {
     let sim = (ctx.phone.device == "sim").then(demo_sim);
+    let bound = bound_to(&ctx);
     // Sends before a restart still count against the limits.
     if let Some(l) = ctx.limiter.as_mut() {
         match ctx.storage.send_times(&ctx.phone.id, &l.seed_since()).await {
@@ -234,7 +239,7 @@ pub async fn run(
         ctx.board
             .update(&ctx.phone.id, |p| p.state = "connecting".into());
         let connected = tokio::select! {
-            c = connect(&ctx, sim.as_ref()) => c,
+            c = connect(&ctx, sim.as_ref(), bound.as_ref()) => c,
             _ = stop.changed() => {
                 ctx.board.update(&ctx.phone.id, |p| p.state = "stopped".into());
                 return;
@@ -276,7 +281,7 @@ pub async fn run(
                             p.state = "reconnecting".into();
                             p.error = Some(why.clone());
                         });
-                        if bound_to(&ctx).is_some() {
+                        if bound.is_some() {
                             // It is looked for again wherever it comes back.
                             continue;
                         }
@@ -298,7 +303,7 @@ pub async fn run(
                 // A phone bound by identity looks often while its modem is away: the hook
                 // and the warning are for the first failure in a row.
                 let first = backoff == Duration::from_secs(1);
-                if first || bound_to(&ctx).is_none() {
+                if first || bound.is_none() {
                     on_failure_init(&ctx);
                 }
                 ctx.board.update(&ctx.phone.id, |p| {
@@ -307,13 +312,13 @@ pub async fn run(
                 });
                 // A phone bound by identity looks again when a port appears, and at least
                 // every few seconds (a look at ports already known is cheap).
-                let max = if bound_to(&ctx).is_some() {
+                let max = if bound.is_some() {
                     FLEET_LOOK
                 } else {
                     MAX_BACKOFF
                 };
                 backoff = backoff.min(max);
-                if first || bound_to(&ctx).is_none() {
+                if first || bound.is_none() {
                     tracing::warn!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
                 } else {
                     tracing::debug!(phone = %ctx.phone.id, "cannot connect (retrying in {backoff:?}): {e}");
@@ -339,7 +344,7 @@ pub async fn run(
             }
         };
         let pause = async {
-            match bound_to(&ctx) {
+            match bound {
                 Some(_) if wait < OPERATOR_WAIT => {
                     fleet::wait_for_change(&ctx.cfg.daemon.modem_search, wait).await
                 }

@@ -12,7 +12,7 @@
 //! open, and the identity of a port is remembered until its device node changes, so a
 //! phone waiting for its modem looks again cheaply whenever `/dev` changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -154,6 +154,17 @@ pub struct Port {
     pub names: Vec<PathBuf>,
 }
 
+/// Whether `pattern` can be a search pattern: a glob of full paths.
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    glob::Pattern::new(pattern).map_err(|e| format!("{pattern:?} is not a glob pattern: {e}"))?;
+    if !pattern.starts_with('/') {
+        return Err(format!(
+            "{pattern:?}: write a full path, e.g. \"/dev/serial/by-id/*\""
+        ));
+    }
+    Ok(())
+}
+
 /// The ports that `search` (glob patterns) names, each device once, in the order found.
 /// Names that are not character devices (a directory, a broken link) are left out.
 pub fn ports(search: &[String]) -> Vec<Port> {
@@ -287,7 +298,7 @@ struct Seen {
 /// booting (well within the default receive frequency of 15 s).
 const SILENT_FOR: Duration = Duration::from_secs(10);
 
-static SEEN: Mutex<Option<HashMap<PathBuf, Seen>>> = Mutex::new(None);
+static SEEN: Mutex<BTreeMap<PathBuf, Seen>> = Mutex::new(BTreeMap::new());
 /// One phone probes at a time, so two never open the same port at once.
 static SCAN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -300,8 +311,7 @@ fn stamp(node: &Path) -> Option<(u64, i64, i64)> {
 fn seen(node: &Path) -> Option<Option<Identity>> {
     let now = stamp(node)?;
     let map = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    map.as_ref()?
-        .get(node)
+    map.get(node)
         .filter(|s| s.node_stamp == now && (s.identity.is_some() || s.at.elapsed() < SILENT_FOR))
         .map(|s| s.identity.clone())
 }
@@ -311,7 +321,7 @@ fn remember(node: &Path, identity: Option<Identity>) {
         return;
     };
     let mut map = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    map.get_or_insert_with(HashMap::new).insert(
+    map.insert(
         node.to_path_buf(),
         Seen {
             node_stamp,

@@ -226,6 +226,20 @@ pub fn for_usb(vendor: &str, product: &str) -> Option<(&'static Profile, &'stati
     })
 }
 
+/// What a USB interface is, when its modem's profile knows: "the AT port of a Quectel
+/// EC25/EG25", or "a Quectel EC25/EG25 port, not its AT port (interface 02)".
+pub fn at_port_hint(vendor: &str, product: &str, interface: &str) -> Option<String> {
+    let (_, port) = for_usb(vendor, product)?;
+    Some(if port.interface == interface {
+        format!("the AT port of a {}", port.model)
+    } else {
+        format!(
+            "a {} port, not its AT port (interface {})",
+            port.model, port.interface
+        )
+    })
+}
+
 impl Profile {
     /// Whether an unsolicited line named `name` is this vendor's noise.
     pub fn is_noise(&self, name: &str) -> bool {
@@ -253,6 +267,10 @@ mod tests {
         assert_eq!(for_manufacturer(None).name, "generic");
         let (p, port) = for_usb("2C7C", "0125").unwrap();
         assert_eq!((p.name, port.interface), ("quectel", "02"));
+        assert_eq!(
+            at_port_hint("2c7c", "0125", "00").as_deref(),
+            Some("a Quectel EC25/EG25 port, not its AT port (interface 02)")
+        );
         assert!(for_usb("dead", "beef").is_none());
     }
 

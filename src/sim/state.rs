@@ -406,7 +406,7 @@ impl State {
                 }
             }
             "+CMGF?" => {
-                info.push("+CMGF: 0".into());
+                info.push(format!("+CMGF: {}", u8::from(self.text_mode)));
                 ok
             }
             "+CMGF=?" => {
